@@ -1,0 +1,71 @@
+"""Errors raised by mcsgd for bad user input.
+
+Every public entry point validates its arguments *before* any numba kernel runs and raises
+:class:`ParameterError` naming the parameter and the allowed range. The CLI turns it into a
+one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class ParameterError(ValueError):
+    """A user-supplied parameter is outside its allowed range or of the wrong kind."""
+
+
+class FileFormatError(ParameterError):
+    """A file is unreadable, truncated, or not an mcsgd file of the expected kind."""
+
+
+def check_range(
+    name: str,
+    value: float,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    integer: bool = False,
+) -> None:
+    """Raise :class:`ParameterError` unless ``lo (<|<=) value (<|<=) hi``.
+
+    The message names the parameter and the allowed interval, e.g.
+    ``B = 1.5 is not in (0, 1]``.
+    """
+    if integer:
+        if isinstance(value, bool) or not float(value).is_integer():
+            raise ParameterError(f"{name} = {value!r} must be an integer")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} = {value!r} is not a number") from None
+    if v != v:
+        raise ParameterError(f"{name} is NaN")
+    bad = False
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        bad = True
+    if hi is not None and (v > hi or (hi_open and v == hi)):
+        bad = True
+    if bad:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        lo_s = "-inf" if lo is None else _fmt(lo)
+        hi_s = "inf" if hi is None else _fmt(hi)
+        if lo is None:
+            left = "("
+        if hi is None:
+            right = ")"
+        raise ParameterError(f"{name} = {_fmt(value)} is not in {left}{lo_s}, {hi_s}{right}")
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...] | list[str]) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ParameterError(f"{name} = {value!r} is not one of {', '.join(map(repr, choices))}")
+
+
+def _fmt(x: float) -> str:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return repr(x)
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
