@@ -1,0 +1,308 @@
+"""Numba kernels: single-variable dynamics on CSR graphs, many replicas in parallel.
+
+All kernels run ``nsweeps`` sweeps (one sweep = N attempted single-variable updates) on every
+replica ``r`` in parallel (``prange`` over replicas; each replica uses only its own RNG row, so
+the result does not depend on the number of threads), update the configuration ``s[r]`` and the
+integer total energy ``energy[r]`` in place, add accepted moves to ``accepted[r]``, and add the
+energy after each sweep falling in the measurement window to ``trace`` (see ``_record``).
+
+Problems (``ising`` flag)
+-------------------------
+Colouring: ``s`` holds colours 0..q-1, E = #monochromatic edges; a move a -> b is proposed
+uniformly among the q-1 other colours; ``n_old``/``n_new`` count neighbours of colour a/b and
+dE = n_new - n_old.
+Ising: ``s`` holds spins +-1, E = -sum J_ij s_i s_j; a move flips s_i; ``n_old`` counts violated
+couplings at i (J s_i s_j = -1), ``n_new`` satisfied ones, and dE = 2 (n_new - n_old).
+
+Acceptance (``table_sweeps``)
+-----------------------------
+A 32-bit fixed-point threshold table ``thr`` (see :func:`mcsgd.rng.threshold32`): with
+``use2d`` the move is accepted iff ``u32 < thr[n_old, n_new]``; otherwise iff
+``u32 < thr[0, n_new - n_old + D]`` (D = ``dmax``). Metropolis and Ising heat-bath use the 1-d
+form (a function of dE); the reference SGD-like rule uses the 2-d table
+P_acc(n_old, n_new; B) = P[Bin(n_new, B) <= Bin(n_old, B)], which is *exactly* its law for
+sequential sweeps with a fresh Bernoulli(B) flag per half-edge and sweep (each flag is read once
+per sweep; SPEC §2.2). One 64-bit draw serves the proposal (high 32 bits) and the acceptance
+(low 32 bits).
+
+Explicit mini-batch flags (``flag_sweeps``)
+-------------------------------------------
+For the variants whose law is not a per-update table: flags per half-edge (``eid`` = identity)
+or per undirected edge (``eid`` = edge id, both ends share the flag), fresh every ``tau`` sweeps
+(``tau`` > 1: persistent mini-batches), Bernoulli(B) each (drawn lazily, only for neighbours
+holding the old or new colour, with epoch stamps) or a fixed-size batch of exactly K edges
+(partial Fisher-Yates per epoch); random-site order re-reads a flag if a site is visited twice in
+an epoch. The move is accepted iff the mini-batch energy change dE_B <= 0 (ties accepted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._numba import njit, prange
+from .rng import next_u64, randbelow
+
+_U32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(inline="always")
+def _record(trace, r, t, w0, blk, e):
+    # after completing absolute sweep t (1-based), sweeps t > w0 belong to the window
+    if t > w0:
+        b = (t - w0 - 1) // blk
+        if b < trace.shape[1]:
+            trace[r, b] += e
+
+
+@njit(inline="always")
+def _old_new(indptr, indices, couplings, s, r, i, a, b, ising):
+    n_old = 0
+    n_new = 0
+    if ising:
+        for k in range(indptr[i], indptr[i + 1]):
+            v = couplings[k] * a * s[r, indices[k]]
+            n_old += v < 0
+            n_new += v > 0
+    else:
+        for k in range(indptr[i], indptr[i + 1]):
+            c = s[r, indices[k]]
+            n_old += c == a
+            n_new += c == b
+    return n_old, n_new
+
+
+@njit(parallel=True)
+def table_sweeps(
+    indptr, indices, couplings, s, rng, energy, accepted, q, ising, thr, use2d, dmax,
+    random_order, nsweeps, t0, trace, w0, blk,
+):
+    """Table-driven single-site dynamics (Metropolis, Ising heat-bath, reference SGD-like).
+
+    Parameters
+    ----------
+    indptr : int32[N+1]; indices : int32[2M]; couplings : int8[2M] (Ising) or int8[0]
+    s : int8[R, N] configurations (in/out)
+    rng : uint64[R, 4] xoshiro256** states (in/out)
+    energy : int64[R] total energies (in/out); accepted : int64[R] (in/out)
+    q : int, number of colours; ising : bool
+    thr : uint64[D+1, D+1] (``use2d``) or uint64[1, 2D+1] thresholds; dmax : int, D
+    random_order : bool, sites drawn uniformly instead of i = 0..N-1
+    nsweeps : int; t0 : int, absolute index of sweeps already done
+    trace : float64[R, nb]; w0 : int, window start; blk : int, sweeps per trace block
+    """
+    n = indptr.shape[0] - 1
+    nrep = s.shape[0]
+    for r in prange(nrep):
+        e = energy[r]
+        acc = 0
+        for sw in range(nsweeps):
+            for step in range(n):
+                if random_order:
+                    i = randbelow(rng, r, n)
+                else:
+                    i = step
+                x = next_u64(rng, r)
+                a = s[r, i]
+                if ising:
+                    b = -a
+                else:
+                    b = a + 1 + np.int64(((x >> np.uint64(32)) * np.uint64(q - 1)) >> np.uint64(32))
+                    if b >= q:
+                        b -= q
+                n_old, n_new = _old_new(indptr, indices, couplings, s, r, i, a, b, ising)
+                if use2d:
+                    th = thr[n_old, n_new]
+                else:
+                    th = thr[0, n_new - n_old + dmax]
+                if (x & _U32) < th:
+                    s[r, i] = b
+                    if ising:
+                        e += 2 * (n_new - n_old)
+                    else:
+                        e += n_new - n_old
+                    acc += 1
+            _record(trace, r, t0 + sw + 1, w0, blk, e)
+        energy[r] = e
+        accepted[r] += acc
+
+
+@njit(parallel=True)
+def heatbath_sweeps(
+    indptr, indices, s, rng, energy, accepted, q, wtab, random_order, nsweeps, t0, trace, w0,
+    blk, counts,
+):
+    """Heat-bath (Glauber) updates of colours: the new colour c has probability
+    proportional to exp(-n_c / T), n_c = number of neighbours of colour c.
+
+    ``wtab[k] = exp(-k/T)`` for k = 0..D (relative to the smallest n_c, so T = 0 is exact);
+    ``counts`` is an int64[R, q] workspace; ``accepted`` counts changes of colour.
+    """
+    n = indptr.shape[0] - 1
+    nrep = s.shape[0]
+    for r in prange(nrep):
+        e = energy[r]
+        acc = 0
+        for sw in range(nsweeps):
+            for step in range(n):
+                if random_order:
+                    i = randbelow(rng, r, n)
+                else:
+                    i = step
+                for c in range(q):
+                    counts[r, c] = 0
+                for k in range(indptr[i], indptr[i + 1]):
+                    counts[r, s[r, indices[k]]] += 1
+                nmin = counts[r, 0]
+                for c in range(1, q):
+                    if counts[r, c] < nmin:
+                        nmin = counts[r, c]
+                z = 0.0
+                for c in range(q):
+                    z += wtab[counts[r, c] - nmin]
+                u = np.float64(next_u64(rng, r) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+                u *= z
+                b = q - 1
+                cum = 0.0
+                for c in range(q):
+                    cum += wtab[counts[r, c] - nmin]
+                    if u < cum:
+                        b = c
+                        break
+                while wtab[counts[r, b] - nmin] == 0.0:  # guard against rounding at the end
+                    b -= 1
+                a = s[r, i]
+                if b != a:
+                    e += counts[r, b] - counts[r, a]
+                    s[r, i] = b
+                    acc += 1
+            _record(trace, r, t0 + sw + 1, w0, blk, e)
+        energy[r] = e
+        accepted[r] += acc
+
+
+@njit(inline="always")
+def _flag(r, f, flags, stamp, epoch, rng, thr_b):
+    if stamp[r, f] != epoch:
+        stamp[r, f] = epoch
+        flags[r, f] = (next_u64(rng, r) & _U32) < thr_b
+    return flags[r, f]
+
+
+@njit(parallel=True)
+def flag_sweeps(
+    indptr, indices, couplings, eid, s, rng, energy, accepted, q, ising, random_order, tau,
+    fixed_k, thr_b, flags, stamp, perm, nsweeps, t0, trace, w0, blk,
+):
+    """SGD-like zero-temperature descent on explicit mini-batch flags (all variants).
+
+    Parameters
+    ----------
+    eid : int32[2M] flag index of every half-edge (identity: one flag per half-edge; edge ids:
+        one flag per undirected edge)
+    tau : int, sweeps a mini-batch persists (1: fresh every sweep)
+    fixed_k : int, -1 for Bernoulli(B) flags, else the exact number of flagged edges per epoch
+    thr_b : uint64, 32-bit threshold of B (Bernoulli flags)
+    flags : uint8[R, F]; stamp : int64[R, F] epoch stamps (Bernoulli) ; perm : int32[R, F]
+        (fixed size: a permutation whose first ``fixed_k`` entries are the current batch)
+    """
+    n = indptr.shape[0] - 1
+    nrep = s.shape[0]
+    nf = flags.shape[1]
+    for r in prange(nrep):
+        e = energy[r]
+        acc = 0
+        for sw in range(nsweeps):
+            t = t0 + sw
+            epoch = t // tau + 1
+            if fixed_k >= 0 and t % tau == 0:
+                for k in range(fixed_k):
+                    flags[r, perm[r, k]] = 0
+                for k in range(fixed_k):  # partial Fisher-Yates: first fixed_k entries
+                    j = k + randbelow(rng, r, nf - k)
+                    tmp = perm[r, k]
+                    perm[r, k] = perm[r, j]
+                    perm[r, j] = tmp
+                    flags[r, perm[r, k]] = 1
+            for step in range(n):
+                if random_order:
+                    i = randbelow(rng, r, n)
+                else:
+                    i = step
+                a = s[r, i]
+                if ising:
+                    b = -a
+                else:
+                    b = a + 1 + randbelow(rng, r, q - 1)
+                    if b >= q:
+                        b -= q
+                f_old = 0
+                f_new = 0
+                for k in range(indptr[i], indptr[i + 1]):
+                    if ising:
+                        v = couplings[k] * a * s[r, indices[k]]
+                        is_old = v < 0
+                        is_new = v > 0
+                    else:
+                        c = s[r, indices[k]]
+                        is_old = c == a
+                        is_new = c == b
+                    if is_old or is_new:
+                        if fixed_k >= 0:
+                            fl = flags[r, eid[k]]
+                        else:
+                            fl = _flag(r, eid[k], flags, stamp, epoch, rng, thr_b)
+                        if fl:
+                            if is_old:
+                                f_old += 1
+                            else:
+                                f_new += 1
+                if f_new <= f_old:
+                    n_old, n_new = _old_new(indptr, indices, couplings, s, r, i, a, b, ising)
+                    s[r, i] = b
+                    if ising:
+                        e += 2 * (n_new - n_old)
+                    else:
+                        e += n_new - n_old
+                    acc += 1
+            _record(trace, r, t0 + sw + 1, w0, blk, e)
+        energy[r] = e
+        accepted[r] += acc
+
+
+@njit(parallel=True)
+def init_random(s, rng, q, ising):
+    """Uniformly random configurations (colours 0..q-1 or spins +-1), one RNG row each."""
+    for r in prange(s.shape[0]):
+        for i in range(s.shape[1]):
+            v = randbelow(rng, r, q)
+            s[r, i] = (2 * v - 1) if ising else v
+
+
+@njit(parallel=True)
+def total_energy_kernel(indptr, indices, couplings, s, ising, out):
+    """Full recomputation of the total energy of every replica into ``out`` (int64[R])."""
+    n = indptr.shape[0] - 1
+    for r in prange(s.shape[0]):
+        tot = 0
+        for i in range(n):
+            si = s[r, i]
+            for k in range(indptr[i], indptr[i + 1]):
+                if ising:
+                    tot -= couplings[k] * si * s[r, indices[k]]
+                else:
+                    tot += s[r, indices[k]] == si
+        out[r] = tot // 2
+
+
+@njit(parallel=True)
+def confusion_kernel(s, planted, q, ising, out):
+    """out[r, g, k] = number of nodes with planted value g holding value k (spins mapped to 0/1)."""
+    for r in prange(s.shape[0]):
+        for g in range(q):
+            for k in range(q):
+                out[r, g, k] = 0
+        for i in range(s.shape[1]):
+            if ising:
+                out[r, (planted[i] + 1) // 2, (s[r, i] + 1) // 2] += 1
+            else:
+                out[r, planted[i], s[r, i]] += 1

@@ -1,0 +1,515 @@
+"""The run driver: instance + dynamics -> replicas advanced in chunks -> :class:`RunResult`.
+
+A :class:`Runner` holds the whole state of a run (configurations int8[R, N], RNG rows
+uint64[R, 4], energies, acceptance counters, measurement-window trace, flag workspaces and the
+number of sweeps done). It advances by chunks between recording times; its state can be saved
+and restored (``state_dict``/``from_state_dict``), which makes a resumed run bit-identical to an
+uninterrupted one. :func:`run` is the one-call form.
+
+Seeding: replica r draws from ``SeedSequence(seed, spawn_key=key + (r,))`` (its initial
+configuration included), so its trajectory does not depend on R, on threads or on workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import kernels
+from ._numba import set_threads
+from .dynamics import (
+    MAX_TABLE_DEGREE,
+    SGD,
+    Dynamics,
+    Metropolis,
+    from_params,
+    heatbath_flip_thresholds,
+    heatbath_weights,
+    metropolis_thresholds,
+    sgd_thresholds,
+)
+from .errors import ParameterError, check_choice, check_range
+from .observables import batch_means_error, overlap, time_grid, total_energy
+from .rng import stream_states, threshold32
+
+_EMPTY_J = np.zeros(0, np.int8)
+MAX_TRACE_BLOCKS = 4096
+
+
+class Runner:
+    """Replicas of one dynamics on one instance, advanced in chunks.
+
+    Parameters
+    ----------
+    instance : problems.Instance
+    dynamics : Metropolis or SGD
+    replicas : int
+        Number of independent replicas R >= 1.
+    seed : int
+        Root seed (non-negative).
+    key : tuple of int
+        Spawn-key prefix of the task (``()`` for a single run).
+    init : {"random", "planted"} or int8[R, N] array
+        Initial configurations.
+    """
+
+    def __init__(
+        self,
+        instance,
+        dynamics: Dynamics,
+        *,
+        replicas: int = 1,
+        seed: int = 0,
+        key: tuple[int, ...] = (),
+        init: str | np.ndarray = "random",
+    ) -> None:
+        check_range("replicas", replicas, 1, None, integer=True)
+        check_range("seed", seed, 0, None, integer=True)
+        self.instance = instance
+        self.replicas = int(replicas)
+        self.seed = int(seed)
+        self.key = tuple(int(k) for k in key)
+        self.ising = instance.problem == "ising"
+        n = instance.n
+        self.rng = stream_states(self.seed, self.key, self.replicas)
+        self.s = np.empty((self.replicas, n), np.int8)
+        if isinstance(init, str):
+            check_choice("init", init, ("random", "planted"))
+            if init == "planted":
+                if instance.planted is None:
+                    raise ParameterError("init = 'planted' needs an instance with a planted solution")
+                self.s[:] = instance.planted[None, :]
+            else:
+                kernels.init_random(self.s, self.rng, instance.q, self.ising)
+        else:
+            arr = np.asarray(init)
+            if arr.shape != (self.replicas, n):
+                raise ParameterError(f"init array must have shape ({self.replicas}, {n})")
+            self.s[:] = arr
+        self.init = init if isinstance(init, str) else "array"
+        self.energy = total_energy(instance, self.s)
+        self.accepted = np.zeros(self.replicas, np.int64)
+        self.t = 0
+        self.trace = np.zeros((self.replicas, 0))
+        self.w0 = 0
+        self.blk = 1
+        self._flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.set_dynamics(dynamics)
+
+    # ---- dynamics and tables ------------------------------------------------------------
+    def set_dynamics(self, dynamics: Dynamics) -> None:
+        """Switch the dynamics (e.g. along an annealing schedule); tables are rebuilt."""
+        if not isinstance(dynamics, (Metropolis, SGD)):
+            raise ParameterError("dynamics must be a Metropolis or SGD instance")
+        inst = self.instance
+        self.dynamics = dynamics
+        dmax = max(inst.max_degree, 1)
+        scale = 2 if self.ising else 1
+        self._dmax = dmax
+        self._mode = "table"
+        if isinstance(dynamics, Metropolis):
+            if dynamics.rule == "heatbath" and not self.ising:
+                self._mode = "heatbath"
+                self._wtab = heatbath_weights(dynamics.T, dmax)
+                self._counts = np.zeros((self.replicas, inst.q), np.int64)
+            elif dynamics.rule == "heatbath":
+                self._thr, self._use2d = heatbath_flip_thresholds(dynamics.T, dmax, scale), False
+            else:
+                self._thr, self._use2d = metropolis_thresholds(dynamics.T, dmax, scale), False
+        else:
+            use_table = dynamics.is_reference and dynamics.method != "flags"
+            if use_table and dmax > MAX_TABLE_DEGREE:
+                if dynamics.method == "table":
+                    raise ParameterError(
+                        f"method = 'table' needs max degree <= {MAX_TABLE_DEGREE} (got {dmax})"
+                    )
+                use_table = False
+            if use_table:
+                self._thr, self._use2d = sgd_thresholds(dynamics.B, dmax), True
+            else:
+                self._mode = "flags"
+                self._setup_flags(dynamics)
+
+    def _setup_flags(self, d: SGD) -> None:
+        inst = self.instance
+        if d.flags == "edge":
+            eid, m = inst.edge_ids()
+            nf = m
+        else:
+            eid = np.arange(inst.indices.shape[0], dtype=np.int32)
+            nf = inst.indices.shape[0]
+        self._eid = eid
+        self._fixed_k = int(round(d.B * nf)) if d.batch == "fixed" else -1
+        self._thr_b = np.uint64(threshold32(np.array([d.B]))[0])
+        if self._flags is None or self._flags[0].shape[1] != nf:
+            flags = np.zeros((self.replicas, nf), np.uint8)
+            stamp = np.zeros((self.replicas, nf if d.batch == "bernoulli" else 0), np.int64)
+            perm = (
+                np.tile(np.arange(nf, dtype=np.int32), (self.replicas, 1))
+                if d.batch == "fixed"
+                else np.zeros((self.replicas, 0), np.int32)
+            )
+            self._flags = (flags, stamp, perm)
+
+    # ---- measurement window ---------------------------------------------------------------
+    def set_window(self, start: int, stop: int) -> None:
+        """Record the energy after every sweep t in (start, stop] (summed in blocks)."""
+        length = max(int(stop) - int(start), 0)
+        self.w0 = int(start)
+        self.blk = max(1, math.ceil(length / MAX_TRACE_BLOCKS))
+        nb = math.ceil(length / self.blk) if length else 0
+        self.trace = np.zeros((self.replicas, nb))
+        self.window_len = length
+
+    # ---- advancing ----------------------------------------------------------------------
+    def advance(self, nsweeps: int) -> None:
+        """Run ``nsweeps`` sweeps on every replica (0: only compile the kernel)."""
+        if nsweeps < 0:
+            raise ParameterError(f"nsweeps = {nsweeps} is not in [0, inf)")
+        inst = self.instance
+        cpl = inst.couplings if self.ising else _EMPTY_J
+        if self._mode == "table":
+            kernels.table_sweeps(
+                inst.indptr, inst.indices, cpl, self.s, self.rng, self.energy, self.accepted,
+                inst.q, self.ising, self._thr, self._use2d, self._dmax,
+                self.dynamics.order == "random", int(nsweeps), self.t, self.trace, self.w0,
+                self.blk,
+            )
+        elif self._mode == "heatbath":
+            kernels.heatbath_sweeps(
+                inst.indptr, inst.indices, self.s, self.rng, self.energy, self.accepted, inst.q,
+                self._wtab, self.dynamics.order == "random", int(nsweeps), self.t, self.trace,
+                self.w0, self.blk, self._counts,
+            )
+        else:
+            flags, stamp, perm = self._flags
+            kernels.flag_sweeps(
+                inst.indptr, inst.indices, cpl, self._eid, self.s, self.rng, self.energy,
+                self.accepted, inst.q, self.ising, self.dynamics.order == "random",
+                self.dynamics.tau, self._fixed_k, self._thr_b, flags, stamp, perm,
+                int(nsweeps), self.t, self.trace, self.w0, self.blk,
+            )
+        self.t += int(nsweeps)
+
+    # ---- observables --------------------------------------------------------------------
+    def energy_density(self) -> np.ndarray:
+        """Energy per node float64[R]."""
+        return self.energy / self.instance.n
+
+    def overlap(self) -> np.ndarray | None:
+        """Overlap with the planted solution float64[R] (None without one)."""
+        return None if self.instance.planted is None else overlap(self.instance, self.s)
+
+    # ---- checkpointing --------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit-identically (arrays are references, not copies)."""
+        d: dict[str, Any] = {
+            "s": self.s, "rng": self.rng, "energy": self.energy, "accepted": self.accepted,
+            "trace": self.trace, "t": self.t, "w0": self.w0, "blk": self.blk,
+            "window_len": getattr(self, "window_len", 0),
+        }
+        if self._flags is not None:
+            d["flags"], d["stamp"], d["perm"] = self._flags
+        return d
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (shapes must match this runner)."""
+        self.s[:] = d["s"]
+        self.rng[:] = d["rng"]
+        self.energy[:] = d["energy"]
+        self.accepted[:] = d["accepted"]
+        self.trace = np.array(d["trace"], dtype=np.float64)
+        self.t, self.w0, self.blk = int(d["t"]), int(d["w0"]), int(d["blk"])
+        self.window_len = int(d.get("window_len", 0))
+        if "flags" in d and self._flags is not None:
+            for dst, key in zip(self._flags, ("flags", "stamp", "perm"), strict=True):
+                dst[...] = d[key]
+
+
+@dataclasses.dataclass
+class RunResult:
+    """Output of :func:`run`.
+
+    Attributes
+    ----------
+    time : int64[K]            recording times (sweeps)
+    energy : float64[R, K]     energy density (per node)
+    overlap : float64[R, K] or None
+    acceptance : float64[R, K] accepted fraction of updates in the interval ending at time[k]
+                               (NaN at k = 0)
+    trace : float64[R, nb]     sums of the total energy over blocks of ``blk`` sweeps of the
+                               measurement window (sweeps ``w0+1 .. sweeps``)
+    final_state : int8[R, N]; final_rng : uint64[R, 4]
+    params : dict              everything used (instance params, dynamics, sweeps, seeds, ...)
+    timing : dict              ``prepare_s``, ``run_s``, ``updates``
+    """
+
+    time: np.ndarray
+    energy: np.ndarray
+    overlap: np.ndarray | None
+    acceptance: np.ndarray
+    trace: np.ndarray
+    w0: int
+    blk: int
+    n: int
+    final_state: np.ndarray
+    final_rng: np.ndarray
+    params: dict[str, Any]
+    timing: dict[str, float]
+
+    @property
+    def window_len(self) -> int:
+        """Number of sweeps in the measurement window."""
+        return int(self.params["sweeps"]) - self.w0
+
+    def stationary(self) -> dict[str, Any]:
+        """Mean energy density over every sweep of the measurement window and its standard error.
+
+        The error comes from the spread of the R replica means (R >= 2), or from 20 batch means
+        of the single replica (R = 1). Also returns per-replica means and the acceptance over
+        the window's recording intervals.
+        """
+        wl = self.window_len
+        if wl <= 0:
+            nan = float("nan")
+            return {"energy": nan, "energy_err": nan, "replica_means": [], "window": [0, 0]}
+        per_rep = self.trace.sum(axis=1) / wl / self.n
+        r = per_rep.shape[0]
+        if r >= 2:
+            err = float(per_rep.std(ddof=1) / math.sqrt(r))
+        else:
+            # blocks hold blk sweeps each (the last may be shorter: weight by its length)
+            lens = np.full(self.trace.shape[1], self.blk, float)
+            lens[-1] = wl - self.blk * (self.trace.shape[1] - 1)
+            err = batch_means_error(self.trace[0] / lens / self.n) if len(lens) >= 2 else math.nan
+        return {
+            "energy": float(per_rep.mean()),
+            "energy_err": err,
+            "replica_means": per_rep,
+            "window": [self.w0, int(self.params["sweeps"])],
+        }
+
+    def trace_density(self) -> np.ndarray:
+        """Window energy density per block float64[R, nb] (block sums / block length / N)."""
+        lens = np.full(self.trace.shape[1], self.blk, float)
+        if lens.size:
+            lens[-1] = self.window_len - self.blk * (self.trace.shape[1] - 1)
+        return self.trace / lens[None, :] / self.n
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object of ``mcsgd run --json``."""
+        st = self.stationary()
+        return {
+            "params": self.params,
+            "time": self.time,
+            "energy": self.energy.mean(axis=0),
+            "overlap": None if self.overlap is None else self.overlap.mean(axis=0),
+            "acceptance": np.nanmean(self.acceptance, axis=0) if self.acceptance.shape[1] > 1
+            else self.acceptance.mean(axis=0),
+            "stationary": {
+                "energy": st["energy"],
+                "energy_err": st["energy_err"],
+                "window": st["window"],
+                "overlap": None if self.overlap is None else float(self.overlap[:, -1].mean()),
+            },
+            "timing": self.timing,
+        }
+
+    def save(self, path) -> None:
+        """Write the result to HDF5 atomically (layout in ``docs/formats.md``)."""
+        from .io import atomic_h5, provenance, write_json_attr
+
+        with atomic_h5(path, "run") as f:
+            write_result(f, self)
+            write_json_attr(f, "provenance", provenance())
+
+    @classmethod
+    def load(cls, path) -> RunResult:
+        """Read a result written by :meth:`save`."""
+        from .io import open_checked
+
+        with open_checked(path, "run") as f:
+            return read_result(f)
+
+
+def write_result(g, res: RunResult) -> None:
+    """Write a :class:`RunResult` into an open HDF5 group."""
+    from .io import write_json_attr
+
+    write_json_attr(g, "params", res.params)
+    write_json_attr(g, "timing", res.timing)
+    g.attrs["n"] = res.n
+    g.attrs["w0"] = res.w0
+    g.attrs["blk"] = res.blk
+    g.create_dataset("time", data=res.time)
+    g.create_dataset("energy", data=res.energy)
+    g.create_dataset("acceptance", data=res.acceptance)
+    if res.overlap is not None:
+        g.create_dataset("overlap", data=res.overlap)
+    g.create_dataset("window/trace", data=res.trace)
+    g.create_dataset("final/state", data=res.final_state)
+    g.create_dataset("final/rng", data=res.final_rng)
+
+
+def read_result(g) -> RunResult:
+    """Read a :class:`RunResult` from an open HDF5 group."""
+    from .io import read_json_attr
+
+    return RunResult(
+        time=g["time"][...],
+        energy=g["energy"][...],
+        overlap=g["overlap"][...] if "overlap" in g else None,
+        acceptance=g["acceptance"][...],
+        trace=g["window/trace"][...],
+        w0=int(g.attrs["w0"]),
+        blk=int(g.attrs["blk"]),
+        n=int(g.attrs["n"]),
+        final_state=g["final/state"][...],
+        final_rng=g["final/rng"][...],
+        params=read_json_attr(g, "params", {}),
+        timing=read_json_attr(g, "timing", {}),
+    )
+
+
+def run(
+    instance,
+    dynamics: Dynamics | dict,
+    *,
+    sweeps: int,
+    replicas: int = 1,
+    seed: int = 0,
+    key: tuple[int, ...] = (),
+    init: str | np.ndarray = "random",
+    grid: str | np.ndarray = "log",
+    grid_points: int = 40,
+    window: float = 0.5,
+    threads: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    chunk_updates: float = 2e8,
+) -> RunResult:
+    """Run one dynamics on one instance and record observables.
+
+    Parameters
+    ----------
+    instance : problems.Instance
+    dynamics : Metropolis, SGD, or a dict accepted by :func:`mcsgd.dynamics.from_params`
+    sweeps : int
+        Total sweeps (one sweep = N attempted single-variable updates), >= 1.
+    replicas : int
+        Independent replicas R (run in parallel over numba threads).
+    seed : int; key : tuple of int
+        Root seed and spawn-key prefix (module docstring).
+    init : {"random", "planted"} or int8[R, N]
+    grid : {"log", "linear"} or int array
+        Recording times in sweeps (``grid_points`` points; 0 and ``sweeps`` always included).
+    window : float in [0, 1)
+        Fraction of the run, at its end, whose every sweep enters the stationary averages
+        (default 0.5: the second half).
+    threads : int, optional
+        numba threads (default: all).
+    progress : callable(done_sweeps, total_sweeps), optional
+    chunk_updates : float
+        Upper bound of updates (N R sweeps) between progress calls.
+
+    Returns
+    -------
+    RunResult
+    """
+    t_start = time.perf_counter()
+    check_range("sweeps", sweeps, 1, None, integer=True)
+    check_range("window", window, 0, 1, hi_open=True)
+    if isinstance(dynamics, dict):
+        dynamics = from_params(dynamics)
+    if isinstance(grid, str):
+        times = time_grid(int(sweeps), grid_points, grid)
+    else:
+        times = np.unique(np.asarray(grid, np.int64))
+        if times.size == 0 or times[0] < 0 or times[-1] > sweeps:
+            raise ParameterError(f"grid times must lie in [0, sweeps = {sweeps}]")
+        times = np.union1d(np.array([0, sweeps], np.int64), times)
+    set_threads(threads)
+    runner = Runner(instance, dynamics, replicas=replicas, seed=seed, key=key, init=init)
+    sweeps = int(sweeps)
+    w0 = sweeps - int(round(window * sweeps))
+    runner.set_window(w0, sweeps)
+    res = _record_loop(runner, times, progress, chunk_updates)
+    t_prep = res.pop("prepare_end") - t_start
+    res_obj = RunResult(
+        time=times,
+        energy=res["energy"],
+        overlap=res["overlap"],
+        acceptance=res["acceptance"],
+        trace=runner.trace,
+        w0=runner.w0,
+        blk=runner.blk,
+        n=instance.n,
+        final_state=runner.s,
+        final_rng=runner.rng,
+        params=run_params(instance, dynamics, sweeps, replicas, seed, key, runner.init, grid,
+                          grid_points, window),
+        timing={
+            "prepare_s": t_prep,
+            "run_s": res["run_s"],
+            "updates": int(instance.n) * int(replicas) * sweeps,
+            "ns_per_update": 1e9 * res["run_s"] / max(instance.n * replicas * sweeps, 1),
+        },
+    )
+    return res_obj
+
+
+def run_params(instance, dynamics, sweeps, replicas, seed, key, init, grid, grid_points, window):
+    """The ``params`` dict of a run: all that determines it."""
+    return {
+        "instance": instance.params,
+        "problem": instance.problem,
+        "n": instance.n,
+        "q": instance.q,
+        **dynamics.params(),
+        "sweeps": int(sweeps),
+        "replicas": int(replicas),
+        "seed": int(seed),
+        "spawn_key": list(key),
+        "init": init,
+        "grid": grid if isinstance(grid, str) else "custom",
+        "grid_points": int(grid_points),
+        "window": float(window),
+        "rng": "xoshiro256** per replica from SeedSequence(seed, spawn_key + (replica,))",
+    }
+
+
+def _record_loop(runner: Runner, times, progress, chunk_updates) -> dict[str, Any]:
+    r = runner.replicas
+    n = runner.instance.n
+    k = len(times)
+    energy = np.empty((r, k))
+    acceptance = np.full((r, k), np.nan)
+    has_ov = runner.instance.planted is not None
+    ov = np.empty((r, k)) if has_ov else None
+    # compile (first call) before the clock of the run starts
+    runner.advance(0)
+    prepare_end = time.perf_counter()
+    run_s = 0.0
+    chunk = max(1, int(chunk_updates // max(n * r, 1)))
+    total = int(times[-1])
+    for idx, t in enumerate(times):
+        acc0 = runner.accepted.copy()
+        t_prev = runner.t
+        while runner.t < t:
+            step = min(chunk, int(t) - runner.t)
+            t1 = time.perf_counter()
+            runner.advance(step)
+            run_s += time.perf_counter() - t1
+            if progress is not None:
+                progress(runner.t, total)
+        energy[:, idx] = runner.energy_density()
+        if has_ov:
+            ov[:, idx] = runner.overlap()
+        if t > t_prev:
+            acceptance[:, idx] = (runner.accepted - acc0) / (n * (t - t_prev))
+    return {"energy": energy, "overlap": ov, "acceptance": acceptance, "run_s": run_s,
+            "prepare_end": prepare_end}

@@ -1,0 +1,23 @@
+"""Instance generators for mcsgd: planted/random colouring, planted spin systems, user graphs.
+
+Every generator is a deterministic function of its arguments and ``seed``; instances store
+int32 CSR adjacency, couplings where needed, the planted solution when there is one, and their
+generation parameters, and round-trip through HDF5 with validation on load.
+"""
+
+from .coloring import coloring, planted_coloring, random_coloring
+from .custom import from_edge_file, from_edges, from_networkx
+from .instance import Instance, load
+from .spins import ising
+
+__all__ = [
+    "Instance",
+    "coloring",
+    "from_edge_file",
+    "from_edges",
+    "from_networkx",
+    "ising",
+    "load",
+    "planted_coloring",
+    "random_coloring",
+]

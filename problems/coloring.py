@@ -1,0 +1,160 @@
+"""q-colouring instances (antiferromagnetic Potts): planted and random, ER-like and regular.
+
+Ensembles (SPEC §1.1)
+---------------------
+``graph="er"`` (the reference ensemble): M = round(cN/2) edges drawn independently; for a
+planted instance each edge takes one end i uniformly and the other uniformly among the nodes of
+a planted group different from i's (a uniformly chosen other group, then a uniform member);
+for a random instance the other end is uniform among the N-1 other nodes. Double edges are
+kept, as in the reference code. Degrees are close to Poisson(c).
+
+``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple.
+
+``graph="regular"``: a simple d-regular graph (``c`` = d) by stub pairing with random
+switches; planted instances only pair nodes of different planted groups.
+
+Planted colours are ``floor(i / (N/q))`` (equal groups; N divisible by q) or, with
+``shuffle=True``, a uniformly shuffled balanced assignment (index order then leaks nothing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.rng import generator
+
+from .graphs import edges_to_csr, random_regular_edges
+from .instance import Instance
+
+GRAPHS = ("er", "er-simple", "regular")
+
+
+def _check_common(n: int, q: int, c: float, graph: str, seed: int) -> None:
+    check_range("n", n, 1, None, integer=True)
+    check_range("q", q, 2, 127, integer=True)
+    check_range("c", c, 0, None)
+    check_choice("graph", graph, GRAPHS)
+    check_range("seed", seed, 0, None, integer=True)
+    if graph == "regular":
+        check_range("c (degree d of a regular graph)", c, 0, n - 1, integer=True)
+        if (int(n) * int(c)) % 2:
+            raise ParameterError(f"n*c = {int(n) * int(c)} must be even for a regular graph")
+
+
+def _dedupe_keys(keys: np.ndarray, n: int) -> np.ndarray:
+    """Indices of edges whose (unordered) pair already appeared earlier."""
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    dup = np.zeros(len(keys), bool)
+    dup[order[1:][sk[1:] == sk[:-1]]] = True
+    return np.flatnonzero(dup)
+
+
+def planted_groups(n: int, q: int, shuffle: bool, rng: np.random.Generator) -> np.ndarray:
+    """Balanced planted colours int8[N]: ``floor(i/(N/q))``, or a shuffle of it."""
+    g = (np.arange(n, dtype=np.int64) // (n // q)).astype(np.int8)
+    if shuffle:
+        rng.shuffle(g)
+    return g
+
+
+def _er_edges(n, q, m, planted, rng):
+    """Endpoints (int32[M], int32[M]) of M independent edges of the reference ensemble."""
+    i = rng.integers(0, n, size=m, dtype=np.int32)
+    if planted is None:
+        j = rng.integers(0, n - 1, size=m, dtype=np.int32)
+        j += j >= i
+        return i, j
+    size = n // q
+    members = np.argsort(planted, kind="stable").astype(np.int32)
+    h = planted[i].astype(np.int32)
+    h += 1 + rng.integers(0, q - 1, size=m, dtype=np.int32)
+    h %= q
+    h *= size
+    h += rng.integers(0, size, size=m, dtype=np.int32)
+    return i, members[h]
+
+
+def coloring(
+    n: int,
+    q: int,
+    c: float,
+    *,
+    planted: bool = True,
+    graph: str = "er",
+    shuffle: bool = False,
+    seed: int = 0,
+) -> Instance:
+    """Generate a q-colouring instance.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes N >= 1 (divisible by q for planted instances).
+    q : int
+        Number of colours, 2..127.
+    c : float
+        Mean degree (ER: M = round(cN/2) edges) or the degree d (``graph="regular"``).
+    planted : bool
+        Plant a balanced colouring (True) or draw an unconstrained random graph (False).
+    graph : {"er", "er-simple", "regular"}
+        Ensemble (module docstring).
+    shuffle : bool
+        Shuffle the balanced planted assignment instead of ``floor(i / (N/q))``.
+    seed : int
+        Non-negative seed; the instance is a deterministic function of all arguments.
+
+    Returns
+    -------
+    Instance
+        ``problem="coloring"``, with ``planted`` set for planted instances.
+    """
+    _check_common(n, q, c, graph, seed)
+    n, q, seed = int(n), int(q), int(seed)
+    if planted and n % q:
+        raise ParameterError(
+            f"n = {n} must be divisible by q = {q} for a planted (balanced) colouring"
+        )
+    if not planted and n < 2 and c > 0:
+        raise ParameterError(f"n = {n} is too small for edges (n >= 2 needed)")
+    rng = generator(seed, (0,))
+    pl = planted_groups(n, q, shuffle, rng) if planted else None
+    if graph == "regular":
+        u, v = random_regular_edges(n, int(c), rng, group=pl, simple=True)
+    else:
+        m = int(round(c * n / 2))
+        u, v = _er_edges(n, q, m, pl, rng)
+        if graph == "er-simple":
+            if m > n * (n - 1) // 2 * (1 - 1 / q if planted else 1) * 0.5:
+                raise ParameterError(f"c = {c} is too dense for a simple graph with n = {n}")
+            for _ in range(1000):
+                keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
+                dup = _dedupe_keys(keys, n)
+                if dup.size == 0:
+                    break
+                u2, v2 = _er_edges(n, q, dup.size, pl, rng)
+                u[dup] = u2
+                v[dup] = v2
+    indptr, indices, _ = edges_to_csr(n, u, v)
+    params = {
+        "generator": "coloring",
+        "n": n,
+        "q": q,
+        "c": float(c),
+        "planted": bool(planted),
+        "graph": graph,
+        "shuffle": bool(shuffle),
+        "seed": seed,
+    }
+    return Instance("coloring", q, indptr, indices, None, pl, params)
+
+
+def planted_coloring(n: int, q: int, c: float, **kw) -> Instance:
+    """A planted q-colouring (see :func:`coloring`)."""
+    return coloring(n, q, c, planted=True, **kw)
+
+
+def random_coloring(n: int, q: int, c: float, **kw) -> Instance:
+    """An unplanted random graph to colour with q colours (see :func:`coloring`)."""
+    return coloring(n, q, c, planted=False, **kw)

@@ -1,0 +1,301 @@
+"""The :class:`Instance` container: a graph, optional couplings and planted solution.
+
+HDF5 layout (``mcsgd_kind = "instance"``)::
+
+    /            attrs: mcsgd_kind, mcsgd_format, complete, problem ("coloring"|"ising"),
+                        n, q, m, params (JSON: generator, its arguments, seed), provenance (JSON)
+    /indptr      int32[N+1]   CSR row pointers
+    /indices     int32[2M]    CSR neighbours (each undirected edge in both rows, rows sorted)
+    /couplings   int8[2M]     J per half-edge, +-1 (Ising only)
+    /planted     int8[N]      planted colours 0..q-1, or planted spins +-1 (when planted)
+
+Everything is validated on load (and when an instance is built from user data): shapes, dtypes,
+ranges, no self-loops, symmetric adjacency with symmetric couplings, a proper planted colouring.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import numpy as np
+
+from mcsgd._numba import njit
+from mcsgd.errors import FileFormatError, ParameterError
+from mcsgd.io import atomic_h5, open_checked, provenance, read_json_attr, write_json_attr
+
+PROBLEMS = ("coloring", "ising")
+
+
+@njit
+def _mix(x):
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit
+def _check_csr(n, indptr, indices, couplings, has_j):
+    """Return an error code: 0 ok, 1 bad indptr, 2 index out of range, 3 self-loop,
+    4 asymmetric adjacency/couplings."""
+    if indptr[0] != 0 or indptr[n] != indices.shape[0]:
+        return 1
+    for i in range(n):
+        if indptr[i + 1] < indptr[i]:
+            return 1
+    fwd = np.uint64(0)
+    bwd = np.uint64(0)
+    nn = np.uint64(n)
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j < 0 or j >= n:
+                return 2
+            if j == i:
+                return 3
+            w = np.uint64(couplings[k] + 2) if has_j else np.uint64(0)
+            fwd += _mix((np.uint64(i) * nn + np.uint64(j)) * np.uint64(4) + w)
+            bwd += _mix((np.uint64(j) * nn + np.uint64(i)) * np.uint64(4) + w)
+    if fwd != bwd:
+        return 4
+    return 0
+
+
+@njit
+def _count_monochromatic(indptr, indices, colours):
+    e = 0
+    for i in range(indptr.shape[0] - 1):
+        ci = colours[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            if colours[indices[k]] == ci:
+                e += 1
+    return e // 2
+
+
+@njit
+def _edge_ids(indptr, indices):
+    n = indptr.shape[0] - 1
+    ids = np.full(indices.shape[0], -1, np.int32)
+    m = 0
+    for i in range(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        k = lo
+        while k < hi:
+            j = indices[k]
+            # run of equal neighbours (multi-edge) in row i
+            r = k
+            while r < hi and indices[r] == j:
+                r += 1
+            if j > i:
+                for t in range(k, r):
+                    ids[t] = m
+                    m += 1
+            else:
+                # first occurrence of i in row j (rows are sorted): binary search
+                a = indptr[j]
+                b = indptr[j + 1]
+                while a < b:
+                    mid = (a + b) // 2
+                    if indices[mid] < i:
+                        a = mid + 1
+                    else:
+                        b = mid
+                for t in range(k, r):
+                    ids[t] = ids[a + (t - k)]
+            k = r
+    return ids, m
+
+
+@dataclasses.dataclass
+class Instance:
+    """A problem instance on a sparse graph.
+
+    Attributes
+    ----------
+    problem : {"coloring", "ising"}
+        ``coloring``: antiferromagnetic q-state Potts, E = number of monochromatic edges.
+        ``ising``: spins +-1, E = -sum_(ij) J_ij s_i s_j.
+    q : int
+        Number of colours (2 for Ising).
+    indptr : int32[N+1], indices : int32[2M]
+        CSR adjacency, each undirected edge in both rows, rows sorted.
+    couplings : int8[2M] or None
+        J per half-edge (Ising), +-1.
+    planted : int8[N] or None
+        Planted colours (0..q-1) or spins (+-1).
+    params : dict
+        Generator name, its arguments and the seed (provenance).
+    """
+
+    problem: str
+    q: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    couplings: np.ndarray | None = None
+    planted: np.ndarray | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _edge_ids: tuple[np.ndarray, int] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ---- basic properties -------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of nodes N."""
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def m(self) -> int:
+        """Number of undirected edges M (multi-edges counted with multiplicity)."""
+        return int(self.indices.shape[0] // 2)
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """int64[N] node degrees."""
+        return np.diff(self.indptr.astype(np.int64))
+
+    @property
+    def max_degree(self) -> int:
+        """Largest degree (0 for an empty graph)."""
+        return int(self.degrees.max()) if self.n else 0
+
+    @property
+    def mean_degree(self) -> float:
+        """Mean degree 2M/N."""
+        return 2.0 * self.m / self.n
+
+    def edge_ids(self) -> tuple[np.ndarray, int]:
+        """Undirected edge id of every half-edge (int32[2M]) and M; parallel edges distinct."""
+        if self._edge_ids is None:
+            self._edge_ids = _edge_ids(self.indptr, self.indices)
+        return self._edge_ids
+
+    def energy(self, state: np.ndarray) -> float:
+        """Total energy E of a configuration (colours int8[N] or spins int8[N])."""
+        from mcsgd.observables import total_energy
+
+        return float(total_energy(self, np.asarray(state, np.int8)[None, :])[0])
+
+    def to_networkx(self):
+        """The graph as a ``networkx.MultiGraph`` (couplings as edge attribute ``J``)."""
+        import networkx as nx
+
+        g = nx.MultiGraph()
+        g.add_nodes_from(range(self.n))
+        for i in range(self.n):
+            for k in range(self.indptr[i], self.indptr[i + 1]):
+                j = int(self.indices[k])
+                if i < j:
+                    if self.couplings is not None:
+                        g.add_edge(i, j, J=int(self.couplings[k]))
+                    else:
+                        g.add_edge(i, j)
+        return g
+
+    # ---- validation -------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check shapes, dtypes, ranges, symmetry, no self-loops and the planted solution.
+
+        Raises :class:`~mcsgd.errors.ParameterError` describing the first problem found.
+        """
+        if self.problem not in PROBLEMS:
+            raise ParameterError(f"problem = {self.problem!r} is not one of {PROBLEMS}")
+        if not (2 <= int(self.q) <= 127):
+            raise ParameterError(f"q = {self.q} is not in [2, 127]")
+        if self.problem == "ising" and self.q != 2:
+            raise ParameterError(f"q = {self.q} must be 2 for an Ising instance")
+        self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int32)
+        self.indices = np.ascontiguousarray(self.indices, dtype=np.int32)
+        if self.indptr.ndim != 1 or self.indptr.shape[0] < 2:
+            raise ParameterError("indptr must be a 1-d array of length N+1 with N >= 1")
+        if self.indices.ndim != 1 or self.indices.shape[0] % 2:
+            raise ParameterError("indices must be a 1-d array of even length 2M")
+        has_j = self.couplings is not None
+        if self.problem == "ising" and not has_j:
+            raise ParameterError("an Ising instance needs couplings")
+        if self.problem == "coloring" and has_j:
+            raise ParameterError("a colouring instance has no couplings")
+        if has_j:
+            self.couplings = np.ascontiguousarray(self.couplings, dtype=np.int8)
+            if self.couplings.shape != self.indices.shape:
+                raise ParameterError("couplings must have one entry per half-edge (length 2M)")
+            if not np.all(np.abs(self.couplings) == 1):
+                raise ParameterError("couplings must all be +1 or -1")
+        code = _check_csr(
+            self.n,
+            self.indptr,
+            self.indices,
+            self.couplings if has_j else np.zeros(0, np.int8),
+            has_j,
+        )
+        if code:
+            msg = {
+                1: "indptr is not a valid CSR row-pointer array (must start at 0, be "
+                "non-decreasing and end at len(indices))",
+                2: "indices has a neighbour outside [0, N)",
+                3: "the graph has a self-loop",
+                4: "the adjacency (or the couplings) is not symmetric",
+            }[code]
+            raise ParameterError(msg)
+        if self.planted is not None:
+            self.planted = np.ascontiguousarray(self.planted, dtype=np.int8)
+            if self.planted.shape != (self.n,):
+                raise ParameterError(f"planted must have shape ({self.n},)")
+            if self.problem == "coloring":
+                if self.planted.min() < 0 or self.planted.max() >= self.q:
+                    raise ParameterError(f"planted colours must be in [0, {self.q - 1}]")
+                if self.params.get("proper_planted", True) and _count_monochromatic(
+                    self.indptr, self.indices, self.planted
+                ):
+                    raise ParameterError("the planted colouring is not proper")
+            elif not np.all(np.abs(self.planted) == 1):
+                raise ParameterError("planted spins must all be +1 or -1")
+
+    # ---- storage ----------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the instance to an HDF5 file (atomically; see the module docstring)."""
+        with atomic_h5(path, "instance") as f:
+            f.attrs["problem"] = self.problem
+            f.attrs["n"] = self.n
+            f.attrs["q"] = int(self.q)
+            f.attrs["m"] = self.m
+            write_json_attr(f, "params", self.params)
+            write_json_attr(f, "provenance", provenance())
+            f.create_dataset("indptr", data=self.indptr)
+            f.create_dataset("indices", data=self.indices)
+            if self.couplings is not None:
+                f.create_dataset("couplings", data=self.couplings)
+            if self.planted is not None:
+                f.create_dataset("planted", data=self.planted)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Instance:
+        """Read and validate an instance file; :class:`FileFormatError` if it is not one."""
+        with open_checked(path, "instance") as f:
+            try:
+                problem = f.attrs["problem"]
+                problem = problem.decode() if isinstance(problem, bytes) else str(problem)
+                inst = cls(
+                    problem=problem,
+                    q=int(f.attrs["q"]),
+                    indptr=f["indptr"][...],
+                    indices=f["indices"][...],
+                    couplings=f["couplings"][...] if "couplings" in f else None,
+                    planted=f["planted"][...] if "planted" in f else None,
+                    params=read_json_attr(f, "params", {}),
+                )
+            except KeyError as e:
+                raise FileFormatError(f"instance file {str(path)!r} lacks {e}") from None
+            except ParameterError as e:
+                raise FileFormatError(f"instance file {str(path)!r} is invalid: {e}") from None
+        return inst
+
+
+def load(path: str | os.PathLike) -> Instance:
+    """Load an instance from HDF5 (see :meth:`Instance.load`)."""
+    return Instance.load(path)

@@ -1,0 +1,92 @@
+"""Spin-system instances: planted Ising / planted spin glass and the +-J spin glass (SPEC §1.2).
+
+E(s) = -sum_(ij) J_ij s_i s_j with s_i = +-1. Planted: s* uniform; J_ij = s*_i s*_j with
+probability 1 - noise and -s*_i s*_j otherwise (noise = 0: a gauge-transformed ferromagnet;
+noise > 0: planted spin glass / Z2 synchronisation). Unplanted: J_ij = +-1 uniformly.
+Graphs: a simple random d-regular graph, or ER with mean degree d (``er``: reference-style
+independent edges, double edges kept; ``er-simple``: redrawn until simple).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.rng import generator
+
+from .coloring import _dedupe_keys, _er_edges
+from .graphs import edges_to_csr, random_regular_edges
+from .instance import Instance
+
+GRAPHS = ("regular", "er", "er-simple")
+
+
+def ising(
+    n: int,
+    d: float,
+    *,
+    graph: str = "regular",
+    planted: bool = True,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> Instance:
+    """Generate a planted Ising / planted spin glass, or an unplanted +-J spin glass.
+
+    Parameters
+    ----------
+    n : int
+        Number of spins N >= 2.
+    d : float
+        Degree (regular) or mean degree (ER).
+    graph : {"regular", "er", "er-simple"}
+    planted : bool
+        Planted couplings around a hidden s* (True) or a +-J spin glass (False).
+    noise : float
+        Flip probability epsilon of each planted coupling, in [0, 1].
+    seed : int
+        Non-negative seed.
+    """
+    check_range("n", n, 2, None, integer=True)
+    check_range("d", d, 0, None)
+    check_choice("graph", graph, GRAPHS)
+    check_range("noise", noise, 0, 1)
+    check_range("seed", seed, 0, None, integer=True)
+    n, seed = int(n), int(seed)
+    if graph == "regular":
+        check_range("d (degree of a regular graph)", d, 0, n - 1, integer=True)
+        if (n * int(d)) % 2:
+            raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
+    rng = generator(seed, (1,))
+    if graph == "regular":
+        u, v = random_regular_edges(n, int(d), rng, group=None, simple=True)
+    else:
+        m = int(round(d * n / 2))
+        u, v = _er_edges(n, 2, m, None, rng)
+        if graph == "er-simple":
+            for _ in range(1000):
+                dup = _dedupe_keys(np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v), n)
+                if dup.size == 0:
+                    break
+                u2, v2 = _er_edges(n, 2, dup.size, None, rng)
+                u[dup] = u2
+                v[dup] = v2
+    m = len(u)
+    if planted:
+        s = np.where(rng.random(n) < 0.5, -1, 1).astype(np.int8)
+        j = (s[u] * s[v]).astype(np.int8)
+        flip = rng.random(m) < noise
+        j[flip] = -j[flip]
+    else:
+        s = None
+        j = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
+    indptr, indices, w = edges_to_csr(n, u, v, j)
+    params = {
+        "generator": "ising",
+        "n": n,
+        "d": float(d),
+        "graph": graph,
+        "planted": bool(planted),
+        "noise": float(noise),
+        "seed": seed,
+    }
+    return Instance("ising", 2, indptr, indices, w, s, params)
