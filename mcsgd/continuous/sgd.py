@@ -1,0 +1,183 @@
+r"""Vectorised mini-batch SGD with momentum, dampening and weight decay.
+
+Update rule (PyTorch convention, dampening applied from the first step on):
+
+    g_t     = ∇f_B(θ_t) + λ θ_t                (mini-batch gradient; λ: weight decay)
+    v_{t+1} = μ v_t + (1 − ν) g_t              (μ: momentum, ν: dampening; v_0 = 0)
+    θ_{t+1} = θ_t − η v_{t+1}
+
+Without momentum (μ = ν = 0) this is θ_{t+1} = θ_t − η g_t. Yaida's convention
+(v ← μv − (1−ν)g, θ ← θ + ηv) is the same dynamics with v_Yaida = −v: |v|² is unchanged, but the
+sign of μ v·∇f terms flips. With this convention the stationary FDR1 reads
+⟨(θ−θ_c)·∇f⟩ = (η/2)(1+μ)/(1−ν)⟨|v|²⟩, and the effective learning rate at small η is
+η_eff = η(1−ν)/(1−μ), so the SDE temperature for isotropic per-sample variance s is
+T = η_eff s / (2B).
+
+Mini-batches (data models): ``sampling="with"`` draws B indices uniformly with replacement at
+every step (the i.i.d. noise the theory assumes: covariance C_conn/B); ``sampling="without"`` is
+epoch shuffling — every chain walks through its own random permutation, B indices at a time,
+reshuffling when fewer than B remain (the remainder is dropped), which anti-correlates the noise
+within an epoch. Additive-noise models without a finite noise set draw ∇U + N(0, C/B) directly.
+
+The random stream is a numpy Generator from :func:`mcsgd.rng.generator`; a run is a deterministic
+function of (entropy, key).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ParameterError, check_choice, check_range
+from .models import L2, Model
+
+SAMPLING_CHOICES = ("with", "without")
+
+
+def check_sgd_params(
+    eta: float | np.ndarray,
+    B: int,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    sampling: str = "with",
+    n_data: int | None = None,
+) -> None:
+    """Validate SGD hyper-parameters, raising :class:`ParameterError` naming the bad one."""
+    for e in np.atleast_1d(np.asarray(eta, dtype=float)):
+        check_range("eta", float(e), 0, None, lo_open=True)
+    check_range("B", B, 1, None, integer=True)
+    if n_data is not None:
+        check_range("B", B, 1, n_data, integer=True)
+    check_range("momentum", momentum, 0, 1, hi_open=True)
+    check_range("dampening", dampening, 0, 1, hi_open=True)
+    check_range("weight_decay", weight_decay, 0, None)
+    check_choice("sampling", sampling, SAMPLING_CHOICES)
+
+
+def effective_eta(eta: float, momentum: float = 0.0, dampening: float = 0.0) -> float:
+    """η_eff = η (1 − ν)/(1 − μ): the step size of the equivalent plain SDE."""
+    return float(eta) * (1.0 - dampening) / (1.0 - momentum)
+
+
+class SGD:
+    """R independent SGD chains on one model.
+
+    Parameters
+    ----------
+    model : Model
+        The loss (without weight decay; ``weight_decay`` wraps it in :class:`~.models.L2`).
+    eta : float or ndarray (R,)
+        Learning rate(s) (per chain when an array).
+    B : int
+        Mini-batch size.
+    theta0 : ndarray (R, P)
+        Initial parameters (copied).
+    rng : numpy.random.Generator
+        The chains' random stream.
+    momentum, dampening : float in [0, 1)
+    weight_decay : float ≥ 0
+    sampling : {"with", "without"}
+
+    Attributes
+    ----------
+    objective : Model
+        The loss SGD actually descends (model + weight decay); use it for every observable.
+    theta, v : ndarray (R, P)
+    t : int
+        Steps done.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        eta: float | np.ndarray,
+        B: int,
+        theta0: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        sampling: str = "with",
+    ):
+        check_sgd_params(eta, B, momentum, dampening, weight_decay, sampling, model.n_data)
+        self.objective = L2(model, weight_decay) if weight_decay > 0 else model
+        self.model = model
+        self.theta = np.array(theta0, dtype=np.float64, ndmin=2)
+        R, P = self.theta.shape
+        if P != model.dim:
+            raise ParameterError(f"theta0 has {P} parameters, the model {model.dim}")
+        self.R, self.P = R, P
+        self.B = int(B)
+        self.set_eta(eta)
+        self.mu, self.nu = float(momentum), float(dampening)
+        self.sampling = sampling
+        self.rng = rng
+        self.v = np.zeros_like(self.theta)
+        self.t = 0
+        self._perm = None
+        self._pos = 0
+
+    def set_eta(self, eta: float | np.ndarray) -> None:
+        """Change the learning rate(s); an array gives one per chain."""
+        e = np.asarray(eta, dtype=np.float64)
+        self.eta = e.reshape(-1, 1) if e.ndim else e
+
+    @property
+    def momentum_factor(self) -> float:
+        """(1+μ)/(1−ν): the factor of (η/2)⟨|v|²⟩ in FDR1."""
+        return (1.0 + self.mu) / (1.0 - self.nu)
+
+    def _indices(self) -> np.ndarray:
+        N = self.model.n_data
+        if self.sampling == "with":
+            return self.rng.integers(0, N, size=(self.R, self.B))
+        if self._perm is None or self._pos + self.B > N:
+            base = np.broadcast_to(np.arange(N), (self.R, N))
+            self._perm = self.rng.permuted(base, axis=1)
+            self._pos = 0
+        idx = self._perm[:, self._pos : self._pos + self.B]
+        self._pos += self.B
+        return idx
+
+    def minibatch_grad(self, theta: np.ndarray) -> np.ndarray:
+        """A fresh mini-batch gradient of the objective at ``theta`` (R, P)."""
+        if self.model.n_data is None:
+            return self.objective.grad_noisy(theta, self.B, self.rng)
+        return self.objective.grad_batch(theta, self._indices())
+
+    def step(self) -> tuple[np.ndarray, np.ndarray]:
+        """One update of every chain.
+
+        Returns
+        -------
+        theta_t : ndarray (R, P)
+            Parameters *before* the update (where the gradient was taken).
+        g_t : ndarray (R, P)
+            The mini-batch gradient used (weight decay included). After the call ``self.v`` is
+            v_{t+1} and ``self.theta`` is θ_{t+1}.
+        """
+        th = self.theta
+        g = self.minibatch_grad(th)
+        if self.mu == 0.0 and self.nu == 0.0:
+            self.v = g
+        else:
+            self.v = self.mu * self.v + (1.0 - self.nu) * g
+        self.theta = th - self.eta * self.v
+        self.t += 1
+        return th, g
+
+    def run(self, steps: int) -> None:
+        """Advance ``steps`` updates without recording anything."""
+        for _ in range(int(steps)):
+            self.step()
+        if not np.all(np.isfinite(self.theta)):
+            raise ParameterError("SGD diverged (non-finite parameters): lower eta")
+
+
+def check_finite(sgd: SGD) -> None:
+    """Raise :class:`ParameterError` if any chain diverged."""
+    if not np.all(np.isfinite(sgd.theta)):
+        raise ParameterError(
+            "SGD diverged (non-finite parameters): eta is too large for this model"
+        )
