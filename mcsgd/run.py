@@ -309,8 +309,7 @@ class RunResult:
             "time": self.time,
             "energy": self.energy.mean(axis=0),
             "overlap": None if self.overlap is None else self.overlap.mean(axis=0),
-            "acceptance": np.nanmean(self.acceptance, axis=0) if self.acceptance.shape[1] > 1
-            else self.acceptance.mean(axis=0),
+            "acceptance": self.acceptance.mean(axis=0),  # NaN (null) at time 0
             "stationary": {
                 "energy": st["energy"],
                 "energy_err": st["energy_err"],
