@@ -1,0 +1,103 @@
+"""CLI contracts: commands, JSON keys, bad input -> one-line error, exit code 2, no output."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mcsgd.cli import main
+
+
+@pytest.fixture(scope="module")
+def inst_file(tmp_path_factory):
+    p = tmp_path_factory.mktemp("cli") / "inst.h5"
+    assert main(["generate", "coloring", "--n", "1000", "--q", "5", "--c", "10",
+                 "--seed", "1", "-o", str(p)]) == 0
+    return p
+
+
+def test_run_json_contract(inst_file, tmp_path, capsys):
+    out = tmp_path / "run.h5"
+    code = main(["run", str(inst_file), "--dynamics", "sgd", "--B", "0.8", "--sweeps", "40",
+                 "--replicas", "2", "--seed", "3", "-o", str(out), "--json"])
+    assert code == 0
+    obj = json.loads(capsys.readouterr().out)  # exactly one JSON object
+    for k in ("params", "time", "energy", "overlap", "stationary", "timing"):
+        assert k in obj
+    assert obj["params"]["B"] == 0.8 and obj["params"]["seed"] == 3
+    assert obj["params"]["sweeps"] == 40 and obj["params"]["replicas"] == 2
+    assert set(obj["stationary"]) >= {"energy", "energy_err"}
+    assert set(obj["timing"]) >= {"prepare_s", "run_s", "updates"}
+    assert obj["timing"]["updates"] == 1000 * 2 * 40
+    assert len(obj["time"]) == len(obj["energy"]) == len(obj["overlap"])
+    assert obj["time"][0] == 0 and obj["time"][-1] == 40
+    from mcsgd.run import RunResult
+
+    res = RunResult.load(out)
+    assert np.allclose(res.energy.mean(0), obj["energy"])
+
+
+def test_run_without_planted_has_null_overlap(tmp_path, capsys):
+    p = tmp_path / "r.h5"
+    assert main(["generate", "coloring", "--n", "500", "--q", "3", "--c", "4", "--random",
+                 "--seed", "1", "-o", str(p)]) == 0
+    assert main(["run", str(p), "--dynamics", "metropolis", "--T", "1", "--sweeps", "5",
+                 "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["overlap"] is None
+
+
+def test_generate_ising_and_edges(tmp_path, capsys):
+    p = tmp_path / "s.h5"
+    assert main(["generate", "ising", "--n", "100", "--d", "3", "--planted", "--noise", "0.1",
+                 "--seed", "2", "-o", str(p)]) == 0
+    e = tmp_path / "edges.txt"
+    e.write_text("0 1\n1 2\n2 0\n")
+    q = tmp_path / "e.h5"
+    assert main(["generate", "from-edges", str(e), "--q", "3", "-o", str(q)]) == 0
+    assert main(["run", str(q), "--dynamics", "metropolis", "--T", "0", "--sweeps", "20",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stationary"]["energy"] == 0.0
+
+
+BAD = [
+    (["generate", "coloring", "--n", "100", "--q", "1", "--c", "3", "--seed", "1"], "q = 1"),
+    (["generate", "coloring", "--n", "0", "--q", "3", "--c", "3", "--seed", "1"], "n = 0"),
+    (["generate", "coloring", "--n", "100", "--q", "3", "--c", "-2", "--seed", "1"], "c = -2"),
+    (["generate", "coloring", "--n", "101", "--q", "5", "--c", "3", "--seed", "1"], "divisible"),
+    (["run", "INST", "--dynamics", "sgd", "--B", "1.5", "--sweeps", "3"], "B = 1.5 is not in (0, 1]"),
+    (["run", "INST", "--dynamics", "sgd", "--B", "0", "--sweeps", "3"], "B = 0 is not in (0, 1]"),
+    (["run", "INST", "--dynamics", "metropolis", "--T", "-1", "--sweeps", "3"], "T = -1"),
+    (["run", "INST", "--dynamics", "metropolis", "--sweeps", "3"], "--T is required"),
+    (["run", "INST", "--dynamics", "sgd", "--B", "0.5", "--sweeps", "0"], "sweeps = 0"),
+    (["run", "INST", "--dynamics", "sgd", "--B", "0.5", "--sweeps", "3", "--bogus"], "--bogus"),
+    (["run", "MISSING", "--dynamics", "sgd", "--B", "0.5", "--sweeps", "3"], "does not exist"),
+    (["run", "FOREIGN", "--dynamics", "sgd", "--B", "0.5", "--sweeps", "3"], "not a readable"),
+    (["run", "INST", "--dynamics", "sgd", "--B", "0.5", "--sweeps", "3", "--tau", "0"], "tau = 0"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD)
+def test_bad_input(argv, message, inst_file, tmp_path, capsys):
+    foreign = tmp_path / "foreign.h5"
+    foreign.write_text("hello")
+    out = tmp_path / "out.h5"
+    subst = {"INST": str(inst_file), "MISSING": str(tmp_path / "nope.h5"),
+             "FOREIGN": str(foreign)}
+    argv = [subst.get(a, a) for a in argv] + ["-o", str(out)]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*tmp-*"))  # no temporary left behind
+
+
+def test_every_command_has_help(capsys):
+    for argv in (["--help"], ["generate", "--help"], ["generate", "coloring", "--help"],
+                 ["run", "--help"], ["demo", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 0
+        assert "usage:" in capsys.readouterr().out

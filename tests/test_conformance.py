@@ -1,0 +1,87 @@
+"""Conformance suite: every dynamics (and SGD variant) on both problems must pass all of it."""
+
+import numpy as np
+import pytest
+
+import problems
+from mcsgd._numba import set_threads
+from mcsgd.dynamics import SGD, Metropolis
+from mcsgd.observables import overlap, total_energy
+from mcsgd.run import run
+
+DYNAMICS = {
+    "metropolis": Metropolis(0.8),
+    "metropolis-random": Metropolis(0.8, order="random"),
+    "heatbath": Metropolis(0.8, rule="heatbath"),
+    "greedy-T0": Metropolis(0.0),
+    "sgd": SGD(0.7),
+    "sgd-flags": SGD(0.7, method="flags"),
+    "sgd-edge": SGD(0.7, flags="edge"),
+    "sgd-tau": SGD(0.7, tau=4),
+    "sgd-fixed": SGD(0.7, flags="edge", batch="fixed"),
+    "sgd-random": SGD(0.7, order="random"),
+    "sgd-greedy-B1": SGD(1.0),
+}
+
+
+@pytest.fixture(scope="module", params=["coloring", "ising"])
+def inst(request):
+    if request.param == "coloring":
+        return problems.planted_coloring(3000, 5, 8.0, seed=5)
+    return problems.ising(3000, 3, noise=0.05, seed=5)
+
+
+def _run(inst, dyn, seed=1, threads=None, replicas=3, sweeps=30, init="random"):
+    return run(inst, dyn, sweeps=sweeps, replicas=replicas, seed=seed, threads=threads,
+               init=init, grid_points=8)
+
+
+@pytest.mark.parametrize("name", list(DYNAMICS))
+def test_conformance(inst, name):
+    dyn = DYNAMICS[name]
+    a = _run(inst, dyn)
+    # tracked energy equals a full recomputation
+    np.testing.assert_array_equal(
+        np.rint(a.energy[:, -1] * inst.n).astype(np.int64), total_energy(inst, a.final_state)
+    )
+    # same seed -> identical; different seed -> different
+    b = _run(inst, dyn)
+    np.testing.assert_array_equal(a.final_state, b.final_state)
+    np.testing.assert_array_equal(a.energy, b.energy)
+    c = _run(inst, dyn, seed=2)
+    assert not np.array_equal(a.final_state, c.final_state)
+    # the number of numba threads does not matter
+    try:
+        one = _run(inst, dyn, threads=1)
+        two = _run(inst, dyn, threads=2)
+    finally:
+        set_threads(2)
+    np.testing.assert_array_equal(one.final_state, two.final_state)
+    np.testing.assert_array_equal(one.trace, two.trace)
+    # replica r does not depend on how many replicas run beside it
+    solo = _run(inst, dyn, replicas=1)
+    np.testing.assert_array_equal(solo.final_state[0], a.final_state[0])
+    # every sweep of the window enters the stationary mean
+    st = a.stationary()
+    assert st["window"] == [15, 30]
+    assert np.isfinite(st["energy"]) and st["energy_err"] >= 0
+    # acceptance is a fraction
+    acc = a.acceptance[:, 1:]
+    assert np.all((acc >= 0) & (acc <= 1))
+
+
+def test_overlap_normalisation(inst):
+    n = inst.n
+    planted = run(inst, Metropolis(0.5), sweeps=1, replicas=2, init="planted", grid_points=2)
+    assert planted.overlap[0, 0] == 1.0
+    # a colour permutation of the planted solution still has overlap 1
+    if inst.problem == "coloring":
+        perm = np.array([2, 0, 1, 4, 3], np.int8)
+        assert overlap(inst, perm[inst.planted][None, :])[0] == pytest.approx(1.0)
+    else:
+        assert overlap(inst, -inst.planted[None, :])[0] == pytest.approx(1.0)
+    # random configurations: overlap O(N^-1/2); the max over permutations biases it upwards.
+    # 200 random draws: mean below 3/sqrt(N) and every draw below 6/sqrt(N)
+    rnd = run(inst, Metropolis(0.5), sweeps=1, replicas=200, seed=3, grid_points=2)
+    ov0 = rnd.overlap[:, 0]
+    assert ov0.mean() < 3 / np.sqrt(n) and ov0.max() < 6 / np.sqrt(n)
