@@ -167,6 +167,17 @@ class SGD:
         self.t += 1
         return th, g
 
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the chains where ``mask`` is False (e.g. chains that already escaped)."""
+        mask = np.asarray(mask, dtype=bool)
+        self.theta = self.theta[mask]
+        self.v = self.v[mask]
+        if np.ndim(self.eta):
+            self.eta = self.eta[mask]
+        if self._perm is not None:
+            self._perm = self._perm[mask]
+        self.R = int(self.theta.shape[0])
+
     def run(self, steps: int) -> None:
         """Advance ``steps`` updates without recording anything."""
         for _ in range(int(steps)):

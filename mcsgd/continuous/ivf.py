@@ -1,0 +1,223 @@
+r"""The (inverse) variance–flatness relation and the "true energy".
+
+Feng & Tu, PNAS 118, e2015617118 (2021); Xiong, Chen, Shi, Ao, arXiv:2207.04932.
+
+**Procedure.** R chains run SGD at fixed (η, B) from the minimum θ* (found by the model, with
+weight decay if any); after ``burn_in`` steps the weights are sampled every ``record_every`` steps.
+Each chain is centred on its own mean (this removes slow drifts common to a chain) and the
+pooled covariance Σ_emp is diagonalised: principal components p_i with variances σ_i² (sorted,
+σ_1² largest). The **flatness** F_i is the width of the loss profile along p_i through the mean
+weights θ̄, at the level ``level × L0`` with L0 = f(θ̄):
+
+    F_i = s_+ − s_−,   f(θ̄ + s_± p_i) = level · L0,   s_− < 0 < s_+.
+
+The exponent ψ is the slope of log σ_i² = a − ψ log F_i fitted (ordinary least squares, error
+from the residuals) over the PCs ``skip_pcs`` … ``skip_pcs + n_pcs − 1`` (exclude drift PCs,
+keep well-sampled ones). Equilibrium (Gibbs, isotropic temperature) gives ψ = −2; SGD noise
+aligned with the Hessian gives ψ > 0.
+
+**Quadratic oracles** (f = f0 + ½θᵀHθ, small η): Σ = (η/2B) H⁻¹ C, F_i ∝ h_i^{-1/2}, hence
+C ∝ I → σ² ∝ 1/h → ψ = −2; C ∝ H → σ² const → ψ = 0; C ∝ H² → σ² ∝ h → ψ = +2.
+
+**True energy.** φ(θ) = ½ (θ−θ̄)ᵀ Σ⁻¹ (θ−θ̄) with Σ the *predicted* stationary covariance: for
+plain SGD on a quadratic with additive noise the exact discrete Lyapunov solution
+Σ = (I−ηH) Σ (I−ηH) + η² C/B; otherwise the continuous one H Σ + Σ H = (η_eff/B) C with H and
+C = C_conn at θ*. The stationary density is ∝ exp(−φ) (temperature 1), and the flatness of φ
+along PC i (width at φ = 1/2·``level``... here the level φ = 1) is F^φ_i = 2/√(p_iᵀ Σ⁻¹ p_i).
+Under φ the relation is the normal, equilibrium one: σ_i² ∝ (F^φ_i)² (ψ_φ = −2), to the extent
+that the predicted Σ matches the measured fluctuations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ParameterError, check_range
+from ._stats import linfit
+from .models import L2, Model, Quadratic
+from .sgd import SGD, check_finite, check_sgd_params, effective_eta
+
+
+def flatness(
+    loss, centre: np.ndarray, directions: np.ndarray, level: float, scale: np.ndarray
+) -> np.ndarray:
+    """Width of ``loss`` along each unit direction at ``level`` (bracketing + bisection).
+
+    Parameters
+    ----------
+    loss : callable
+        (M, P) -> (M,) loss values.
+    centre : ndarray (P,)
+    directions : ndarray (K, P)
+        Unit vectors.
+    level : float
+        Must exceed loss(centre).
+    scale : ndarray (K,)
+        Initial bracket size per direction (e.g. the PC standard deviation).
+
+    Returns
+    -------
+    ndarray (K,)
+        s_+ − s_− (``inf`` where the loss never reaches the level within 2^40 × scale).
+    """
+    K, P = directions.shape
+    sign = np.concatenate([np.ones(K), -np.ones(K)])
+    D = np.concatenate([directions, directions]) * sign[:, None]
+    hi = np.concatenate([scale, scale]).astype(float)
+    lo = np.zeros(2 * K)
+    ok = np.zeros(2 * K, dtype=bool)
+    for _ in range(40):
+        above = loss(centre + hi[:, None] * D) > level
+        ok |= above
+        if ok.all():
+            break
+        lo = np.where(ok, lo, hi)
+        hi = np.where(ok, hi, 2 * hi)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        above = loss(centre + mid[:, None] * D) > level
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    s = np.where(ok, 0.5 * (lo + hi), np.inf)
+    return s[:K] + s[K:]
+
+
+def predicted_covariance(
+    objective: Model, theta_star: np.ndarray, eta: float, B: int, momentum: float,
+    dampening: float,
+) -> np.ndarray:
+    """Stationary covariance predicted from H and C at θ* (see the module docstring)."""
+    from scipy.linalg import solve_continuous_lyapunov, solve_discrete_lyapunov
+
+    H = objective.hessian(theta_star)
+    C = objective.noise_cov(theta_star)
+    base = objective.base if isinstance(objective, L2) else objective
+    if isinstance(base, Quadratic) and momentum == 0 and dampening == 0:
+        A = np.eye(H.shape[0]) - eta * H
+        return solve_discrete_lyapunov(A, eta**2 * C / B)
+    eta_eff = effective_eta(eta, momentum, dampening)
+    return solve_continuous_lyapunov(H, eta_eff * C / B)
+
+
+def run_ivf(
+    model: Model,
+    eta: float,
+    B: int,
+    rng: np.random.Generator,
+    *,
+    steps: int = 60000,
+    burn_in: int | None = None,
+    chains: int = 64,
+    record_every: int = 5,
+    level: float = 2.0,
+    skip_pcs: int = 0,
+    n_pcs: int | None = None,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    sampling: str = "with",
+) -> dict:
+    """PCA of the SGD weight fluctuations, per-PC variance and flatness, the exponent ψ.
+
+    Parameters
+    ----------
+    model : Model
+        Loss with f(θ̄) > 0 (the quadratic needs f0 > 0).
+    eta, B : float, int
+    rng : numpy.random.Generator
+    steps, burn_in, chains, record_every : int
+        Recorded steps per chain, discarded steps (default steps // 5), chains, sampling interval.
+    level : float > 1
+        Flatness level factor: widths are taken where f = level × L0.
+    skip_pcs, n_pcs : int
+        PCs used in the fit: indices skip_pcs … skip_pcs + n_pcs − 1 (default: all remaining,
+        at most 20).
+    momentum, dampening, weight_decay, sampling :
+        See :class:`~mcsgd.continuous.sgd.SGD`.
+
+    Returns
+    -------
+    dict
+        ``scalars``: psi, psi_err, psi_true_energy, psi_true_energy_err, variance (list, fitted
+        PCs), flatness (list), L0, pcs_used; ``arrays``: variance_all (P,), flatness_all (K,),
+        flatness_true_energy (K,), variance_predicted (K,), components (K, P), theta_mean (P,).
+    """
+    check_sgd_params(eta, B, momentum, dampening, weight_decay, sampling, model.n_data)
+    check_range("steps", steps, 10, None, integer=True)
+    check_range("chains", chains, 1, None, integer=True)
+    check_range("record_every", record_every, 1, None, integer=True)
+    check_range("level", level, 1, None, lo_open=True)
+    check_range("skip_pcs", skip_pcs, 0, model.dim - 2, integer=True)
+    maxk = model.dim - int(skip_pcs)
+    if n_pcs is None:
+        n_pcs = min(maxk, 20)
+    check_range("n_pcs", n_pcs, 2, maxk, integer=True)
+    burn_in = int(steps) // 5 if burn_in is None else int(burn_in)
+    check_range("burn_in", burn_in, 0, None, integer=True)
+    R, P = int(chains), model.dim
+    obj = L2(model, weight_decay) if weight_decay > 0 else model
+    tstar = obj.minimum(np.zeros(P) if model.name != "mlp" else model.init(rng, 1)[0])
+    sgd = SGD(
+        model, eta, B, np.tile(tstar, (R, 1)), rng, momentum=momentum, dampening=dampening,
+        weight_decay=weight_decay, sampling=sampling,
+    )
+    sgd.run(burn_in)
+    S1 = np.zeros((R, P))
+    S2 = np.zeros((P, P))
+    n = 0
+    for t in range(int(steps)):
+        sgd.step()
+        if (t + 1) % record_every == 0:
+            x = sgd.theta - tstar
+            S1 += x
+            S2 += x.T @ x
+            n += 1
+    check_finite(sgd)
+    if n < 2:
+        raise ParameterError("steps / record_every must give at least 2 samples")
+    mean_r = S1 / n
+    cov = (S2 - n * mean_r.T @ mean_r) / (R * n)
+    cov = 0.5 * (cov + cov.T)
+    w, V = np.linalg.eigh(cov)
+    order = np.argsort(w)[::-1]
+    var_all, comps = w[order], V[:, order].T
+    theta_mean = tstar + mean_r.mean(axis=0)
+    L0 = float(obj.loss(theta_mean[None])[0])
+    if not L0 > 0:
+        raise ParameterError("the loss at the mean weights must be > 0 to define flatness")
+    sel = np.arange(int(skip_pcs), int(skip_pcs) + int(n_pcs))
+    K = sel[-1] + 1
+    flat = flatness(obj.loss, theta_mean, comps[:K], level * L0, np.sqrt(np.abs(var_all[:K])))
+    x, y = np.log(flat[sel]), np.log(var_all[sel])
+    good = np.isfinite(x) & np.isfinite(y)
+    _, slope, _, slope_err = linfit(x[good], y[good])
+    psi, psi_err = -slope, slope_err
+    # true energy
+    Sig = predicted_covariance(obj, tstar, eta, int(B), momentum, dampening)
+    Sinv = np.linalg.pinv(Sig)
+    q = np.einsum("kp,pq,kq->k", comps[:K], Sinv, comps[:K])
+    flat_phi = 2.0 / np.sqrt(q)
+    var_pred = np.einsum("kp,pq,kq->k", comps[:K], Sig, comps[:K])
+    _, s_phi, _, s_phi_err = linfit(np.log(flat_phi[sel]), y)
+    scalars = {
+        "psi": psi,
+        "psi_err": psi_err,
+        "psi_true_energy": -s_phi,
+        "psi_true_energy_err": s_phi_err,
+        "variance": var_all[sel],
+        "flatness": flat[sel],
+        "variance_predicted": var_pred[sel],
+        "L0": L0,
+        "level": float(level),
+        "pcs_used": [int(sel[0]), int(sel[-1])],
+    }
+    arrays = {
+        "variance_all": var_all,
+        "flatness_all": flat,
+        "flatness_true_energy": flat_phi,
+        "variance_predicted": var_pred,
+        "components": comps[:K],
+        "theta_mean": theta_mean,
+        "theta_star": tstar,
+    }
+    return {"scalars": scalars, "arrays": arrays}
