@@ -467,6 +467,13 @@ class _Env:
             return float(w[0] @ K @ w[1])
         return float(np.sum(w * K))
 
+    def residual_rounding(self, x: float, K: np.ndarray) -> float:
+        """Rounding-error scale of :meth:`residual`: 64 eps * sum |W K|."""
+        w = self.weights(x)
+        absk = np.abs(K)
+        mag = w[0] @ absk @ w[1] if isinstance(w, tuple) else np.sum(w * absk)
+        return 64.0 * np.finfo(np.float64).eps * float(mag)
+
 
 def _gmatrix(D: int, condition: str) -> np.ndarray:
     k = np.arange(D + 1, dtype=np.float64)
@@ -478,11 +485,13 @@ def _solve_x(env: _Env, K: np.ndarray, A: np.ndarray) -> float:
     """Root x in [0, 1] of sum W(x) K; 0 or 1 at the ends, nan if no root (negative T)."""
     if env.c == 0.0:  # c -> 0 limit: only the (0 -> 1) / (1 -> 0) pair survives
         return A[0, 1] / A[1, 0] if A[1, 0] > 0 else math.nan
+    # S >= 0 at x = 0 (every term has n >= m = 0) and S <= 0 at x = 1 when A favours downhill
+    # moves (W symmetric there); values within rounding of 0 count as roots at the ends.
     s0 = env.residual(0.0, K)
-    if s0 <= 0.0:
+    if s0 <= env.residual_rounding(0.0, K):
         return 0.0
     s1 = env.residual(1.0, K)
-    if s1 == 0.0:
+    if abs(s1) <= env.residual_rounding(1.0, K):
         return 1.0
     if s1 > 0.0:
         return math.nan
