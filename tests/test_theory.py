@@ -413,6 +413,19 @@ def test_T_adb_bounds_and_growth_with_c(condition, degree):
     assert T_adb(1.0, 10, 5, degree=degree, condition=condition) == 0.0
 
 
+def test_termwise_inequality_behind_T_adb_geq_T0():
+    """A(m -> m+k) >= (1-B)^k A(m+k -> m) for every pair: each ADB term is >= 0 at x = 1-B
+    (T = T0), so S(T0) >= 0 > S(inf) and the root lies at T >= T0 for any degree law."""
+    k = np.arange(61)
+    K = k[None, :] - k[:, None]
+    up = K > 0
+    for B in np.linspace(0.02, 0.98, 25):
+        A = p_acc_table(60, B)
+        lhs = A[up]
+        rhs = (1 - B) ** K[up] * A.T[up]
+        assert np.all(lhs >= rhs * (1 - 1e-12))
+
+
 def test_residual_has_a_single_sign_change():
     Ts = np.geomspace(0.05, 200, 400)
     for B, c, q, degree in [(0.5, 20.0, 5, "poisson"), (0.9, 10, 5, "regular"),
