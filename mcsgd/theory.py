@@ -118,11 +118,11 @@ def _check_array(
             bad |= np.isfinite(flat) & (flat != np.floor(flat))
         bad |= np.isinf(flat)
     if bad.any():
-        v = flat[np.argmax(bad)]
+        v = float(flat[np.argmax(bad)])
         if integer and math.isfinite(v) and not float(v).is_integer():
             raise ParameterError(f"{name} = {v!r} must be an integer")
         check_range(name, v, lo, hi, lo_open=lo_open, hi_open=hi_open)
-        raise ParameterError(f"{name} = {v!r} is not allowed")  # pragma: no cover (inf integer)
+        raise ParameterError(f"{name} = {v!r} must be a finite integer")
     return arr
 
 
