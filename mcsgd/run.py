@@ -82,7 +82,9 @@ class Runner:
             check_choice("init", init, ("random", "planted"))
             if init == "planted":
                 if instance.planted is None:
-                    raise ParameterError("init = 'planted' needs an instance with a planted solution")
+                    raise ParameterError(
+                        "init = 'planted' needs an instance with a planted solution"
+                    )
                 self.s[:] = instance.planted[None, :]
             else:
                 kernels.init_random(self.s, self.rng, instance.q, self.ising)
@@ -420,6 +422,41 @@ def run(
     RunResult
     """
     t_start = time.perf_counter()
+    runner, times = prepare_run(
+        instance, dynamics, sweeps=sweeps, replicas=replicas, seed=seed, key=key, init=init,
+        grid=grid, grid_points=grid_points, window=window, threads=threads,
+    )
+    loop = record_loop(runner, times, progress, chunk_updates)
+    return finish_run(runner, times, loop, t_prep=loop.prepare_end - t_start, grid=grid,
+                      grid_points=grid_points, window=window)
+
+
+def prepare_run(
+    instance,
+    dynamics: Dynamics | dict,
+    *,
+    sweeps: int,
+    replicas: int = 1,
+    seed: int = 0,
+    key: tuple[int, ...] = (),
+    init: str | np.ndarray = "random",
+    grid: str | np.ndarray = "log",
+    grid_points: int = 40,
+    window: float = 0.5,
+    threads: int | None = None,
+) -> tuple[Runner, np.ndarray]:
+    """Validate the arguments of :func:`run` and build its :class:`Runner` and time grid.
+
+    The first half of :func:`run` (arguments as there); with :func:`record_loop` and
+    :func:`finish_run` it lets a driver (e.g. :mod:`mcsgd.scan`) checkpoint and resume a run.
+
+    Returns
+    -------
+    runner : Runner
+        With its measurement window set.
+    times : int64[K]
+        Recording times (sweeps).
+    """
     check_range("sweeps", sweeps, 1, None, integer=True)
     check_range("window", window, 0, 1, hi_open=True)
     if isinstance(dynamics, dict):
@@ -436,29 +473,43 @@ def run(
     sweeps = int(sweeps)
     w0 = sweeps - int(round(window * sweeps))
     runner.set_window(w0, sweeps)
-    res = _record_loop(runner, times, progress, chunk_updates)
-    t_prep = res.pop("prepare_end") - t_start
-    res_obj = RunResult(
+    return runner, times
+
+
+def finish_run(
+    runner: Runner,
+    times: np.ndarray,
+    loop: LoopState,
+    *,
+    t_prep: float,
+    grid: str | np.ndarray = "log",
+    grid_points: int = 40,
+    window: float = 0.5,
+) -> RunResult:
+    """Assemble the :class:`RunResult` of a finished :func:`record_loop` (end of :func:`run`)."""
+    instance = runner.instance
+    replicas = runner.replicas
+    sweeps = int(times[-1])
+    return RunResult(
         time=times,
-        energy=res["energy"],
-        overlap=res["overlap"],
-        acceptance=res["acceptance"],
+        energy=loop.energy,
+        overlap=loop.overlap,
+        acceptance=loop.acceptance,
         trace=runner.trace,
         w0=runner.w0,
         blk=runner.blk,
         n=instance.n,
         final_state=runner.s,
         final_rng=runner.rng,
-        params=run_params(instance, dynamics, sweeps, replicas, seed, key, runner.init, grid,
-                          grid_points, window),
+        params=run_params(instance, runner.dynamics, sweeps, replicas, runner.seed, runner.key,
+                          runner.init, grid, grid_points, window),
         timing={
             "prepare_s": t_prep,
-            "run_s": res["run_s"],
+            "run_s": loop.run_s,
             "updates": int(instance.n) * int(replicas) * sweeps,
-            "ns_per_update": 1e9 * res["run_s"] / max(instance.n * replicas * sweeps, 1),
+            "ns_per_update": 1e9 * loop.run_s / max(instance.n * replicas * sweeps, 1),
         },
     )
-    return res_obj
 
 
 def run_params(instance, dynamics, sweeps, replicas, seed, key, init, grid, grid_points, window):
@@ -481,34 +532,103 @@ def run_params(instance, dynamics, sweeps, replicas, seed, key, init, grid, grid
     }
 
 
-def _record_loop(runner: Runner, times, progress, chunk_updates) -> dict[str, Any]:
+@dataclasses.dataclass
+class LoopState:
+    """Progress of :func:`record_loop` at a chunk boundary (+ ``Runner.state_dict``: a checkpoint).
+
+    Attributes
+    ----------
+    idx : int                   index of the recording time being worked towards
+    acc0 : int64[R]             accepted counters at the start of the current interval
+    t_prev : int                sweep count at the start of the current interval
+    energy, acceptance : float64[R, K]; overlap : float64[R, K] or None
+                                observables recorded so far (columns < ``idx`` are final)
+    run_s : float               kernel seconds so far
+    prepare_end : float         ``perf_counter()`` when the kernel was compiled/loaded
+    """
+
+    idx: int
+    acc0: np.ndarray
+    t_prev: int
+    energy: np.ndarray
+    acceptance: np.ndarray
+    overlap: np.ndarray | None
+    run_s: float = 0.0
+    prepare_end: float = 0.0
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The array fields (for saving)."""
+        d = {"acc0": self.acc0, "energy": self.energy, "acceptance": self.acceptance}
+        if self.overlap is not None:
+            d["overlap"] = self.overlap
+        return d
+
+
+def record_loop(
+    runner: Runner,
+    times: np.ndarray,
+    progress: Callable[[int, int], None] | None = None,
+    chunk_updates: float = 2e8,
+    *,
+    state: LoopState | None = None,
+    on_chunk: Callable[[LoopState], None] | None = None,
+) -> LoopState:
+    """Advance ``runner`` through ``times`` in chunks, recording observables at each time.
+
+    Parameters
+    ----------
+    runner : Runner
+    times : int64[K]
+        Recording times (sweeps), increasing, ``times[0] >= runner.t`` for a fresh start.
+    progress : callable(done_sweeps, total_sweeps), optional
+    chunk_updates : float
+        Upper bound of updates (N R sweeps) per kernel call. Results do not depend on it.
+    state : LoopState, optional
+        Continue from a saved state (``runner`` restored from the matching ``state_dict``).
+    on_chunk : callable(LoopState), optional
+        Called after every chunk (a point where ``runner.state_dict()`` and the given state
+        together allow a bit-identical resume), e.g. to write a checkpoint.
+
+    Returns
+    -------
+    LoopState
+        With ``idx = K`` and all observables filled.
+    """
     r = runner.replicas
     n = runner.instance.n
     k = len(times)
-    energy = np.empty((r, k))
-    acceptance = np.full((r, k), np.nan)
     has_ov = runner.instance.planted is not None
-    ov = np.empty((r, k)) if has_ov else None
+    if state is None:
+        state = LoopState(
+            idx=0, acc0=runner.accepted.copy(), t_prev=runner.t, energy=np.empty((r, k)),
+            acceptance=np.full((r, k), np.nan), overlap=np.empty((r, k)) if has_ov else None,
+        )
+        fresh = True
+    else:
+        fresh = False
     # compile (first call) before the clock of the run starts
     runner.advance(0)
-    prepare_end = time.perf_counter()
-    run_s = 0.0
+    state.prepare_end = time.perf_counter()
     chunk = max(1, int(chunk_updates // max(n * r, 1)))
     total = int(times[-1])
-    for idx, t in enumerate(times):
-        acc0 = runner.accepted.copy()
-        t_prev = runner.t
+    start = state.idx
+    for idx in range(start, k):
+        t = int(times[idx])
+        if fresh or idx != start:
+            state.idx, state.acc0, state.t_prev = idx, runner.accepted.copy(), runner.t
         while runner.t < t:
-            step = min(chunk, int(t) - runner.t)
+            step = min(chunk, t - runner.t)
             t1 = time.perf_counter()
             runner.advance(step)
-            run_s += time.perf_counter() - t1
+            state.run_s += time.perf_counter() - t1
             if progress is not None:
                 progress(runner.t, total)
-        energy[:, idx] = runner.energy_density()
+            if on_chunk is not None:
+                on_chunk(state)
+        state.energy[:, idx] = runner.energy_density()
         if has_ov:
-            ov[:, idx] = runner.overlap()
-        if t > t_prev:
-            acceptance[:, idx] = (runner.accepted - acc0) / (n * (t - t_prev))
-    return {"energy": energy, "overlap": ov, "acceptance": acceptance, "run_s": run_s,
-            "prepare_end": prepare_end}
+            state.overlap[:, idx] = runner.overlap()
+        if t > state.t_prev:
+            state.acceptance[:, idx] = (runner.accepted - state.acc0) / (n * (t - state.t_prev))
+    state.idx = k
+    return state
