@@ -1,0 +1,550 @@
+"""Calibration of the effective temperature T(B) of SGD-like dynamics against Metropolis.
+
+Equilibrium (SPEC §4)
+    Stationary energy densities e_SGD(B) (every sweep of the measurement window) and the
+    Metropolis curve e_MC(T) on a T grid, *on the same instances*. T_eq(B) solves
+    e_MC(T) = e_SGD(B) by monotone (PCHIP) interpolation of the measured points; T_eq_para
+    inverts the exact paramagnetic energy e_para instead (exact on tree-like graphs in the
+    paramagnetic phase: the two must agree there).
+Out of equilibrium
+    Relaxation curves e(t) from random starts on a log time grid; T_neq(B) minimises
+    D(T) = mean_t [e_SGD(t; B) - e_MC(t; T)]^2 over the grid times t >= 1, with e_MC(t; T)
+    interpolated across the T grid; with rescaling, e_MC(lambda t; T) (log-time interpolation)
+    and the factor lambda reported.
+Errors
+    Jackknife over independent units (instance k, replica r): every estimate is recomputed with
+    one unit left out of both the SGD and the Metropolis means, so instance-to-instance
+    fluctuations common to both are handled consistently.
+Diagnostics
+    Two halves of the window agree (paired t-test over units), random and planted initial
+    conditions agree (Welch t-test; planted instances); a diagnostic fails at p < 0.01. Also the
+    integrated autocorrelation time of the window energy in sweeps (Sokal window).
+T grid
+    Chosen automatically around the ADB estimate T_adb(B): {0.92, 1, 1.08} T_adb(B) for every B,
+    then refined with points at {0.97, 1.03} T_eq where an estimate is not bracketed by grid
+    points within 10% on both sides (up to two rounds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+from scipy.optimize import brentq, minimize, minimize_scalar
+from scipy.stats import t as student_t
+
+from .dynamics import SGD, Metropolis
+from .errors import ParameterError, check_choice, check_range
+from .observables import integrated_autocorr_time
+from .run import RunResult, run
+
+MODES = ("equilibrium", "relaxation", "both")
+P_THRESHOLD = 0.01  # diagnostics fail below this two-sided p-value
+
+
+# ---------------------------------------------------------------------------------------------
+# estimators (pure functions on arrays; tested on synthetic data)
+# ---------------------------------------------------------------------------------------------
+def _monotone_curve(T: np.ndarray, e: np.ndarray) -> PchipInterpolator | None:
+    order = np.argsort(T)
+    T, e = T[order], e[order]
+    if T.size < 2:
+        return None
+    return PchipInterpolator(T, e, extrapolate=False)
+
+
+def invert_curve(T: np.ndarray, e_mc: np.ndarray, e_target: float) -> float:
+    """Solve e_MC(T) = e_target on the PCHIP interpolant of the points (T, e_mc).
+
+    Returns NaN when e_target is outside the measured range. When noise makes the points
+    non-monotone, the root nearest to the middle of the bracketing interval is returned.
+    """
+    order = np.argsort(T)
+    T, e = np.asarray(T, float)[order], np.asarray(e_mc, float)[order]
+    f = _monotone_curve(T, e)
+    if f is None:
+        return math.nan
+    d = e - e_target
+    roots = []
+    for k in range(T.size - 1):
+        if d[k] == 0:
+            roots.append(T[k])
+        elif d[k] * d[k + 1] < 0:
+            roots.append(brentq(lambda t: float(f(t)) - e_target, T[k], T[k + 1], xtol=1e-13))
+    if d[-1] == 0:
+        roots.append(T[-1])
+    if not roots:
+        return math.nan
+    return float(roots[len(roots) // 2])
+
+
+def jackknife(estimate: Callable[[np.ndarray], float], units: int) -> tuple[float, float]:
+    """Jackknife: ``estimate(mask)`` evaluated on all units and with each one left out.
+
+    Returns (full-sample estimate, jackknife standard error); NaN error if any leave-one-out
+    estimate is NaN or there are fewer than 2 units.
+    """
+    full = estimate(np.ones(units, bool))
+    if units < 2:
+        return full, math.nan
+    loo = np.empty(units)
+    for u in range(units):
+        m = np.ones(units, bool)
+        m[u] = False
+        loo[u] = estimate(m)
+    if np.any(~np.isfinite(loo)):
+        return full, math.nan
+    err = math.sqrt((units - 1) / units * ((loo - loo.mean()) ** 2).sum())
+    return full, err
+
+
+def equilibrium_T(T_grid: np.ndarray, E_mc: np.ndarray, e_sgd: np.ndarray) -> tuple[float, float]:
+    """T_eq and its jackknife error.
+
+    Parameters
+    ----------
+    T_grid : float64[nT]
+    E_mc : float64[nT, U]   stationary energy density of Metropolis per unit and T
+    e_sgd : float64[U]      stationary energy density of the target dynamics per unit
+    """
+    def est(mask):
+        return invert_curve(T_grid, E_mc[:, mask].mean(1), e_sgd[mask].mean())
+
+    return jackknife(est, e_sgd.shape[0])
+
+
+def para_T(e_sgd: np.ndarray, inverse: Callable[[float], float]) -> tuple[float, float]:
+    """T from an exact energy-temperature relation (e.g. e_para) with a jackknife error."""
+    return jackknife(lambda m: float(inverse(e_sgd[m].mean())), e_sgd.shape[0])
+
+
+def _relax_distance(times, curves_mc, T_grid, target, T, lam=1.0):
+    """mean_t [target(t) - e_MC(lam t; T)]^2 with e_MC interpolated in T (PCHIP) and log t."""
+    order = np.argsort(T_grid)
+    Tg = T_grid[order]
+    if T < Tg[0] or T > Tg[-1]:
+        return math.inf
+    at_T = PchipInterpolator(Tg, curves_mc[order], axis=0)(T)  # [nt]
+    if lam != 1.0:
+        lt = np.log(times)
+        at_T = np.interp(lt + math.log(lam), lt, at_T)
+    return float(np.mean((target - at_T) ** 2))
+
+
+def relaxation_T(
+    times: np.ndarray,
+    T_grid: np.ndarray,
+    C_mc: np.ndarray,
+    c_sgd: np.ndarray,
+    rescale: bool = False,
+) -> dict[str, float]:
+    """T_neq (and the time-rescaling factor) with jackknife errors.
+
+    Parameters
+    ----------
+    times : int64[nt]            recording times (only t >= 1 are used)
+    T_grid : float64[nT]
+    C_mc : float64[nT, U, nt]    Metropolis relaxation curves per unit
+    c_sgd : float64[U, nt]       target relaxation curves per unit
+    rescale : bool               also fit lambda in e_MC(lambda t; T), lambda in [1/8, 8]
+
+    Returns
+    -------
+    dict with ``T``, ``T_err`` and, with ``rescale``, ``scale``, ``scale_err``.
+    """
+    keep = np.asarray(times) >= 1
+    t = np.asarray(times, float)[keep]
+    C = C_mc[:, :, keep]
+    c = c_sgd[:, keep]
+    Tg = np.asarray(T_grid, float)
+    lo, hi = Tg.min(), Tg.max()
+
+    def fit(mask):
+        target = c[mask].mean(0)
+        curves = C[:, mask].mean(1)
+        # coarse scan then bounded refinement (D(T) can have shallow side minima)
+        scan = np.linspace(lo, hi, 41)
+        dv = [_relax_distance(t, curves, Tg, target, x) for x in scan]
+        k = int(np.argmin(dv))
+        a, b = scan[max(k - 1, 0)], scan[min(k + 1, len(scan) - 1)]
+        r = minimize_scalar(lambda x: _relax_distance(t, curves, Tg, target, x),
+                            bounds=(a, b), method="bounded", options={"xatol": 1e-7})
+        T1 = float(r.x)
+        if not rescale:
+            return T1, 1.0
+        def obj(p):
+            return _relax_distance(t, curves, Tg, target, p[0], math.exp(p[1]))
+
+        best = min(
+            (minimize(obj, x0=[T1, ll], method="Nelder-Mead",
+                      options={"xatol": 1e-7, "fatol": 1e-14, "maxiter": 2000})
+             for ll in (-0.5, 0.0, 0.5)),
+            key=lambda r: r.fun,
+        )
+        lam = math.exp(best.x[1])
+        if not (1 / 8 <= lam <= 8):
+            return math.nan, math.nan
+        return float(best.x[0]), lam
+
+    units = c.shape[0]
+    T_full, T_err = jackknife(lambda m: fit(m)[0], units)
+    out = {"T": T_full, "T_err": T_err}
+    if rescale:
+        s_full, s_err = jackknife(lambda m: fit(m)[1], units)
+        out.update(scale=s_full, scale_err=s_err)
+    return out
+
+
+def halves_test(trace_density: np.ndarray) -> tuple[float, float]:
+    """Stationarity: (t, p) of a paired t-test that the two halves of the window have the same
+    mean, over units (rows of ``trace_density`` [U, nb]); p is two-sided (Student, U-1 dof)."""
+    nb = trace_density.shape[1]
+    if nb < 2 or trace_density.shape[0] < 2:
+        return math.nan, math.nan
+    h = nb // 2
+    d = trace_density[:, h:].mean(1) - trace_density[:, :h].mean(1)
+    se = d.std(ddof=1) / math.sqrt(d.size)
+    if se == 0:
+        return (0.0, 1.0) if d.mean() == 0 else (math.inf, 0.0)
+    t = float(d.mean() / se)
+    return t, float(2 * student_t.sf(abs(t), d.size - 1))
+
+
+def welch_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(t, p) of Welch's two-sample t-test of equal means (two-sided)."""
+    if a.size < 2 or b.size < 2:
+        return math.nan, math.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    diff = a.mean() - b.mean()
+    if se == 0:
+        return (0.0, 1.0) if diff == 0 else (math.inf, 0.0)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    t = float(diff / se)
+    return t, float(2 * student_t.sf(abs(t), dof))
+
+
+# ---------------------------------------------------------------------------------------------
+# orchestration
+# ---------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Problem:
+    """What to calibrate on: a generator and its parameters (instances differ by seed)."""
+
+    problem: str = "coloring"
+    n: int = 50_000
+    q: int = 5
+    c: float = 20.0
+    graph: str = "er"
+    planted: bool = True
+    noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_choice("problem", self.problem, ("coloring", "ising"))
+        check_range("n", self.n, 2, None, integer=True)
+        check_range("c", self.c, 0, None)
+        if self.problem == "coloring":
+            check_range("q", self.q, 2, 127, integer=True)
+        else:
+            self.q = 2
+
+    def generate(self, seed: int):
+        """The instance with this seed."""
+        import problems
+
+        if self.problem == "coloring":
+            return problems.coloring(self.n, self.q, self.c, planted=self.planted,
+                                     graph=self.graph, seed=seed)
+        graph = self.graph if self.graph in ("regular", "er", "er-simple") else "regular"
+        return problems.ising(self.n, self.c, graph=graph, planted=self.planted,
+                              noise=self.noise, seed=seed)
+
+    @property
+    def degree_law(self) -> str:
+        return "regular" if self.graph == "regular" else "poisson"
+
+    def theory(self) -> dict[str, Callable]:
+        """T0, T_adb, T_drift and e_para inverse for this problem."""
+        from . import theory as th
+
+        if self.problem == "coloring":
+            return {
+                "T0": lambda B: float(th.T0(B)),
+                "T_adb": lambda B: float(th.T_adb(B, self.c, self.q, self.degree_law, "flux")),
+                "T_drift": lambda B: float(th.T_adb(B, self.c, self.q, self.degree_law,
+                                                    "drift")),
+                "T_para": lambda e: float(th.T_from_e_para_coloring(e, self.c, self.q)),
+                "e_para": lambda T: float(th.e_para_coloring(T, self.c, self.q)),
+            }
+        return {
+            "T0": lambda B: float(th.T0(B, energy_scale=2.0)),
+            "T_adb": lambda B: float(th.T_adb_ising(B, self.c, self.degree_law, "flux")),
+            "T_drift": lambda B: float(th.T_adb_ising(B, self.c, self.degree_law, "drift")),
+            "T_para": lambda e: float(th.T_from_e_para_ising(e, self.c)),
+            "e_para": lambda T: float(th.e_para_ising(T, self.c)),
+        }
+
+
+@dataclasses.dataclass
+class Calibration:
+    """Result of :func:`calibrate`: per-target lists, the Metropolis grid, raw curves."""
+
+    params: dict[str, Any]
+    table: dict[str, list]            # keyed by name, one entry per target (B)
+    T_grid: np.ndarray                # float64[nT]
+    e_mc: np.ndarray                  # float64[nT]   stationary Metropolis energies
+    e_mc_err: np.ndarray
+    times: np.ndarray                 # int64[nt]
+    curves_sgd: np.ndarray            # float64[nB, nt] mean relaxation curves
+    curves_mc: np.ndarray             # float64[nT, nt]
+    timing: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` object: lists keyed by name plus ``params``."""
+        out = {"params": self.params, **self.table}
+        out["metropolis"] = {"T": self.T_grid, "energy": self.e_mc, "energy_err": self.e_mc_err}
+        out["timing"] = self.timing
+        return out
+
+    def save(self, path) -> None:
+        """Write to HDF5 atomically (``mcsgd_kind = "calibration"``)."""
+        from .io import atomic_h5, provenance, write_json_attr
+
+        with atomic_h5(path, "calibration") as f:
+            write_json_attr(f, "params", self.params)
+            write_json_attr(f, "provenance", provenance())
+            write_json_attr(f, "timing", self.timing)
+            g = f.create_group("table")
+            for k, v in self.table.items():
+                g.create_dataset(k, data=np.asarray(v, dtype=float if k != "B" or True else None))
+            f["metropolis/T"] = self.T_grid
+            f["metropolis/energy"] = self.e_mc
+            f["metropolis/energy_err"] = self.e_mc_err
+            f["relaxation/time"] = self.times
+            f["relaxation/sgd"] = self.curves_sgd
+            f["relaxation/metropolis"] = self.curves_mc
+
+    @classmethod
+    def load(cls, path) -> Calibration:
+        """Read a file written by :meth:`save`."""
+        from .io import open_checked, read_json_attr
+
+        with open_checked(path, "calibration") as f:
+            return cls(
+                params=read_json_attr(f, "params", {}),
+                table={k: f["table"][k][...].tolist() for k in f["table"]},
+                T_grid=f["metropolis/T"][...],
+                e_mc=f["metropolis/energy"][...],
+                e_mc_err=f["metropolis/energy_err"][...],
+                times=f["relaxation/time"][...],
+                curves_sgd=f["relaxation/sgd"][...],
+                curves_mc=f["relaxation/metropolis"][...],
+                timing=read_json_attr(f, "timing", {}),
+            )
+
+
+def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
+    """Per-unit (instance, replica) stationary means, curves and window traces."""
+    means = np.concatenate([r.stationary()["replica_means"] for r in results])
+    curves = np.concatenate([r.energy for r in results])
+    traces = np.concatenate([r.trace_density() for r in results])
+    blk = results[0].blk
+    return {"means": means, "curves": curves, "traces": traces, "blk": blk}
+
+
+def calibrate(
+    prob: Problem,
+    targets: Sequence[SGD | Metropolis],
+    *,
+    instances: int = 2,
+    replicas: int = 4,
+    sweeps: int = 1000,
+    seed: int = 1,
+    mode: str = "both",
+    T_grid: Sequence[float] | None = None,
+    refine: int = 2,
+    window: float = 0.5,
+    grid_points: int = 30,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Calibration:
+    """Measure the effective temperature of each target dynamics against Metropolis.
+
+    Parameters
+    ----------
+    prob : Problem
+        Problem family; instance k is ``prob.generate(seed_k)`` with seed_k derived from
+        ``SeedSequence(seed, spawn_key=(k,))``; every dynamics runs on the same instances.
+    targets : sequence of SGD (or Metropolis, for closed-loop checks)
+    instances, replicas, sweeps : int
+        K instances x R replicas; each run lasts ``sweeps`` sweeps from a random start
+        (planted starts are added for the initial-condition check in equilibrium modes).
+    mode : {"equilibrium", "relaxation", "both"}
+    T_grid : sequence of float, optional
+        Metropolis temperatures (default: automatic around T_adb, refined where needed).
+    window : float
+        Final fraction of each run averaged for stationary values.
+
+    Returns
+    -------
+    Calibration
+    """
+    check_choice("mode", mode, MODES)
+    check_range("instances", instances, 1, None, integer=True)
+    check_range("replicas", replicas, 1, None, integer=True)
+    check_range("sweeps", sweeps, 4, None, integer=True)
+    check_range("seed", seed, 0, None, integer=True)
+    if instances * replicas < 2:
+        raise ParameterError("instances x replicas must be >= 2 (error bars need two units)")
+    if not targets:
+        raise ParameterError("B: at least one mini-batch fraction is needed")
+    t_start = time.perf_counter()
+    say = progress or (lambda msg: None)
+    th = prob.theory()
+    seeds = [int(np.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1)[0])
+             for k in range(instances)]
+    insts = [prob.generate(s) for s in seeds]
+    run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
+                  threads=threads)
+
+    def run_all(dyn, tag, init="random"):
+        res = []
+        for k, inst in enumerate(insts):
+            res.append(run(inst, dyn, seed=seed, key=(k, *tag), init=init, **run_kw))
+        return _unit_stats(res), res[0].time
+
+    # target runs
+    sgd_stats, times = [], None
+    for j, dyn in enumerate(targets):
+        say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
+        st, times = run_all(dyn, (1, j))
+        sgd_stats.append(st)
+    planted_stats: list[dict | None] = [None] * len(targets)
+    if mode != "relaxation" and prob.planted:
+        for j, dyn in enumerate(targets):
+            say(f"target {j + 1}/{len(targets)} from the planted start")
+            planted_stats[j] = run_all(dyn, (2, j), init="planted")[0]
+
+    # theory guesses and the T grid
+    def guess(dyn):
+        if isinstance(dyn, Metropolis):
+            return dyn.T
+        g = th["T_adb"](dyn.B)
+        return g if np.isfinite(g) and g > 0 else max(th["T0"](dyn.B), 1e-3) * 1.3
+
+    mc: dict[float, dict] = {}
+
+    def ensure(Ts):
+        for T in sorted(set(round(float(x), 6) for x in Ts)):
+            if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
+                continue
+            say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
+            mc[T] = run_all(Metropolis(T), (3, int(round(T * 1e6))))[0]
+
+    if T_grid is not None:
+        ensure(T_grid)
+    else:
+        ensure([f * guess(d) for d in targets for f in (0.92, 1.0, 1.08)])
+
+    def grid_arrays():
+        Ts = np.array(sorted(mc))
+        return Ts, np.stack([mc[T]["means"] for T in Ts]), np.stack([mc[T]["curves"] for T in Ts])
+
+    for _round in range(refine if T_grid is None else 0):
+        Ts, E, _ = grid_arrays()
+        extra = []
+        for st in sgd_stats:
+            Tq = invert_curve(Ts, E.mean(1), st["means"].mean())
+            if not np.isfinite(Tq):
+                # outside the measured range: extend the grid in the right direction
+                e_t = st["means"].mean()
+                if e_t < E.mean(1).min():
+                    extra += [Ts.min() * 0.85, Ts.min() * 0.92]
+                else:
+                    extra += [Ts.max() * 1.08, Ts.max() * 1.16]
+                continue
+            below = Ts[Ts < Tq]
+            above = Ts[Ts > Tq]
+            if below.size == 0 or above.size == 0 or Tq - below.max() > 0.1 * Tq \
+                    or above.min() - Tq > 0.1 * Tq:
+                extra += [0.97 * Tq, 1.03 * Tq]
+        if not extra:
+            break
+        ensure(extra)
+
+    Ts, E_mc, C_mc = grid_arrays()
+    U = E_mc.shape[1]
+    table: dict[str, list] = {k: [] for k in (
+        "B", "T", "T0", "T_adb", "T_drift", "energy", "energy_err",
+        "T_eq", "T_eq_err", "T_eq_para", "T_eq_para_err",
+        "T_neq", "T_neq_err", "T_neq_rescaled", "T_neq_rescaled_err", "time_scale",
+        "time_scale_err", "halves_t", "halves_p", "stationary", "tau_int", "init_t", "init_p",
+        "init_agree",
+    )}
+    for dyn, st in zip(targets, sgd_stats, strict=True):
+        e = st["means"]
+        is_sgd = isinstance(dyn, SGD)
+        table["B"].append(dyn.B if is_sgd else None)
+        table["T"].append(None if is_sgd else dyn.T)
+        table["T0"].append(th["T0"](dyn.B) if is_sgd else None)
+        table["T_adb"].append(th["T_adb"](dyn.B) if is_sgd else None)
+        table["T_drift"].append(th["T_drift"](dyn.B) if is_sgd else None)
+        table["energy"].append(float(e.mean()))
+        table["energy_err"].append(float(e.std(ddof=1) / math.sqrt(U)))
+        if mode != "relaxation":
+            T_eq, T_eq_err = equilibrium_T(Ts, E_mc, e)
+            Tp, Tp_err = para_T(e, th["T_para"])
+        else:
+            T_eq = T_eq_err = Tp = Tp_err = math.nan
+        table["T_eq"].append(T_eq)
+        table["T_eq_err"].append(T_eq_err)
+        table["T_eq_para"].append(Tp)
+        table["T_eq_para_err"].append(Tp_err)
+        if mode != "equilibrium":
+            r0 = relaxation_T(times, Ts, C_mc, st["curves"])
+            r1 = relaxation_T(times, Ts, C_mc, st["curves"], rescale=True)
+        else:
+            r0 = {"T": math.nan, "T_err": math.nan}
+            r1 = {"T": math.nan, "T_err": math.nan, "scale": math.nan, "scale_err": math.nan}
+        table["T_neq"].append(r0["T"])
+        table["T_neq_err"].append(r0["T_err"])
+        table["T_neq_rescaled"].append(r1["T"])
+        table["T_neq_rescaled_err"].append(r1["T_err"])
+        table["time_scale"].append(r1["scale"])
+        table["time_scale_err"].append(r1["scale_err"])
+        tt, pp = halves_test(st["traces"])
+        table["halves_t"].append(tt)
+        table["halves_p"].append(pp)
+        table["stationary"].append(bool(np.isfinite(pp) and pp > P_THRESHOLD))
+        table["tau_int"].append(integrated_autocorr_time(st["traces"]) * st["blk"])
+        pst = planted_stats[targets.index(dyn)]
+        if pst is not None:
+            ti, pi = welch_test(e, pst["means"])
+            table["init_t"].append(ti)
+            table["init_p"].append(pi)
+            table["init_agree"].append(bool(np.isfinite(pi) and pi > P_THRESHOLD))
+        else:
+            table["init_t"].append(None)
+            table["init_p"].append(None)
+            table["init_agree"].append(None)
+    params = {
+        "problem": dataclasses.asdict(prob),
+        "targets": [d.params() for d in targets],
+        "instances": instances, "replicas": replicas, "sweeps": sweeps, "seed": seed,
+        "mode": mode, "window": window, "grid_points": grid_points,
+        "instance_seeds": seeds,
+        "T_grid": "auto" if T_grid is None else list(map(float, T_grid)),
+    }
+    e_mc = E_mc.mean(1)
+    e_mc_err = E_mc.std(1, ddof=1) / math.sqrt(U)
+    return Calibration(
+        params=params, table=table, T_grid=Ts, e_mc=e_mc, e_mc_err=e_mc_err,
+        times=np.asarray(times), curves_sgd=np.stack([s["curves"].mean(0) for s in sgd_stats]),
+        curves_mc=C_mc.mean(1), timing={"total_s": time.perf_counter() - t_start,
+                                        "metropolis_points": int(len(Ts))},
+    )
