@@ -1,0 +1,23 @@
+"""Parameter scans: TOML scan files expanded into content-addressed, resumable tasks.
+
+``load_spec`` (validate + expand a scan file), ``run_scan`` (local / SLURM / Dask),
+``status`` and ``gather``/``write_summary`` (collect). Reference: ``docs/scans.md``.
+"""
+
+from .collect import gather, summary_json, write_summary
+from .executors import run_scan
+from .spec import Spec, Task, load_spec, spec_from_text
+from .store import check_result, status
+
+__all__ = [
+    "Spec",
+    "Task",
+    "check_result",
+    "gather",
+    "load_spec",
+    "run_scan",
+    "spec_from_text",
+    "status",
+    "summary_json",
+    "write_summary",
+]

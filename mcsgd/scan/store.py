@@ -1,0 +1,309 @@
+"""The output directory of a scan: file names, manifest, locks, integrity checks, status.
+
+Layout of ``DIR``::
+
+    DIR/scan.json            manifest: scan name, root seed, spec text, tasks (id + params)
+    DIR/scan.toml            the scan file as run (used by SLURM array elements)
+    DIR/tasks/<id>.h5        result of a task (written as .<id>.h5.tmp-PID, then renamed)
+    DIR/tasks/<id>.ckpt.h5   checkpoint of an unfinished task (same atomic writing)
+    DIR/tasks/<id>.lock      held (flock) by the process running the task
+    DIR/tasks/<id>.failed.json  why the last attempt failed (removed on success)
+    DIR/slurm/               rendered sbatch script, job ids, array logs
+
+A result counts as done only after :func:`check_result`: an mcsgd file of the right kind,
+``complete``, whose ``scan_task_id`` matches, with every expected dataset of the expected shape
+and a matching content checksum. Anything else (missing, truncated, empty, foreign, stale) is
+recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError
+from .spec import Spec, Task
+
+MANIFEST = "scan.json"
+
+
+def tasks_dir(out: str | os.PathLike) -> Path:
+    """``DIR/tasks``."""
+    return Path(out) / "tasks"
+
+
+def result_path(out: str | os.PathLike, tid: str) -> Path:
+    """Final result file of task ``tid``."""
+    return tasks_dir(out) / f"{tid}.h5"
+
+
+def ckpt_path(out: str | os.PathLike, tid: str) -> Path:
+    """Checkpoint file of task ``tid``."""
+    return tasks_dir(out) / f"{tid}.ckpt.h5"
+
+
+def failed_path(out: str | os.PathLike, tid: str) -> Path:
+    """Failure report of task ``tid``."""
+    return tasks_dir(out) / f"{tid}.failed.json"
+
+
+def lock_path(out: str | os.PathLike, tid: str) -> Path:
+    """Lock file of task ``tid``."""
+    return tasks_dir(out) / f"{tid}.lock"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def manifest(spec: Spec) -> dict[str, Any]:
+    """The manifest object of a spec."""
+    return {
+        "mcsgd_kind": "scan-manifest",
+        "name": spec.name,
+        "seed": spec.seed,
+        "spec_path": spec.path,
+        "spec_text": spec.text,
+        "tasks": [{"id": t.id, "params": t.params, "key": list(t.key)} for t in spec.tasks],
+    }
+
+
+def prepare_dir(spec: Spec) -> None:
+    """Create ``DIR`` and write the manifest and spec copy (refuses a directory of another scan).
+
+    A directory holding a manifest whose tasks are not a subset of this scan's raises
+    :class:`ParameterError` (use another ``--out``); a subset is an extended scan and is updated.
+    """
+    out = Path(spec.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"out = {str(out)!r} exists and is not a directory")
+    old = read_manifest(out, missing_ok=True)
+    new = manifest(spec)
+    if old is not None:
+        old_ids = {t["id"] for t in old["tasks"]}
+        new_ids = {t["id"] for t in new["tasks"]}
+        if not old_ids <= new_ids:
+            raise ParameterError(
+                f"out = {str(out)!r} holds another scan ({len(old_ids - new_ids)} of its "
+                f"{len(old_ids)} tasks are not in this one); choose another output directory"
+            )
+    try:
+        tasks_dir(out).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParameterError(f"out = {str(out)!r} cannot be created: {e.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise ParameterError(f"out = {str(out)!r} is not writable")
+    text = json.dumps(new, indent=1, sort_keys=True)
+    mp = out / MANIFEST
+    if old is None or mp.read_text() != text:
+        _atomic_write_text(mp, text)
+    st = out / "scan.toml"
+    if not st.exists() or st.read_text() != spec.text:
+        _atomic_write_text(st, spec.text)
+
+
+def read_manifest(out: str | os.PathLike, missing_ok: bool = False) -> dict[str, Any] | None:
+    """Read ``DIR/scan.json`` (:class:`ParameterError` if absent, unless ``missing_ok``)."""
+    mp = Path(out) / MANIFEST
+    if not mp.is_file():
+        if missing_ok:
+            return None
+        raise ParameterError(f"{str(out)!r} is not a scan output directory (no {MANIFEST})")
+    try:
+        m = json.loads(mp.read_text())
+    except (OSError, ValueError) as e:
+        raise ParameterError(f"{str(mp)!r} is not a valid scan manifest: {e}") from None
+    if not isinstance(m, dict) or m.get("mcsgd_kind") != "scan-manifest":
+        raise ParameterError(f"{str(mp)!r} is not a scan manifest")
+    return m
+
+
+def manifest_tasks(m: dict[str, Any]) -> list[Task]:
+    """The tasks of a manifest."""
+    return [Task(id=t["id"], params=t["params"], seed=int(m["seed"]), key=tuple(t["key"]))
+            for t in m["tasks"]]
+
+
+# ---- locks -------------------------------------------------------------------------------------
+class TaskLock:
+    """An exclusive, non-blocking ``flock`` on ``DIR/tasks/<id>.lock`` (released on exit/death)."""
+
+    def __init__(self, out: str | os.PathLike, tid: str) -> None:
+        self.path = lock_path(out, tid)
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Try to take the lock; False if another process holds it."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return False
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {os.uname().nodename} {time.time():.0f}\n".encode())
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        """Release the lock (the file stays: removing it would race with other takers)."""
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def is_locked(out: str | os.PathLike, tid: str) -> bool:
+    """True if a live process holds the task's lock."""
+    p = lock_path(out, tid)
+    if not p.exists():
+        return False
+    lk = TaskLock(out, tid)
+    if lk.acquire():
+        lk.release()
+        return False
+    return True
+
+
+# ---- integrity ---------------------------------------------------------------------------------
+def content_checksum(f) -> str:
+    """sha256 over every dataset of an open HDF5 file (sorted names; name, shape, dtype, bytes)."""
+    import h5py
+    import numpy as np
+
+    names: list[str] = []
+    f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    h = hashlib.sha256()
+    for n in sorted(names):
+        a = np.ascontiguousarray(f[n][...])
+        h.update(f"{n}|{a.shape}|{a.dtype.str}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def expected_shapes(task: Task) -> dict[str, tuple[int, ...]]:
+    """Datasets a discrete task's result must hold, with their shapes (-1: any length)."""
+    from ..observables import time_grid
+
+    p = task.params
+    if p["experiment"] != "discrete":
+        return {}
+    r = p["run"]
+    k = len(time_grid(r["sweeps"], r["grid_points"], r["grid"]))
+    nr = r["replicas"]
+    shapes: dict[str, tuple[int, ...]] = {
+        "time": (k,), "energy": (nr, k), "acceptance": (nr, k), "window/trace": (nr, -1),
+        "final/rng": (nr, 4),
+    }
+    inst = p["instance"]
+    if inst["problem"] != "file":
+        shapes["final/state"] = (nr, inst["n"])
+        if inst["planted"]:
+            shapes["overlap"] = (nr, k)
+    return shapes
+
+
+def check_result(path: str | os.PathLike, task: Task) -> str | None:
+    """Why ``path`` is not a valid result of ``task`` (None if it is)."""
+    import h5py
+
+    p = Path(path)
+    if not p.exists():
+        return "missing"
+    if p.stat().st_size == 0:
+        return "empty file"
+    try:
+        with h5py.File(p, "r") as f:
+            kind = f.attrs.get("mcsgd_kind")
+            kind = kind.decode() if isinstance(kind, bytes) else kind
+            want = "run" if task.kind == "discrete" else "continuous"
+            if kind is None:
+                return "foreign file (not written by mcsgd)"
+            if kind != want:
+                return f"holds an mcsgd {kind!r}, expected {want!r}"
+            if not bool(f.attrs.get("complete", False)):
+                return "incomplete"
+            tid = f.attrs.get("scan_task_id")
+            tid = tid.decode() if isinstance(tid, bytes) else tid
+            if tid != task.id:
+                return f"belongs to task {tid!r}"
+            for name, shape in expected_shapes(task).items():
+                if name not in f:
+                    return f"dataset {name!r} missing"
+                got = f[name].shape
+                if len(got) != len(shape) or any(s != -1 and s != g
+                                                 for s, g in zip(shape, got, strict=True)):
+                    return f"dataset {name!r} has shape {got}, expected {shape}"
+            ck = f.attrs.get("scan_checksum")
+            ck = ck.decode() if isinstance(ck, bytes) else ck
+            if ck != content_checksum(f):
+                return "checksum mismatch (damaged data)"
+    except (OSError, KeyError, ValueError, RuntimeError) as e:
+        return f"unreadable ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+    return None
+
+
+def task_status(out: str | os.PathLike, task: Task) -> tuple[str, str]:
+    """``(state, reason)`` of a task: done / running / failed / missing."""
+    rp = result_path(out, task.id)
+    why = check_result(rp, task)
+    if why is None:
+        return "done", ""
+    if is_locked(out, task.id):
+        return "running", _ckpt_reason(out, task) or "started"
+    fp = failed_path(out, task.id)
+    if fp.exists():
+        try:
+            info = json.loads(fp.read_text())
+            return "failed", str(info.get("error", "unknown error"))
+        except (OSError, ValueError):
+            return "failed", "unreadable failure report"
+    if why != "missing":
+        return "missing", f"invalid result file ({why}); will be recomputed"
+    return "missing", _ckpt_reason(out, task) or "not started"
+
+
+def _ckpt_reason(out: str | os.PathLike, task: Task) -> str | None:
+    import h5py
+
+    cp = ckpt_path(out, task.id)
+    if not cp.exists():
+        return None
+    try:
+        with h5py.File(cp, "r") as f:
+            t = int(f["runner/t"][()])
+        total = task.params["run"]["sweeps"]
+        return f"checkpoint at sweep {t}/{total} (resumable)"
+    except (OSError, KeyError, ValueError):
+        return "unreadable checkpoint (will restart)"
+
+
+def status(out: str | os.PathLike) -> dict[str, Any]:
+    """Status of every task of the scan in ``out``.
+
+    Returns
+    -------
+    dict
+        ``counts`` (state -> number) and ``tasks`` (list of id, state, reason, label).
+    """
+    m = read_manifest(out)
+    rows = []
+    counts = {"done": 0, "running": 0, "failed": 0, "missing": 0}
+    for t in manifest_tasks(m):  # type: ignore[arg-type]
+        st, why = task_status(out, t)
+        counts[st] += 1
+        rows.append({"id": t.id, "state": st, "reason": why, "label": t.label()})
+    return {"out": str(Path(out).resolve()), "name": m["name"], "total": len(rows),  # type: ignore[index]
+            "counts": counts, "tasks": rows}
