@@ -251,7 +251,8 @@ def run_occupation(
     -------
     dict
         ``scalars``: rows (B, T, p_flat, p_flat_err, p_flat_gibbs, p_flat_laplace,
-        crossings_per_chain), h_flat, h_sharp.
+        crossings_per_chain), h_flat, h_sharp, barrier_x; ``arrays``: B (nB,),
+        p_flat_per_chain (nB, R).
     """
     _check_wells(model)
     check_range("steps", steps, 10, None, integer=True)
@@ -262,7 +263,7 @@ def run_occupation(
     m = maxs[(maxs > a) & (maxs < b)][0]
     flat_left = model.d2U1(a) <= model.d2U1(b)
     R = int(chains)
-    rows = []
+    rows, fracs = [], []
     for B in Bs:
         check_sgd_params(eta, B, momentum, dampening, 0.0, sampling, model.n_data)
         T = temperature_theory(eta, B, model.s, momentum, dampening)
@@ -283,6 +284,7 @@ def run_occupation(
         check_finite(sgd)
         frac = left / steps if flat_left else 1 - left / steps
         p, pe = mean_err(frac)
+        fracs.append(frac)
         rows.append({
             "B": int(B), "T": T, "p_flat": p, "p_flat_err": pe,
             "p_flat_gibbs": gibbs_flat_fraction(model, T),
@@ -293,5 +295,5 @@ def run_occupation(
     return {
         "scalars": {"rows": rows, "h_flat": min(ha, hb), "h_sharp": max(ha, hb),
                     "barrier_x": float(m)},
-        "arrays": {},
+        "arrays": {"B": np.asarray([int(b) for b in Bs]), "p_flat_per_chain": np.array(fracs)},
     }

@@ -1,6 +1,7 @@
 """Variance-flatness oracles on a 12-parameter quadratic (h in [0.2, 4], f0 = 1, level 2 L0),
 eta = 0.05, B = 4, 32 chains x 20000 steps. Measured psi: -1.93, +0.12, +2.08 for C ~ I, H, H^2
-(fit errors 0.005-0.011; the offsets are the O(eta h) discreteness and PCA-sampling biases); tolerance 0.3 as in the issue."""
+(fit errors 0.005-0.011; the offsets are the O(eta h) discreteness and PCA-sampling
+biases); tolerance 0.3 as in the issue."""
 
 import numpy as np
 import pytest

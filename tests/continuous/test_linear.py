@@ -1,6 +1,6 @@
 """FDT of stochastic linear learning: <f> - f* = (eta/4)<|grad f_B|^2> exactly, the Langevin
-value (eta/4B) Tr C_conn only for small eta E|x|^2/B. Synthetic data: N = 200, 6 features + intercept,
-E|x|^2 = 6.93. Errors: jackknife over 16 chains (quoted per point below)."""
+value (eta/4B) Tr C_conn only for small eta E|x|^2/B. Synthetic data: N = 200, 6 features +
+intercept, E|x|^2 = 6.93. Errors: jackknife over 16 chains (quoted per point below)."""
 
 import pytest
 
