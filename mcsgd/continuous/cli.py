@@ -97,11 +97,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--B", type=int, required=True, help="mini-batch size ≥ 1")
     p.add_argument("--eta-scan", type=_flist, metavar="LIST",
                    help="also measure the FDR2 probe at these η (anharmonicity fit)")
+    p.add_argument("--start", choices=("init", "minimum"),
+                   help="chains start at a common random point (default) or at the minimum")
     _noise_opt(p)
     _sgd(p)
     _model_opts(p)
     _common(p)
-    p.set_defaults(func=_handler("fdr"), _keys=("model", "eta", "B", "eta_scan", "noise",
+    p.set_defaults(func=_handler("fdr"), _keys=("model", "eta", "B", "eta_scan", "start",
+                                                "noise",
                                                 "steps", "chains", *_COMMON_SGD,
                                                 *_COMMON_MODEL))
 

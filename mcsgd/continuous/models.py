@@ -550,7 +550,9 @@ class SoftmaxRegression(Model):
         W = np.asarray(theta, float).reshape(self.K, self.D)
         p = self._softmax(self.X @ W.T)  # (N, K)
         S = np.einsum("nk,kl->nkl", p, np.eye(self.K)) - p[:, :, None] * p[:, None, :]
-        H = np.einsum("nkl,nd,ne->kdle", S, self.X, self.X) / self.n_data
+        XS = S.reshape(self.n_data, -1)[:, :, None] * self.X[:, None, :]  # (N, K*K, D)
+        H = np.einsum("nmd,ne->mde", XS, self.X, optimize=True) / self.n_data
+        H = H.reshape(self.K, self.K, self.D, self.D).transpose(0, 2, 1, 3)
         return H.reshape(self.dim, self.dim)
 
     def describe(self):

@@ -10,7 +10,7 @@ Experiments and their keys (defaults in :data:`DEFAULTS`):
 
 ========== ===========================================================================
 fdr        model, eta, B, momentum, dampening, weight_decay, sampling, steps, chains,
-           eta_scan (list: adds the η-dependence of the FDR2 probe)
+           start (init|minimum), eta_scan (list: adds the η-dependence of the FDR2 probe)
 adaptive   model, eta, B, X, Y, check_every, min_window, steps, chains, ...
 linear-fdt eta, B, steps, chains, grid_eta, grid_B (lists: adds ``rows``), ...
 ivf        noise (isotropic|hessian|hessian2|linreg|softmax|mlp), eta, B, level, skip_pcs,
@@ -47,7 +47,7 @@ _MODEL = {
 }
 DEFAULTS: dict[str, dict[str, Any]] = {
     "fdr": {"model": "quadratic", "eta": 0.05, "B": 4, "steps": 20000, "chains": 8,
-            "eta_scan": None, **_SGD, **_MODEL},
+            "eta_scan": None, "start": "init", **_SGD, **_MODEL},
     "adaptive": {"model": "quadratic", "eta": 0.1, "B": 4, "X": 0.01, "Y": 0.5,
                  "check_every": 100, "min_window": 2000, "steps": 40000, "chains": 4,
                  **_SGD, **_MODEL},
@@ -117,6 +117,8 @@ def resolve_params(params: dict) -> dict:
         check_choice("noise", p["noise"], ("isotropic", "hessian", "hessian2"))
     if "data" in p:
         check_choice("data", p["data"], ("auto", "synthetic", "digits"))
+    if "start" in p:
+        check_choice("start", p["start"], ("init", "minimum"))
     # numbers
     if exp in ("escape", "occupation", "temperature"):
         p["B"] = [_int("B", b, 1) for b in _list("B", p["B"])]
@@ -221,8 +223,14 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         from .fdr import fdr2_eta_scan, run_fdr
 
         m = _model(p, rng_m)
+        theta0 = None
+        if p["start"] == "minimum":
+            from .models import L2
+
+            obj = L2(m, p["weight_decay"]) if p["weight_decay"] > 0 else m
+            theta0 = np.tile(obj.minimum(m.init(rng_m, 1)[0]), (p["chains"], 1))
         out = run_fdr(m, p["eta"], p["B"], rng, steps=p["steps"], chains=p["chains"],
-                      **_sgd_kw(p))
+                      theta0=theta0, **_sgd_kw(p))
         if p.get("eta_scan"):
             scan = fdr2_eta_scan(m, p["eta_scan"], p["B"], rng, steps=p["steps"],
                                  chains=p["chains"], **_sgd_kw(p))
