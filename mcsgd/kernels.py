@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._numba import njit, prange
-from .rng import next_u64, randbelow
+from .rng import _rotl, next_u64, randbelow
 
 _U32 = np.uint64(0xFFFFFFFF)
 
@@ -71,6 +71,79 @@ def _old_new(indptr, indices, couplings, s, r, i, a, b, ising):
     return n_old, n_new
 
 
+@njit(inline="always")
+def _xo(s0, s1, s2, s3):
+    # xoshiro256** on a state held in locals (same stream as mcsgd.rng.next_u64)
+    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def _below(x, m):
+    # integer in [0, m) from the high 32 bits of x (as mcsgd.rng.randbelow)
+    return np.int64(((x >> np.uint64(32)) * np.uint64(m)) >> np.uint64(32))
+
+
+# Performance notes (semantics and RNG consumption are those of the plain loops):
+# - the RNG row lives in locals for a whole replica and is written back at its end;
+# - neighbour loops run over an unsigned range, so numba emits no negative-index wraparound
+#   and LLVM vectorises the gather-and-compare loop;
+# - the sweep bodies are inline functions called with literal flags for the common cases
+#   (colouring, sequential order), so LLVM removes the dead branches from the hot loop.
+
+
+@njit(inline="always")
+def _table_sweep(
+    indptr, indices, couplings, sr, s0, s1, s2, s3, e, acc, q, ising, thr, use2d, dmax,
+    random_order, n,
+):
+    for step in range(n):
+        if random_order:
+            x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+            i = _below(x, n)
+        else:
+            i = step
+        x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+        a = sr[i]
+        n_old = 0
+        n_new = 0
+        lo = np.uint64(indptr[i])
+        hi = np.uint64(indptr[i + 1])
+        if ising:
+            b = -a
+            for k in range(lo, hi):
+                v = couplings[k] * a * sr[np.uint32(indices[k])]
+                n_old += v < 0
+                n_new += v > 0
+        else:
+            b = a + 1 + _below(x, q - 1)
+            if b >= q:
+                b -= q
+            for k in range(lo, hi):
+                c = sr[np.uint32(indices[k])]
+                n_old += c == a
+                n_new += c == b
+        if use2d:
+            th = thr[n_old, n_new]
+        else:
+            th = thr[0, n_new - n_old + dmax]
+        if (x & _U32) < th:
+            sr[i] = b
+            if ising:
+                e += 2 * (n_new - n_old)
+            else:
+                e += n_new - n_old
+            acc += 1
+    return e, acc, s0, s1, s2, s3
+
+
 @njit(parallel=True)
 def table_sweeps(
     indptr, indices, couplings, s, rng, energy, accepted, q, ising, thr, use2d, dmax,
@@ -95,33 +168,32 @@ def table_sweeps(
     for r in prange(nrep):
         e = energy[r]
         acc = 0
+        sr = s[r]
+        s0 = rng[r, 0]
+        s1 = rng[r, 1]
+        s2 = rng[r, 2]
+        s3 = rng[r, 3]
         for sw in range(nsweeps):
-            for step in range(n):
-                if random_order:
-                    i = randbelow(rng, r, n)
-                else:
-                    i = step
-                x = next_u64(rng, r)
-                a = s[r, i]
-                if ising:
-                    b = -a
-                else:
-                    b = a + 1 + np.int64(((x >> np.uint64(32)) * np.uint64(q - 1)) >> np.uint64(32))
-                    if b >= q:
-                        b -= q
-                n_old, n_new = _old_new(indptr, indices, couplings, s, r, i, a, b, ising)
-                if use2d:
-                    th = thr[n_old, n_new]
-                else:
-                    th = thr[0, n_new - n_old + dmax]
-                if (x & _U32) < th:
-                    s[r, i] = b
-                    if ising:
-                        e += 2 * (n_new - n_old)
-                    else:
-                        e += n_new - n_old
-                    acc += 1
+            if not ising and not random_order and use2d:
+                e, acc, s0, s1, s2, s3 = _table_sweep(
+                    indptr, indices, couplings, sr, s0, s1, s2, s3, e, acc, q, False, thr, True,
+                    dmax, False, n,
+                )
+            elif not ising and not random_order:
+                e, acc, s0, s1, s2, s3 = _table_sweep(
+                    indptr, indices, couplings, sr, s0, s1, s2, s3, e, acc, q, False, thr, False,
+                    dmax, False, n,
+                )
+            else:
+                e, acc, s0, s1, s2, s3 = _table_sweep(
+                    indptr, indices, couplings, sr, s0, s1, s2, s3, e, acc, q, ising, thr, use2d,
+                    dmax, random_order, n,
+                )
             _record(trace, r, t0 + sw + 1, w0, blk, e)
+        rng[r, 0] = s0
+        rng[r, 1] = s1
+        rng[r, 2] = s2
+        rng[r, 3] = s3
         energy[r] = e
         accepted[r] += acc
 
@@ -294,10 +366,10 @@ def total_energy_kernel(indptr, indices, couplings, s, ising, out):
         out[r] = tot // 2
 
 
-@njit(parallel=True)
+@njit
 def confusion_kernel(s, planted, q, ising, out):
     """out[r, g, k] = number of nodes with planted value g holding value k (spins mapped to 0/1)."""
-    for r in prange(s.shape[0]):
+    for r in range(s.shape[0]):
         for g in range(q):
             for k in range(q):
                 out[r, g, k] = 0
@@ -306,3 +378,21 @@ def confusion_kernel(s, planted, q, ising, out):
                 out[r, (planted[i] + 1) // 2, (s[r, i] + 1) // 2] += 1
             else:
                 out[r, planted[i], s[r, i]] += 1
+
+
+def _serial_twin(kernel, name):
+    """A serial copy of a ``prange`` kernel (prange runs as range), compiled and cached under
+    its own name: for calls too small to pay for waking the thread pool. Every replica runs
+    the same code either way, so results are identical."""
+    import types
+
+    f = kernel.py_func
+    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    g.__doc__ = f"Serial twin of :func:`{f.__name__}`."
+    return njit(g)
+
+
+table_sweeps_serial = _serial_twin(table_sweeps, "table_sweeps_serial")
+heatbath_sweeps_serial = _serial_twin(heatbath_sweeps, "heatbath_sweeps_serial")
+flag_sweeps_serial = _serial_twin(flag_sweeps, "flag_sweeps_serial")
