@@ -55,23 +55,6 @@ def _record(trace, r, t, w0, blk, e):
 
 
 @njit(inline="always")
-def _old_new(indptr, indices, couplings, s, r, i, a, b, ising):
-    n_old = 0
-    n_new = 0
-    if ising:
-        for k in range(indptr[i], indptr[i + 1]):
-            v = couplings[k] * a * s[r, indices[k]]
-            n_old += v < 0
-            n_new += v > 0
-    else:
-        for k in range(indptr[i], indptr[i + 1]):
-            c = s[r, indices[k]]
-            n_old += c == a
-            n_new += c == b
-    return n_old, n_new
-
-
-@njit(inline="always")
 def _xo(s0, s1, s2, s3):
     # xoshiro256** on a state held in locals (same stream as mcsgd.rng.next_u64)
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
@@ -253,11 +236,61 @@ def heatbath_sweeps(
 
 
 @njit(inline="always")
-def _flag(r, f, flags, stamp, epoch, rng, thr_b):
-    if stamp[r, f] != epoch:
-        stamp[r, f] = epoch
-        flags[r, f] = (next_u64(rng, r) & _U32) < thr_b
-    return flags[r, f]
+def _flag_sweep(
+    indptr, indices, couplings, eid, sr, s0, s1, s2, s3, e, acc, q, ising, random_order,
+    bern, thr_b, fr, str_, epoch, n,
+):
+    for step in range(n):
+        if random_order:
+            x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+            i = _below(x, n)
+        else:
+            i = step
+        a = sr[i]
+        if ising:
+            b = -a
+        else:
+            x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+            b = a + 1 + _below(x, q - 1)
+            if b >= q:
+                b -= q
+        f_old = 0
+        f_new = 0
+        n_old = 0
+        n_new = 0
+        lo = np.uint64(indptr[i])
+        hi = np.uint64(indptr[i + 1])
+        for k in range(lo, hi):
+            if ising:
+                v = couplings[k] * a * sr[np.uint32(indices[k])]
+                is_old = v < 0
+                is_new = v > 0
+            else:
+                c = sr[np.uint32(indices[k])]
+                is_old = c == a
+                is_new = c == b
+            if is_old or is_new:
+                f = np.uint32(eid[k])
+                if bern:
+                    if str_[f] != epoch:
+                        str_[f] = epoch
+                        x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+                        fr[f] = (x & _U32) < thr_b
+                fl = fr[f]
+                if is_old:
+                    n_old += 1
+                    f_old += fl != 0
+                else:
+                    n_new += 1
+                    f_new += fl != 0
+        if f_new <= f_old:
+            sr[i] = b
+            if ising:
+                e += 2 * (n_new - n_old)
+            else:
+                e += n_new - n_old
+            acc += 1
+    return e, acc, s0, s1, s2, s3
 
 
 @njit(parallel=True)
@@ -283,60 +316,42 @@ def flag_sweeps(
     for r in prange(nrep):
         e = energy[r]
         acc = 0
+        sr = s[r]
+        fr = flags[r]
+        str_ = stamp[r]
+        s0 = rng[r, 0]
+        s1 = rng[r, 1]
+        s2 = rng[r, 2]
+        s3 = rng[r, 3]
         for sw in range(nsweeps):
             t = t0 + sw
             epoch = t // tau + 1
             if fixed_k >= 0 and t % tau == 0:
                 for k in range(fixed_k):
-                    flags[r, perm[r, k]] = 0
+                    fr[perm[r, k]] = 0
                 for k in range(fixed_k):  # partial Fisher-Yates: first fixed_k entries
-                    j = k + randbelow(rng, r, nf - k)
+                    x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+                    j = k + _below(x, nf - k)
                     tmp = perm[r, k]
                     perm[r, k] = perm[r, j]
                     perm[r, j] = tmp
-                    flags[r, perm[r, k]] = 1
-            for step in range(n):
-                if random_order:
-                    i = randbelow(rng, r, n)
-                else:
-                    i = step
-                a = s[r, i]
-                if ising:
-                    b = -a
-                else:
-                    b = a + 1 + randbelow(rng, r, q - 1)
-                    if b >= q:
-                        b -= q
-                f_old = 0
-                f_new = 0
-                for k in range(indptr[i], indptr[i + 1]):
-                    if ising:
-                        v = couplings[k] * a * s[r, indices[k]]
-                        is_old = v < 0
-                        is_new = v > 0
-                    else:
-                        c = s[r, indices[k]]
-                        is_old = c == a
-                        is_new = c == b
-                    if is_old or is_new:
-                        if fixed_k >= 0:
-                            fl = flags[r, eid[k]]
-                        else:
-                            fl = _flag(r, eid[k], flags, stamp, epoch, rng, thr_b)
-                        if fl:
-                            if is_old:
-                                f_old += 1
-                            else:
-                                f_new += 1
-                if f_new <= f_old:
-                    n_old, n_new = _old_new(indptr, indices, couplings, s, r, i, a, b, ising)
-                    s[r, i] = b
-                    if ising:
-                        e += 2 * (n_new - n_old)
-                    else:
-                        e += n_new - n_old
-                    acc += 1
+                    fr[perm[r, k]] = 1
+            bern = fixed_k < 0
+            if not ising and not random_order and bern:
+                e, acc, s0, s1, s2, s3 = _flag_sweep(
+                    indptr, indices, couplings, eid, sr, s0, s1, s2, s3, e, acc, q, False,
+                    False, True, thr_b, fr, str_, epoch, n,
+                )
+            else:
+                e, acc, s0, s1, s2, s3 = _flag_sweep(
+                    indptr, indices, couplings, eid, sr, s0, s1, s2, s3, e, acc, q, ising,
+                    random_order, bern, thr_b, fr, str_, epoch, n,
+                )
             _record(trace, r, t0 + sw + 1, w0, blk, e)
+        rng[r, 0] = s0
+        rng[r, 1] = s1
+        rng[r, 2] = s2
+        rng[r, 3] = s3
         energy[r] = e
         accepted[r] += acc
 

@@ -39,6 +39,7 @@ from .rng import stream_states, threshold32
 
 _EMPTY_J = np.zeros(0, np.int8)
 MAX_TRACE_BLOCKS = 4096
+SERIAL_WORK = 200_000  # half-edge visits below which a call runs on one thread
 
 
 class Runner:
@@ -175,22 +176,24 @@ class Runner:
             raise ParameterError(f"nsweeps = {nsweeps} is not in [0, inf)")
         inst = self.instance
         cpl = inst.couplings if self.ising else _EMPTY_J
+        # small calls run serially: waking the thread pool costs more than it saves
+        serial = self.replicas == 1 or inst.indices.shape[0] * self.replicas * nsweeps < SERIAL_WORK
         if self._mode == "table":
-            kernels.table_sweeps(
+            (kernels.table_sweeps_serial if serial else kernels.table_sweeps)(
                 inst.indptr, inst.indices, cpl, self.s, self.rng, self.energy, self.accepted,
                 inst.q, self.ising, self._thr, self._use2d, self._dmax,
                 self.dynamics.order == "random", int(nsweeps), self.t, self.trace, self.w0,
                 self.blk,
             )
         elif self._mode == "heatbath":
-            kernels.heatbath_sweeps(
+            (kernels.heatbath_sweeps_serial if serial else kernels.heatbath_sweeps)(
                 inst.indptr, inst.indices, self.s, self.rng, self.energy, self.accepted, inst.q,
                 self._wtab, self.dynamics.order == "random", int(nsweeps), self.t, self.trace,
                 self.w0, self.blk, self._counts,
             )
         else:
             flags, stamp, perm = self._flags
-            kernels.flag_sweeps(
+            (kernels.flag_sweeps_serial if serial else kernels.flag_sweeps)(
                 inst.indptr, inst.indices, cpl, self._eid, self.s, self.rng, self.energy,
                 self.accepted, inst.q, self.ising, self.dynamics.order == "random",
                 self.dynamics.tau, self._fixed_k, self._thr_b, flags, stamp, perm,

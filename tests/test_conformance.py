@@ -7,7 +7,10 @@ import problems
 from mcsgd._numba import set_threads
 from mcsgd.dynamics import SGD, Metropolis
 from mcsgd.observables import overlap, total_energy
+from mcsgd import run as run_mod
 from mcsgd.run import run
+
+saved = run_mod.SERIAL_WORK
 
 DYNAMICS = {
     "metropolis": Metropolis(0.8),
@@ -50,14 +53,19 @@ def test_conformance(inst, name):
     np.testing.assert_array_equal(a.energy, b.energy)
     c = _run(inst, dyn, seed=2)
     assert not np.array_equal(a.final_state, c.final_state)
-    # the number of numba threads does not matter
+    # the number of numba threads does not matter, nor the serial twin of the kernel
     try:
+        run_mod.SERIAL_WORK = 0  # force the parallel kernels
         one = _run(inst, dyn, threads=1)
         two = _run(inst, dyn, threads=2)
+        run_mod.SERIAL_WORK = 10**18  # force the serial twins
+        ser = _run(inst, dyn, threads=2)
     finally:
+        run_mod.SERIAL_WORK = saved
         set_threads(2)
-    np.testing.assert_array_equal(one.final_state, two.final_state)
-    np.testing.assert_array_equal(one.trace, two.trace)
+    for other in (two, ser):
+        np.testing.assert_array_equal(one.final_state, other.final_state)
+        np.testing.assert_array_equal(one.trace, other.trace)
     # replica r does not depend on how many replicas run beside it
     solo = _run(inst, dyn, replicas=1)
     np.testing.assert_array_equal(solo.final_state[0], a.final_state[0])
