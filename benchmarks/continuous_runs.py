@@ -1,11 +1,11 @@
 """Run continuous-SGD experiment specs (``runs/continuous/*.toml``) through ``run_task``.
 
-A spec holds ``seed``, a ``[params]`` table (the keys of
-:func:`mcsgd.continuous.tasks.run_task`, i.e. the CLI options) and an optional ``[scan]`` table of
-lists whose Cartesian product gives one task each (task i uses spawn key ``(i,)``). Every task
-is written to ``OUT/<spec>-<i>.h5`` (and a PNG with ``--plot``) and summarised on stdout; the
-timing of each task is printed. These are the expensive runs behind docs/continuous.md; the test
-suite uses small versions of them.
+A spec is a project scan file with ``experiment = "continuous"`` and ``[[continuous]]`` tables
+(the keys of :func:`mcsgd.continuous.tasks.run_task`, i.e. the CLI options); it is expanded by
+:func:`mcsgd.scan.spec.load_spec`, so every task gets the same seed and spawn key as under
+``mcsgd scan run``. This script runs the tasks serially, writes ``OUT/<spec>-<i>.h5`` (and a PNG
+with ``--plot``) and prints each task's scalars and timing. These are the expensive runs behind
+docs/continuous.md; the test suite uses small versions of them.
 
     python benchmarks/continuous_runs.py runs/continuous/escape_vs_B.toml [--out DIR] [--plot]
     python benchmarks/continuous_runs.py runs/continuous/*.toml --quick   # 1/10 of the steps
@@ -14,36 +14,18 @@ suite uses small versions of them.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time
 from pathlib import Path
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mcsgd.continuous.tasks import run_task, save_h5  # noqa: E402
+from mcsgd.scan.spec import load_spec  # noqa: E402
 
 _SHRINK = ("steps", "max_steps")
-
-
-def expand(spec: dict) -> list[dict]:
-    """The list of params dicts of a spec (product over ``[scan]``)."""
-    base = dict(spec.get("params", {}))
-    scan = spec.get("scan", {})
-    keys = sorted(scan)
-    out = []
-    for values in itertools.product(*(scan[k] for k in keys)):
-        p = dict(base)
-        p.update(dict(zip(keys, values, strict=True)))
-        out.append(p)
-    return out
 
 
 def _brief(scalars: dict) -> str:
@@ -59,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="divide steps by 10 (smoke run)")
     args = ap.parse_args(argv)
     for path in args.specs:
-        spec = tomllib.loads(path.read_text())
-        seed = int(spec.get("seed", 0))
-        for i, params in enumerate(expand(spec)):
+        spec = load_spec(path, out=str(args.out))
+        for i, task in enumerate(spec.tasks):
+            params = dict(task.params["continuous"])
+            seed, key = task.seed, tuple(task.key)
             if args.quick:
                 for k in _SHRINK:
                     if k in params:
@@ -69,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
                 if "chains" in params:
                     params["chains"] = max(2, int(params["chains"]) // 4)
             t0 = time.perf_counter()
-            res = run_task(params, seed, (i,))
+            res = run_task(params, seed, key)
             dt = time.perf_counter() - t0
             stem = args.out / f"{path.stem}-{i}"
-            save_h5(stem.with_suffix(".h5"), res, seed, (i,))
+            save_h5(stem.with_suffix(".h5"), res, seed, key)
             if args.plot:
                 from mcsgd.continuous.plots import plot_result
 
