@@ -21,6 +21,7 @@ _GROUPS = [
     ("mcsgd.cli_calibrate", "register"),
     ("mcsgd.cli_scan", "register"),
     ("mcsgd.cli_infer", "register"),
+    ("mcsgd.cli_recover", "register"),
     ("mcsgd.continuous.cli", "register"),
 ]
 

@@ -60,7 +60,7 @@ def register(sub) -> None:
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=_reproduce_tb)
     try:
-        from .cli_infer import register_reproduce
+        from .cli_recover import register_reproduce
     except ImportError:
         return
     register_reproduce(rs)

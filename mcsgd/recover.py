@@ -1,0 +1,283 @@
+"""Recovery of a planted solution: first-passage times, success probabilities, annealing.
+
+A replica *recovers* at the first checked sweep where its overlap with the planted solution
+(SPEC §2.3) reaches ``threshold`` (default 0.5). Recovery is a nucleation event whose time
+fluctuates strongly from run to run (SPEC §5), so results are distributions over
+instances x replicas: the success probability within the sweep budget (Wilson 95% interval) and
+the quartiles of the recovery time, counting runs that did not recover as +inf (a quantile is
+undefined, None, when fewer runs than its level recovered), with a distribution-free 95%
+interval of the median from binomial order statistics.
+
+Annealing
+    ``Anneal("T", start, stop)``: simulated annealing, Metropolis with T moved linearly from
+    ``start`` to ``stop``; ``Anneal("B", start, stop)``: batch annealing, SGD-like dynamics with
+    B moved linearly (B rising = cooling). The parameter changes in ``steps`` equal stages.
+    ``quench`` extra sweeps of the greedy quench (B = 1) can follow any run, cleaning the
+    finite-temperature errors before the final overlap is measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import binom
+
+from .dynamics import SGD, Dynamics, Metropolis
+from .errors import ParameterError, check_choice, check_range
+from .run import Runner
+
+
+@dataclasses.dataclass(frozen=True)
+class Anneal:
+    """A linear schedule of T (simulated annealing) or B (batch annealing) over the run."""
+
+    param: str
+    start: float
+    stop: float
+    steps: int = 100
+
+    def __post_init__(self) -> None:
+        check_choice("anneal parameter", self.param, ("T", "B"))
+        check_range("steps", self.steps, 1, None, integer=True)
+        for name, v in (("start", self.start), ("stop", self.stop)):
+            if self.param == "T":
+                check_range(f"anneal T {name}", v, 0, None)
+            else:
+                check_range(f"anneal B {name}", v, 0, 1, lo_open=True)
+
+    def at(self, stage: int) -> Dynamics:
+        """The dynamics of stage ``stage`` (0 .. steps-1)."""
+        f = stage / (self.steps - 1) if self.steps > 1 else 1.0
+        v = self.start + (self.stop - self.start) * f
+        return Metropolis(v) if self.param == "T" else SGD(v)
+
+    def params(self) -> dict[str, Any]:
+        return {"anneal": self.param, "start": self.start, "stop": self.stop, "steps": self.steps}
+
+
+def recovery_run(
+    inst,
+    dynamics: Dynamics | Anneal,
+    *,
+    sweeps: int,
+    replicas: int,
+    seed: int,
+    key: tuple[int, ...] = (),
+    threshold: float = 0.5,
+    check_every: int | None = None,
+    quench: int = 0,
+    stop_early: bool = True,
+) -> dict[str, Any]:
+    """Run R replicas from random starts and record each one's first-passage time.
+
+    Parameters
+    ----------
+    inst : problems.Instance with a planted solution
+    dynamics : Metropolis, SGD or Anneal
+    sweeps : int
+        Sweep budget (the annealing schedule spans it).
+    replicas, seed, key : as in :func:`mcsgd.run.run`
+    threshold : float in (0, 1]
+        Overlap that counts as recovery.
+    check_every : int
+        Sweeps between overlap checks (default ``max(1, sweeps // 500)``): the resolution of
+        the recovery times.
+    quench : int
+        Sweeps of greedy quench (B = 1) after the budget (not counted in recovery times).
+    stop_early : bool
+        Stop when every replica has recovered (fixed dynamics), or none has moved in a check
+        interval (a frozen quench).
+
+    Returns
+    -------
+    dict with ``t_rec`` float64[R] (inf: not recovered), ``final_overlap`` float64[R] (after
+    the quench), ``max_overlap`` float64[R], ``check_times`` and ``overlap`` [R, n_checks]
+    (overlap at each check), ``sweeps_run``.
+    """
+    if inst.planted is None:
+        raise ParameterError("recovery needs a planted instance")
+    check_range("threshold", threshold, 0, 1, lo_open=True)
+    check_range("sweeps", sweeps, 1, None, integer=True)
+    check_range("quench", quench, 0, None, integer=True)
+    check = int(check_every or max(1, sweeps // 500))
+    check_range("check_every", check, 1, None, integer=True)
+    anneal = dynamics if isinstance(dynamics, Anneal) else None
+    first = anneal.at(0) if anneal else dynamics
+    runner = Runner(inst, first, replicas=replicas, seed=seed, key=key, init="random")
+    t_rec = np.full(replicas, np.inf)
+    times, ovs = [0], [runner.overlap()]
+    stage = 0
+    while runner.t < sweeps:
+        step = min(check, sweeps - runner.t)
+        if anneal is not None:
+            # advance stage by stage so every stage gets its exact share of the budget
+            end = runner.t + step
+            while runner.t < end:
+                st = min(anneal.steps - 1, runner.t * anneal.steps // sweeps)
+                if st != stage:
+                    stage = st
+                    runner.set_dynamics(anneal.at(stage))
+                nxt = min(end, -(-(stage + 1) * sweeps // anneal.steps))
+                runner.advance(max(nxt - runner.t, 1))
+        else:
+            acc0 = runner.accepted.copy()
+            runner.advance(step)
+        ov = runner.overlap()
+        times.append(runner.t)
+        ovs.append(ov)
+        newly = (ov >= threshold) & ~np.isfinite(t_rec)
+        t_rec[newly] = runner.t
+        if stop_early and anneal is None:
+            if np.all(np.isfinite(t_rec)):
+                break
+            if np.array_equal(acc0, runner.accepted):  # frozen: nothing can change any more
+                break
+    sweeps_run = runner.t
+    if quench:
+        runner.set_dynamics(SGD(1.0))
+        runner.advance(quench)
+    final = runner.overlap()
+    ov_arr = np.stack(ovs, axis=1)
+    return {
+        "t_rec": t_rec,
+        "final_overlap": final,
+        "max_overlap": ov_arr.max(axis=1),
+        "check_times": np.asarray(times, np.int64),
+        "overlap": ov_arr,
+        "sweeps_run": int(sweeps_run),
+    }
+
+
+def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial proportion k/n."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, mid - half), min(1.0, mid + half))
+
+
+def _quantile(sorted_t: np.ndarray, level: float) -> float | None:
+    n = sorted_t.size
+    k = int(math.ceil(level * n)) - 1  # lower empirical quantile (order statistic)
+    k = min(max(k, 0), n - 1)
+    v = sorted_t[k]
+    return float(v) if np.isfinite(v) else None
+
+
+def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray) -> dict[str, Any]:
+    """Success probability, recovery-time quartiles (None where undefined) and intervals."""
+    t = np.sort(np.asarray(t_rec, float))
+    n = t.size
+    k = int(np.isfinite(t).sum())
+    lo, hi = wilson_interval(k, n)
+    # distribution-free 95% CI of the median: order statistics j < m with P(j <= Bin <= m) >= .95
+    j = int(binom.ppf(0.025, n, 0.5)) - 1
+    m = n - 1 - j
+    ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
+          float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+    return {
+        "runs": n,
+        "recovered": k,
+        "success_probability": k / n if n else math.nan,
+        "success_ci": [lo, hi],
+        "t_rec_median": _quantile(t, 0.5),
+        "t_rec_q25": _quantile(t, 0.25),
+        "t_rec_q75": _quantile(t, 0.75),
+        "t_rec_median_ci": ci if j >= 0 else [None, None],
+        "final_overlap_mean": float(np.mean(final_overlap)),
+    }
+
+
+def recovery_scan(
+    make_instance: Callable[[float, int], Any],
+    cs: Sequence[float],
+    settings: Sequence[Dynamics | Anneal],
+    *,
+    instances: int,
+    replicas: int,
+    sweeps: int,
+    seed: int,
+    threshold: float = 0.5,
+    check_every: int | None = None,
+    quench: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Recovery statistics for every (c, setting) over ``instances`` x ``replicas`` runs.
+
+    ``make_instance(c, k)`` returns instance k at degree c (the same instances for every
+    setting). Returns one row per (c, setting) with the fields of :func:`recovery_stats` plus
+    ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays.
+    """
+    say = progress or (lambda m: None)
+    rows = []
+    for ci, c in enumerate(cs):
+        insts = [make_instance(c, k) for k in range(instances)]
+        for si, setting in enumerate(settings):
+            t_rec, fin, curves = [], [], []
+            for k, inst in enumerate(insts):
+                out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
+                                   key=(ci, si, k), threshold=threshold,
+                                   check_every=check_every, quench=quench)
+                t_rec.append(out["t_rec"])
+                fin.append(out["final_overlap"])
+                curves.append((out["check_times"], out["overlap"].mean(0)))
+            t_rec = np.concatenate(t_rec)
+            fin = np.concatenate(fin)
+            row: dict[str, Any] = {"c": float(c)}
+            if isinstance(setting, Anneal):
+                row.update(setting.params())
+            elif isinstance(setting, SGD):
+                row["B"] = float(setting.B)
+            else:
+                row["T"] = float(setting.T)
+            row.update(recovery_stats(t_rec, fin))
+            row["t_rec"] = t_rec
+            row["final_overlap"] = fin
+            row["curve"] = curves[0]
+            label = {k: row[k] for k in ("B", "T", "anneal") if k in row}
+            say(f"c = {c:g} {label}: success {row['success_probability']:.2f}, "
+                f"median t_rec {row['t_rec_median']}")
+            rows.append(row)
+    return rows
+
+
+def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, dict]:
+    """Per c: the range of ``param`` values whose success probability is >= ``level`` and the
+    value minimising the median recovery time (None when nothing recovers)."""
+    out: dict[str, dict] = {}
+    for c in sorted({r["c"] for r in rows}):
+        rs = sorted((r for r in rows if r["c"] == c and param in r), key=lambda r: r[param])
+        ok = [r[param] for r in rs if r["success_probability"] >= level]
+        med = [(r["t_rec_median"], r[param]) for r in rs if r["t_rec_median"] is not None]
+        out[f"{c:g}"] = {
+            "lo": min(ok) if ok else None,
+            "hi": max(ok) if ok else None,
+            "best": min(med)[1] if med else None,
+            "best_t_rec_median": min(med)[0] if med else None,
+        }
+    return out
+
+
+def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
+                      T_of_B: Callable[[np.ndarray], np.ndarray]) -> tuple[float | None, float | None]:
+    """Map a temperature window to a batch-size window through a decreasing T(B) curve.
+
+    ``T_of_B`` is evaluated on a fine B grid in (0, 1); the window [T_lo, T_hi] maps to
+    [B(T_hi), B(T_lo)] by monotone interpolation. None where the window is undefined.
+    """
+    if T_lo is None or T_hi is None:
+        return None, None
+    Bg = np.linspace(0.5, 0.999, 500)
+    Tg = np.asarray(T_of_B(Bg), float)
+    ok = np.isfinite(Tg)
+    Bg, Tg = Bg[ok], Tg[ok]
+    order = np.argsort(Tg)
+    b_of_T = lambda T: float(np.interp(T, Tg[order], Bg[order]))  # noqa: E731
+    return b_of_T(T_hi), b_of_T(T_lo)
