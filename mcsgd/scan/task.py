@@ -107,6 +107,7 @@ def execute(
     try:
         if check_result(result_path(out, task.id), task) is None:
             return {"id": task.id, "state": "skipped"}
+        _remove_stale_temporaries(out, task.id)
         t0 = time.perf_counter()
         try:
             if task.kind == "discrete":
@@ -125,6 +126,16 @@ def execute(
         return info
     finally:
         lock.release()
+
+
+def _remove_stale_temporaries(out: str, tid: str) -> None:
+    """Delete temporary files of killed writers of this task (safe: we hold its lock)."""
+    from .store import tasks_dir
+
+    for pat in (f".{tid}.h5.tmp-*", f".{tid}.ckpt.h5.tmp-*", f".{tid}.failed.json.tmp-*"):
+        for p in tasks_dir(out).glob(pat):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
 
 
 def _write_failed(out: str, task: Task, err: str, tb: str) -> None:
