@@ -491,7 +491,7 @@ def bp(
     order = np.arange(n, dtype=np.int32)
     state = stream_states(seed, (1,), 1)
     other = np.empty_like(msg) if schedule == "parallel" else msg
-    history = np.empty(max_iter)
+    history: list[float] = []
     t1 = time.perf_counter()
 
     converged = False
@@ -504,7 +504,7 @@ def bp(
             _shuffle(order, state)
         change, bad = _sweep(indptr, rev, couplings, ising, a, prior, has_prior, src, dst,
                              order, float(damping), u, pre, suf, tmp)
-        history[it] = change
+        history.append(change)
         it += 1
         if schedule == "parallel":
             src, dst = dst, src
@@ -565,7 +565,7 @@ def bp(
         converged=converged,
         iterations=it,
         max_change=float(change),
-        history=history[:it].copy(),
+        history=np.array(history, dtype=np.float64),
         bethe_free_energy=-phi,
         energy=energy,
         entropy=entropy,

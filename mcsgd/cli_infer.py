@@ -37,7 +37,8 @@ def _add_bp(sub) -> argparse.ArgumentParser:
     p.add_argument("--perturbation", type=float, default=1e-3,
                    help="perturbation amplitude of the uniform start, in [0, 1) (default 1e-3)")
     p.add_argument("--schedule", choices=["random", "parallel"], default="random",
-                   help="random sequential (default) or synchronous updates")
+                   help="random sequential (default) or synchronous updates (colouring: parallel "
+                   "updates oscillate around the paramagnet unless damped, see docs/bp.md)")
     p.add_argument("--max-iter", type=int, default=1000, help="iteration cap (default 1000)")
     p.add_argument("--tol", type=float, default=1e-8,
                    help="convergence threshold on the largest message change (default 1e-8)")
