@@ -387,6 +387,30 @@ def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: i
     return [results[t.id] for t in tasks if t.id in results]
 
 
+def _check_prerequisites(spec: Spec, executor: str, scheduler: str | None) -> None:
+    """Fail early (before anything is written) when an executor cannot work here."""
+    if executor == "slurm" and shutil.which("sbatch") is None:
+        raise ParameterError("--executor slurm: 'sbatch' not found on PATH (is SLURM installed "
+                             "and SLURM_CONF set?)")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ParameterError("--executor dask needs dask.distributed: "
+                                 "pip install 'mcsgd[dask]'") from None
+        if not (scheduler or spec.dask["scheduler"]):
+            try:
+                import dask_jobqueue  # noqa: F401
+            except ImportError:
+                raise ParameterError("--executor dask without --scheduler starts a "
+                                     "SLURMCluster and needs dask-jobqueue: "
+                                     "pip install 'mcsgd[dask]'") from None
+            if shutil.which("sbatch") is None:
+                raise ParameterError("--executor dask without --scheduler needs SLURM ('sbatch' "
+                                     "not found); give --scheduler ADDRESS for another Dask "
+                                     "cluster")
+
+
 # ---- entry point -------------------------------------------------------------------------------
 def run_scan(
     spec: Spec,
@@ -427,6 +451,9 @@ def run_scan(
     from .store import check_result
 
     i, n = shard
+    if executor not in ("local", "slurm", "dask"):
+        raise ParameterError(f"--executor = {executor!r} is not one of 'local', 'slurm', 'dask'")
+    _check_prerequisites(spec, executor, scheduler)
     prepare_dir(spec)
     mine = select(spec.tasks, i, n)
     if executor == "slurm":
