@@ -150,8 +150,9 @@ def format_table(cals) -> str:
 
 def load_spec(path: str | None, quick: bool) -> dict:
     """Read a tb-curve spec (default: the embedded one) and apply ``[quick]`` overrides."""
-    import tomllib
     from importlib import resources
+
+    import tomllib
 
     from .errors import ParameterError
 
@@ -213,8 +214,8 @@ def _reproduce_tb(args) -> int:
         if os.path.exists(path):
             try:
                 cal = Calibration.load(path)
-                if cal.params["problem"] == Problem(n=int(exp["n"]), c=float(cs[i]), **pr).__dict__ \
-                        and cal.params["sweeps"] == exp["sweeps"]:
+                same = cal.params["problem"] == probs[i].__dict__
+                if same and cal.params["sweeps"] == exp["sweeps"]:
                     say(f"c = {cs[i]:g}: complete result found in {path}, skipped")
                     cals[i] = cal
                     continue
@@ -248,7 +249,8 @@ def _reproduce_tb(args) -> int:
 
         plot_tb(ordered, os.path.join(out, "tb_curve.png"))
         for cal in ordered:
-            plot_relaxation(cal, os.path.join(out, f"relaxation_c{cal.params['problem']['c']:g}.png"))
+            cval = cal.params["problem"]["c"]
+            plot_relaxation(cal, os.path.join(out, f"relaxation_c{cval:g}.png"))
         print(f"figures: {out}/tb_curve.png, {out}/relaxation_c*.png", file=sys.stderr)
     except ParameterError as e:
         print(f"mcsgd: note: {e}; table written, figures skipped", file=sys.stderr)

@@ -165,10 +165,10 @@ def _recover(args) -> int:
 
 
 def _reproduce_recovery(args) -> int:
-    import tomllib
     from importlib import resources
 
     import numpy as np
+    import tomllib
 
     from . import theory
     from .calibrate import Problem, calibrate
@@ -221,7 +221,7 @@ def _reproduce_recovery(args) -> int:
         key = f"{c:g}"
         degree = "regular" if pr.get("graph", "er") == "regular" else "poisson"
         adb = map_T_window_to_B(w_T[key]["lo"], w_T[key]["hi"],
-                                lambda B, c=c: theory.T_adb_curve(B, float(c), q, degree))
+                                lambda B, c=c, d=degree: theory.T_adb_curve(B, float(c), q, d))
         # calibrated T(B) on a few B (equilibrium mode, metastable paramagnet before recovery)
         cal_B = ex.get("calibration_B", [])
         cal_map = (None, None)
@@ -316,7 +316,8 @@ def format_recovery(result) -> str:
             f"{f(s['B_window_from_T_adb'][0])}–{f(s['B_window_from_T_adb'][1])} | "
             f"{f(s['B_window_from_T_eq'][0])}–{f(s['B_window_from_T_eq'][1])} | "
             f"{f(s['B_best'], 2)} | {f(s['B_best_t_rec_median'], 0)} |")
-    lines += ["", "| dynamics | c | param | success | 95% CI | t_rec median | q25 | q75 | final overlap |",
+    lines += ["", "| dynamics | c | param | success | 95% CI | t_rec median | q25 | q75 "
+              "| final overlap |",
               "|---|---|---|---|---|---|---|---|---|"]
     for name in ("metropolis", "sgd", "annealing"):
         for r in result[name]:
@@ -325,7 +326,8 @@ def format_recovery(result) -> str:
             lines.append(
                 f"| {name} | {r['c']:g} | {par} | {r['success_probability']:.2f} | "
                 f"{r['success_ci'][0]:.2f}–{r['success_ci'][1]:.2f} | {f(r['t_rec_median'], 0)} | "
-                f"{f(r['t_rec_q25'], 0)} | {f(r['t_rec_q75'], 0)} | {r['final_overlap_mean']:.3f} |")
+                f"{f(r['t_rec_q25'], 0)} | {f(r['t_rec_q75'], 0)} | "
+                f"{r['final_overlap_mean']:.3f} |")
     if result["bp"]:
         lines += ["", "| BP: c | overlap | converged | iterations |", "|---|---|---|---|"]
         for b in result["bp"]:

@@ -50,7 +50,8 @@ class Metropolis:
 
     def params(self) -> dict[str, Any]:
         """Plain-dict description (JSON-able), inverse of :func:`from_params`."""
-        return {"dynamics": "metropolis", "T": float(self.T), "order": self.order, "rule": self.rule}
+        return {"dynamics": "metropolis", "T": float(self.T), "order": self.order,
+                "rule": self.rule}
 
 
 @dataclasses.dataclass(frozen=True)

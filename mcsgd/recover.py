@@ -266,7 +266,8 @@ def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, di
 
 
 def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
-                      T_of_B: Callable[[np.ndarray], np.ndarray]) -> tuple[float | None, float | None]:
+                      T_of_B: Callable[[np.ndarray], np.ndarray],
+                      ) -> tuple[float | None, float | None]:
     """Map a temperature window to a batch-size window through a decreasing T(B) curve.
 
     ``T_of_B`` is evaluated on a fine B grid in (0, 1); the window [T_lo, T_hi] maps to

@@ -92,7 +92,8 @@ def stream_states(entropy: int, key: tuple[int, ...], replicas: int) -> np.ndarr
 
 
 def generator(entropy: int, key: tuple[int, ...] = ()) -> np.random.Generator:
-    """A numpy ``Generator`` for Python-level draws (instance generation), seeded like the streams."""
+    """A numpy ``Generator`` for Python-level draws (instance generation), seeded like the
+    streams."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=key)))
 
 

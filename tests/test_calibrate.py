@@ -79,9 +79,10 @@ def test_relaxation_fit_recovers_T_and_time_scale():
             assert abs(r["T"] - Tstar) < 3 * r["T_err"]
     assert 0.52 <= hits / 100 <= 0.84, hits
     # a time-rescaled target
-    C = _synthetic_curves(Tg, times)[:, None, :] + sig * rng.standard_normal((Tg.size, U, times.size))
-    c = _synthetic_curves(np.array([Tstar]), times, lam=1.6)[0][None, :] + sig * rng.standard_normal(
-        (U, times.size))
+    C = _synthetic_curves(Tg, times)[:, None, :] + sig * rng.standard_normal(
+        (Tg.size, U, times.size))
+    c = _synthetic_curves(np.array([Tstar]), times, lam=1.6)[0][None, :] + sig * (
+        rng.standard_normal((U, times.size)))
     r = relaxation_T(times, Tg, C, c, rescale=True)
     assert abs(r["scale"] - 1.6) < 3 * r["scale_err"] + 0.02
     assert abs(r["T"] - Tstar) < 3 * r["T_err"] + 0.003

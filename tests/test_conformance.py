@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import problems
+from mcsgd import run as run_mod
 from mcsgd._numba import set_threads
 from mcsgd.dynamics import SGD, Metropolis
 from mcsgd.observables import overlap, total_energy
-from mcsgd import run as run_mod
 from mcsgd.run import run
 
 saved = run_mod.SERIAL_WORK
