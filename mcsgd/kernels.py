@@ -79,7 +79,9 @@ def _below(x, m):
 # - neighbour loops run over an unsigned range, so numba emits no negative-index wraparound
 #   and LLVM vectorises the gather-and-compare loop;
 # - the sweep bodies are inline functions called with literal flags for the common cases
-#   (colouring, sequential order), so LLVM removes the dead branches from the hot loop.
+#   (colouring or Ising, sequential order), so LLVM removes the dead branches from the hot loop;
+# - the acceptance is branch-free (select + unconditional store): at acceptance rates near 1/2
+#   (SGD-like, Ising at high T) a mispredicted branch per update costs more than the store.
 
 
 @njit(inline="always")
@@ -117,13 +119,11 @@ def _table_sweep(
             th = thr[n_old, n_new]
         else:
             th = thr[0, n_new - n_old + dmax]
-        if (x & _U32) < th:
-            sr[i] = b
-            if ising:
-                e += 2 * (n_new - n_old)
-            else:
-                e += n_new - n_old
-            acc += 1
+        ok = (x & _U32) < th
+        sr[i] = b if ok else a
+        d = (2 * (n_new - n_old)) if ising else (n_new - n_old)
+        e += d if ok else 0
+        acc += ok
     return e, acc, s0, s1, s2, s3
 
 
@@ -160,6 +160,11 @@ def table_sweeps(
             if not ising and not random_order and use2d:
                 e, acc, s0, s1, s2, s3 = _table_sweep(
                     indptr, indices, couplings, sr, s0, s1, s2, s3, e, acc, q, False, thr, True,
+                    dmax, False, n,
+                )
+            elif ising and not random_order and not use2d:
+                e, acc, s0, s1, s2, s3 = _table_sweep(
+                    indptr, indices, couplings, sr, s0, s1, s2, s3, e, acc, q, True, thr, False,
                     dmax, False, n,
                 )
             elif not ising and not random_order:
