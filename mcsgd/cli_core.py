@@ -165,6 +165,7 @@ def _generate_ising(args) -> int:
 
 def _generate_edges(args) -> int:
     import problems
+
     from .errors import check_range
 
     check_range("q", args.q, 2, 127, integer=True)
