@@ -102,3 +102,18 @@ def test_every_command_has_help(capsys):
             main(argv)
         assert e.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_demo_writes_results(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--n", "2000", "--sweeps", "60"]) == 0
+    text = capsys.readouterr().out
+    assert "metropolis T=1.0" in text and "sgd B=0.9" in text
+    files = sorted(p.name for p in out.iterdir())
+    assert "instance.h5" in files and len([f for f in files if f.startswith("run_")]) == 4
+    from mcsgd.run import RunResult
+
+    res = RunResult.load(out / "run_1_metropolis.h5")
+    # Metropolis at T = 1 on c = 10: the paramagnetic energy (SPEC §3) within 0.02
+    x = np.exp(-1.0)
+    assert abs(res.stationary()["energy"] - 5 * x / (4 + x)) < 0.02
