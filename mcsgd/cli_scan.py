@@ -118,8 +118,16 @@ def _run(args) -> int:
         raise ParameterError("--wait applies to --executor slurm")
     spec = load_spec(args.spec, out=args.out)
     quiet = args.quiet or args.json
-    res = run_scan(spec, executor=args.executor, workers=args.workers, threads=args.threads,
-                   shard=shard, scheduler=args.scheduler, wait=args.wait, quiet=quiet)
+    from .scan.task import Terminated
+
+    try:
+        res = run_scan(spec, executor=args.executor, workers=args.workers,
+                       threads=args.threads, shard=shard, scheduler=args.scheduler,
+                       wait=args.wait, quiet=quiet)
+    except Terminated as e:
+        print(f"mcsgd: terminated ({e}); run the same command again to resume",
+              file=sys.stderr)
+        return 143
     if args.executor == "slurm" and not args.wait:
         if args.json:
             emit_json(res)

@@ -101,3 +101,30 @@ def test_kill_9_at_random_moments_then_resume_is_bit_identical(tmp_path, capsys)
     assert summary_payload(ref / "summary.h5") == summary_payload(out / "summary.h5")
     # temporary files of killed writers are removed when their task is run again
     assert not [p.name for p in (out / "tasks").iterdir() if ".tmp-" in p.name]
+
+
+def test_sigterm_checkpoints_and_exits_143_then_resumes(tmp_path):
+    """SIGTERM (SLURM walltime, scancel) -> checkpoint at the next chunk, exit 143; resume."""
+    sweeps = _calibrated_sweeps(1.5)
+    spec_p = write_spec(tmp_path / "s.toml", tmp_path / "unused", n=1000, sweeps=sweeps,
+                        ckpt=1000.0, chunk=1000 * 2 * 24)
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    assert main(["scan", "run", str(spec_p), "--out", str(ref), "--workers", "1", "--quiet"]) == 0
+    cmd = [sys.executable, "-m", "mcsgd.cli", "scan", "run", str(spec_p), "--out", str(out),
+           "--workers", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60 and not any(
+            p.suffix == ".lock" for p in (out / "tasks").glob("*")) if (out / "tasks").exists() \
+            else time.monotonic() - t0 < 60:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "run the same command again" in err
+    ckpts = list((out / "tasks").glob("*.ckpt.h5"))
+    assert len(ckpts) == 1  # checkpoint_seconds is huge: this one came from SIGTERM
+    assert status(out)["counts"]["running"] == 0
+    assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
+    assert_same_scan(ref, out)

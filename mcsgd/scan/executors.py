@@ -132,8 +132,12 @@ def _pool_task(task: Task, out: str, ckpt_s: float, chunk: float) -> dict[str, A
 
 
 def run_local(spec: Spec, tasks: list[Task], *, workers: int, threads: int | None,
-              quiet: bool, lock_wait: float = 10.0) -> list[dict[str, Any]]:
-    """Run ``tasks`` locally (module docstring); returns one info dict per task."""
+              quiet: bool, lock_wait: float = 10.0,
+              pool: bool | None = None) -> list[dict[str, Any]]:
+    """Run ``tasks`` locally (module docstring); returns one info dict per task.
+
+    ``pool``: force (True) or avoid (False) the process pool; default: pool iff workers > 1.
+    """
     from .task import execute
 
     ckpt_s = float(spec.execution["checkpoint_seconds"])
@@ -143,10 +147,12 @@ def run_local(spec: Spec, tasks: list[Task], *, workers: int, threads: int | Non
     pending = list(tasks)
     deadline: float | None = None
     try:
-        if workers <= 1 or len(tasks) <= 1:
+        if pool is False or (pool is None and (workers <= 1 or len(tasks) <= 1)):
             from .._numba import set_threads
+            from .task import install_sigterm_checkpoint
 
             set_threads(threads)
+            install_sigterm_checkpoint()
             while pending:
                 busy = []
                 for t in pending:

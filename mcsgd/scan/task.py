@@ -37,6 +37,28 @@ from .store import (
 )
 
 _INSTANCES: dict[str, Any] = {}
+_TERM = {"requested": False}
+
+
+class Terminated(BaseException):
+    """Raised at a chunk boundary after SIGTERM, once the checkpoint is written."""
+
+
+def install_sigterm_checkpoint() -> None:
+    """On SIGTERM (e.g. a SLURM walltime or scancel), checkpoint at the next chunk and exit 143.
+
+    Only for the main thread of a process that runs tasks in-process.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame) -> None:
+        _TERM["requested"] = True
+
+    signal.signal(signal.SIGTERM, handler)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -227,6 +249,9 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
         now = time.perf_counter()
         if last[0] is None:  # the clock starts after the kernel is compiled/loaded
             last[0] = loop.prepare_end
+        if _TERM["requested"] and runner.t < int(times[-1]):
+            _save_ckpt(cp, task, runner, loop)
+            raise Terminated(f"SIGTERM: checkpoint of task {task.id} at sweep {runner.t}")
         if now - last[0] >= checkpoint_seconds and runner.t < int(times[-1]):
             _save_ckpt(cp, task, runner, loop)
             n_ckpt[0] += 1
