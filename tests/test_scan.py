@@ -298,3 +298,19 @@ def test_bad_paths_exit_2(tmp_path, capsys):
     assert main(["scan", "run", str(b), "--quiet"]) == 2
     assert "holds another scan" in capsys.readouterr().err
     assert not any("700" in x for x in os.listdir(tmp_path / "o"))
+
+
+def test_file_instances_and_the_spec_copy_used_by_array_elements(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    assert main(["generate", "coloring", "--n", "500", "--q", "5", "--c", "6", "--seed", "1",
+                 "-o", str(sub / "inst.h5")]) == 0
+    (sub / "f.toml").write_text('out = "../o"\n[instance]\nproblem = "file"\npath = "inst.h5"\n'
+                                '[run]\nsweeps = 20\n[[dynamics]]\ndynamics = "sgd"\n'
+                                'B = [0.5, 0.8]\n')
+    spec = load_spec(sub / "f.toml")
+    assert main(["scan", "run", str(sub / "f.toml"), "--workers", "1", "--quiet"]) == 0
+    copy = load_spec(tmp_path / "o" / "scan.toml", out=str(tmp_path / "o"))
+    assert [t.id for t in copy.tasks] == [t.id for t in spec.tasks] and copy.name == "f"
+    assert main(["scan", "run", str(tmp_path / "o" / "scan.toml"), "--out", str(tmp_path / "o"),
+                 "--shard", "1/2", "--quiet"]) == 0

@@ -42,6 +42,7 @@ from ..errors import ParameterError
 
 TOP_KEYS = ("name", "seed", "instances", "out", "experiment", "instance", "run", "dynamics",
             "continuous", "execution", "slurm", "dask")
+SPEC_DIR_HEADER = "# mcsgd-spec: "  # first line of DIR/scan.toml: the original file's path
 RUN_DEFAULTS: dict[str, Any] = {
     "sweeps": 1000, "replicas": 2, "init": "random", "grid": "log", "grid_points": 40,
     "window": 0.5,
@@ -427,10 +428,15 @@ def load_spec(path: str | os.PathLike, out: str | None = None) -> Spec:
 
 def spec_from_text(text: str, *, path: str | None = None, out: str | None = None) -> Spec:
     """Validate and expand scan-file text (see :func:`load_spec`)."""
-    raw = parse_toml(text, path or "<scan>")
     spec_dir = Path(path).resolve().parent if path else Path.cwd()
+    default_name = Path(path).stem if path else "scan"
+    if text.startswith(SPEC_DIR_HEADER):  # a copy in an output directory (store.prepare_dir)
+        first, _, text = text.partition("\n")
+        orig = Path(first[len(SPEC_DIR_HEADER):].strip())
+        spec_dir, default_name = orig.parent, orig.stem
+    raw = parse_toml(text, path or "<scan>")
     _check_keys("", raw, TOP_KEYS)
-    name = _str("name", raw.get("name", Path(path).stem if path else "scan"))
+    name = _str("name", raw.get("name", default_name))
     seed = _num("seed", raw.get("seed", 0), 0, 2**63 - 1, integer=True)
     n_inst = _num("instances", raw.get("instances", 1), 1, None, integer=True)
     exp = _choice("experiment", raw.get("experiment", "discrete"), ("discrete", "continuous"))

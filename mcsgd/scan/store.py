@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .spec import Spec, Task
+from .spec import SPEC_DIR_HEADER, Spec, Task
 
 MANIFEST = "scan.json"
 
@@ -107,8 +107,10 @@ def prepare_dir(spec: Spec) -> None:
     if old is None or mp.read_text() != text:
         _atomic_write_text(mp, text)
     st = out / "scan.toml"
-    if not st.exists() or st.read_text() != spec.text:
-        _atomic_write_text(st, spec.text)
+    orig = spec.path or str(Path.cwd() / "scan.toml")
+    copy = f"{SPEC_DIR_HEADER}{orig}\n{spec.text}"
+    if not st.exists() or st.read_text() != copy:
+        _atomic_write_text(st, copy)
 
 
 def read_manifest(out: str | os.PathLike, missing_ok: bool = False) -> dict[str, Any] | None:
