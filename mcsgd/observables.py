@@ -2,15 +2,19 @@
 
 Overlap (SPEC §2.3): for colourings, ``(q * max_pi sum_g C[g, pi(g)] - N) / ((q - 1) N)`` where
 C[g, k] counts nodes of planted colour g holding colour k and pi runs over colour permutations
-(solved exactly by ``scipy.optimize.linear_sum_assignment``); for spins it is the same formula
+(solved exactly: by enumerating the q! permutations for q <= 7, by
+``scipy.optimize.linear_sum_assignment`` above; scipy is imported only then, which keeps the
+CLI's start-up short); for spins it is the same formula
 with q = 2, i.e. ``|sum_i s_i s*_i| / N``. It is 1 for the planted solution (up to a
 permutation) and O(N^-1/2) for a random configuration.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .errors import ParameterError, check_range
 from .kernels import confusion_kernel, total_energy_kernel
@@ -42,11 +46,28 @@ def overlap(instance, s: np.ndarray) -> np.ndarray:
     conf = np.empty((s.shape[0], q, q), np.int64)
     confusion_kernel(np.ascontiguousarray(s, np.int8), instance.planted, q, ising, conf)
     n = s.shape[1]
-    out = np.empty(s.shape[0])
-    for r in range(s.shape[0]):
+    best = _best_assignment(conf)
+    return (q * best - n) / ((q - 1) * n)
+
+
+@functools.lru_cache(maxsize=8)
+def _permutations(q: int) -> np.ndarray:
+    return np.array(list(itertools.permutations(range(q))), dtype=np.intp)
+
+
+def _best_assignment(conf: np.ndarray) -> np.ndarray:
+    """max over permutations pi of sum_g conf[r, g, pi(g)], for every r (float64[R])."""
+    q = conf.shape[1]
+    if q <= 7:
+        perms = _permutations(q)  # [q!, q]
+        vals = conf[:, np.arange(q)[None, :], perms].sum(axis=2)  # [R, q!]
+        return vals.max(axis=1).astype(np.float64)
+    from scipy.optimize import linear_sum_assignment
+
+    out = np.empty(conf.shape[0])
+    for r in range(conf.shape[0]):
         rows, cols = linear_sum_assignment(conf[r], maximize=True)
-        best = conf[r][rows, cols].sum()
-        out[r] = (q * best - n) / ((q - 1) * n)
+        out[r] = conf[r][rows, cols].sum()
     return out
 
 

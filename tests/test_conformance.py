@@ -93,3 +93,17 @@ def test_overlap_normalisation(inst):
     rnd = run(inst, Metropolis(0.5), sweeps=1, replicas=200, seed=3, grid_points=2)
     ov0 = rnd.overlap[:, 0]
     assert ov0.mean() < 3 / np.sqrt(n) and ov0.max() < 6 / np.sqrt(n)
+
+
+@pytest.mark.parametrize("q", [2, 3, 5, 7, 8, 9])
+def test_best_assignment_matches_hungarian(q):
+    """The overlap's colour matching: exhaustive permutations (q <= 7) or the Hungarian
+    algorithm (q > 7) give the same optimum as scipy's linear_sum_assignment."""
+    from scipy.optimize import linear_sum_assignment
+
+    from mcsgd.observables import _best_assignment
+
+    rng = np.random.default_rng(q)
+    conf = rng.integers(0, 200, size=(30, q, q))
+    ref = [conf[r][linear_sum_assignment(conf[r], maximize=True)].sum() for r in range(30)]
+    np.testing.assert_array_equal(_best_assignment(conf), ref)
