@@ -155,6 +155,12 @@ def main() -> None:
                   f"(1 numba thread per worker, spawn pool start-up included)")
             print(f"  1 worker: {tp['wall_s_1']:.2f} s   2 workers: {tp['wall_s_2']:.2f} s   "
                   f"ratio {tp['ratio']:.2f}x (target >= 1.8x on idle cores)")
+            k1, k2 = tp["kernel_s_1"] / tp["tasks"], tp["kernel_s_2"] / tp["tasks"]
+            print(f"  kernel s per task: {k1:.2f} (1 worker) vs {k2:.2f} (2 workers); if the "
+                  f"latter is larger, the cores are busy with other work")
+            print(f"  pool efficiency (kernel s / (workers x wall)): "
+                  f"{tp['kernel_s_1'] / tp['wall_s_1']:.2f} (1), "
+                  f"{tp['kernel_s_2'] / (2 * tp['wall_s_2']):.2f} (2)")
 
 
 if __name__ == "__main__":
