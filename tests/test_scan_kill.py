@@ -94,8 +94,9 @@ def test_kill_9_at_random_moments_then_resume_is_bit_identical(tmp_path, capsys)
         with h5py.File(out / "tasks" / f"{t.id}.h5") as f:
             resumed += "null" not in f.attrs["scan_timing"].split('"resumed_at": ')[1][:4]
     assert resumed >= 1, "no task was resumed from a checkpoint"
-    print(f"kill test: {kills} kills, {seen_ckpt} checkpoints seen after kills, "
-          f"{resumed}/3 tasks finished from a checkpoint, {sweeps} sweeps per task")
+    with capsys.disabled():
+        print(f"\nkill test: {kills} kills, {seen_ckpt} checkpoints seen after kills, "
+              f"{resumed}/3 tasks finished from a checkpoint, {sweeps} sweeps per task")
     assert_same_scan(ref, out)
     assert collect_json(capsys, main, ref)["tasks"] == collect_json(capsys, main, out)["tasks"]
     for d in (ref, out):
