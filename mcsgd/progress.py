@@ -50,19 +50,19 @@ class Progress:
         self.last = now
         frac = min(self.done / self.total, 1.0)
         el = now - self.t0
-        eta = el / frac - el if frac > 0 else float("nan")
+        eta_s = f"{el / frac - el:6.1f}s" if frac > 0 else "    --"
         if self.tty:
             width = 30
             bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
             self.stream.write(
-                f"\r{self.desc} [{bar}] {self.done}/{self.total} {el:6.1f}s eta {eta:6.1f}s"
+                f"\r{self.desc} [{bar}] {self.done}/{self.total} {el:6.1f}s eta {eta_s}"
             )
             if self.done >= self.total:
                 self.stream.write("\n")
         else:
             self.stream.write(
                 f"{self.desc}: {self.done}/{self.total} ({100 * frac:.0f}%) "
-                f"elapsed {el:.1f}s eta {eta:.1f}s\n"
+                f"elapsed {el:.1f}s eta {eta_s.strip()}\n"
             )
         self.stream.flush()
 
