@@ -187,6 +187,67 @@ def table_sweeps(
 
 
 @njit(parallel=True)
+def ising_fields(indptr, indices, couplings, s, h):
+    """Local fields h[r, i] = sum_j J_ij s[r, j] (int16[R, N]) of every replica."""
+    n = indptr.shape[0] - 1
+    for r in prange(s.shape[0]):
+        for i in range(n):
+            acc = 0
+            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                acc += couplings[k] * s[r, np.uint32(indices[k])]
+            h[r, i] = acc
+
+
+@njit(parallel=True)
+def ising_field_sweeps(
+    indptr, indices, couplings, s, h, rng, energy, accepted, thr, use2d, dmax, nsweeps, t0,
+    trace, w0, blk,
+):
+    """Sequential Ising sweeps on cached local fields (same law *and* same random numbers as
+    :func:`table_sweeps` with ``ising=True``: the results are bit-identical).
+
+    With h_i = sum_j J_ij s_j, the flip of s_i has n_new - n_old = s_i h_i (satisfied minus
+    violated couplings) and n_old, n_new = (d_i -+ s_i h_i) / 2, so a rejected flip costs one
+    table lookup; an accepted one updates the fields of the neighbours (h_j -= 2 J_ij s_i).
+    ``h`` (int16[R, N]) must hold the fields of ``s`` on entry (see :func:`ising_fields`) and
+    holds them on exit. Other parameters as in :func:`table_sweeps`.
+    """
+    n = indptr.shape[0] - 1
+    for r in prange(s.shape[0]):
+        e = energy[r]
+        acc = 0
+        sr = s[r]
+        hr = h[r]
+        s0 = rng[r, 0]
+        s1 = rng[r, 1]
+        s2 = rng[r, 2]
+        s3 = rng[r, 3]
+        for sw in range(nsweeps):
+            for i in range(n):
+                x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
+                a = sr[i]
+                sh = np.int64(a) * np.int64(hr[i])
+                if use2d:
+                    d = np.int64(indptr[i + 1] - indptr[i])
+                    th = thr[(d - sh) >> 1, (d + sh) >> 1]
+                else:
+                    th = thr[0, sh + dmax]
+                if (x & _U32) < th:
+                    sr[i] = -a
+                    e += 2 * sh
+                    acc += 1
+                    for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                        hr[np.uint32(indices[k])] -= 2 * couplings[k] * a
+            _record(trace, r, t0 + sw + 1, w0, blk, e)
+        rng[r, 0] = s0
+        rng[r, 1] = s1
+        rng[r, 2] = s2
+        rng[r, 3] = s3
+        energy[r] = e
+        accepted[r] += acc
+
+
+@njit(parallel=True)
 def heatbath_sweeps(
     indptr, indices, s, rng, energy, accepted, q, wtab, random_order, nsweeps, t0, trace, w0,
     blk, counts,
@@ -416,3 +477,4 @@ def _serial_twin(kernel, name):
 table_sweeps_serial = _serial_twin(table_sweeps, "table_sweeps_serial")
 heatbath_sweeps_serial = _serial_twin(heatbath_sweeps, "heatbath_sweeps_serial")
 flag_sweeps_serial = _serial_twin(flag_sweeps, "flag_sweeps_serial")
+ising_field_sweeps_serial = _serial_twin(ising_field_sweeps, "ising_field_sweeps_serial")

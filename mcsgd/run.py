@@ -40,6 +40,7 @@ from .rng import stream_states, threshold32
 _EMPTY_J = np.zeros(0, np.int8)
 MAX_TRACE_BLOCKS = 4096
 SERIAL_WORK = 200_000  # half-edge visits below which a call runs on one thread
+ISING_FIELD = True  # sequential Ising table dynamics on cached local fields (bit-identical)
 
 
 class Runner:
@@ -102,6 +103,7 @@ class Runner:
         self.w0 = 0
         self.blk = 1
         self._flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._h: np.ndarray | None = None  # cached Ising local fields (derived from s)
         self.set_dynamics(dynamics)
 
     # ---- dynamics and tables ------------------------------------------------------------
@@ -178,7 +180,17 @@ class Runner:
         cpl = inst.couplings if self.ising else _EMPTY_J
         # small calls run serially: waking the thread pool costs more than it saves
         serial = self.replicas == 1 or inst.indices.shape[0] * self.replicas * nsweeps < SERIAL_WORK
-        if self._mode == "table":
+        if self._mode == "table" and self._use_field():
+            if self._h is None:
+                self._h = np.empty(self.s.shape, np.int16)
+                kernels.ising_fields(inst.indptr, inst.indices, cpl, self.s, self._h)
+            (kernels.ising_field_sweeps_serial if serial else kernels.ising_field_sweeps)(
+                inst.indptr, inst.indices, cpl, self.s, self._h, self.rng, self.energy,
+                self.accepted, self._thr, self._use2d, self._dmax, int(nsweeps), self.t,
+                self.trace, self.w0, self.blk,
+            )
+        elif self._mode == "table":
+            self._h = None  # the fields no longer follow s
             (kernels.table_sweeps_serial if serial else kernels.table_sweeps)(
                 inst.indptr, inst.indices, cpl, self.s, self.rng, self.energy, self.accepted,
                 inst.q, self.ising, self._thr, self._use2d, self._dmax,
@@ -186,12 +198,14 @@ class Runner:
                 self.blk,
             )
         elif self._mode == "heatbath":
+            self._h = None
             (kernels.heatbath_sweeps_serial if serial else kernels.heatbath_sweeps)(
                 inst.indptr, inst.indices, self.s, self.rng, self.energy, self.accepted, inst.q,
                 self._wtab, self.dynamics.order == "random", int(nsweeps), self.t, self.trace,
                 self.w0, self.blk, self._counts,
             )
         else:
+            self._h = None
             flags, stamp, perm = self._flags
             (kernels.flag_sweeps_serial if serial else kernels.flag_sweeps)(
                 inst.indptr, inst.indices, cpl, self._eid, self.s, self.rng, self.energy,
@@ -200,6 +214,10 @@ class Runner:
                 int(nsweeps), self.t, self.trace, self.w0, self.blk,
             )
         self.t += int(nsweeps)
+
+    def _use_field(self) -> bool:
+        return (ISING_FIELD and self.ising and self.dynamics.order == "sequential"
+                and self._dmax < 16384)
 
     # ---- observables --------------------------------------------------------------------
     def energy_density(self) -> np.ndarray:
@@ -225,6 +243,7 @@ class Runner:
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` (shapes must match this runner)."""
         self.s[:] = d["s"]
+        self._h = None  # derived from s: recomputed at the next advance
         self.rng[:] = d["rng"]
         self.energy[:] = d["energy"]
         self.accepted[:] = d["accepted"]

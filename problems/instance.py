@@ -139,6 +139,7 @@ class Instance:
     _edge_ids: tuple[np.ndarray, int] | None = dataclasses.field(
         default=None, repr=False, compare=False
     )
+    _max_degree: int = dataclasses.field(default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -161,8 +162,8 @@ class Instance:
 
     @property
     def max_degree(self) -> int:
-        """Largest degree (0 for an empty graph)."""
-        return int(self.degrees.max()) if self.n else 0
+        """Largest degree (0 for an empty graph); computed once, at validation."""
+        return self._max_degree
 
     @property
     def mean_degree(self) -> float:
@@ -242,6 +243,7 @@ class Instance:
                 4: "the adjacency (or the couplings) is not symmetric",
             }[code]
             raise ParameterError(msg)
+        self._max_degree = int(self.degrees.max()) if self.n else 0
         if self.planted is not None:
             self.planted = np.ascontiguousarray(self.planted, dtype=np.int8)
             if self.planted.shape != (self.n,):

@@ -107,3 +107,42 @@ def test_best_assignment_matches_hungarian(q):
     conf = rng.integers(0, 200, size=(30, q, q))
     ref = [conf[r][linear_sum_assignment(conf[r], maximize=True)].sum() for r in range(30)]
     np.testing.assert_array_equal(_best_assignment(conf), ref)
+
+
+@pytest.mark.parametrize("dyn", [Metropolis(0.8), Metropolis(0.8, rule="heatbath"),
+                                 Metropolis(0.0), SGD(0.7), SGD(1.0)],
+                         ids=["metropolis", "heatbath", "T0", "sgd", "greedy"])
+def test_ising_field_kernel_bit_identical(dyn):
+    """Sequential Ising dynamics run on cached local fields; they must consume the same random
+    numbers and take the same decisions as the plain neighbour-scanning kernel."""
+    inst = problems.ising(3000, 3, noise=0.05, seed=5)
+    try:
+        run_mod.ISING_FIELD = True
+        a = run(inst, dyn, sweeps=40, replicas=3, seed=1, grid_points=8)
+        run_mod.ISING_FIELD = False
+        b = run(inst, dyn, sweeps=40, replicas=3, seed=1, grid_points=8)
+    finally:
+        run_mod.ISING_FIELD = True
+    np.testing.assert_array_equal(a.final_state, b.final_state)
+    np.testing.assert_array_equal(a.energy, b.energy)
+    np.testing.assert_array_equal(a.trace, b.trace)
+    np.testing.assert_array_equal(a.acceptance, b.acceptance)
+
+
+def test_ising_fields_survive_dynamics_switches():
+    """Switching between the field kernel and a flag kernel (which moves spins without the
+    fields) keeps the tracked energy exact: the cached fields are rebuilt."""
+    from mcsgd.run import Runner
+
+    inst = problems.ising(2000, 3, noise=0.1, seed=2)
+    r = Runner(inst, Metropolis(0.9), replicas=2, seed=3)
+    for dyn in (Metropolis(0.9), SGD(0.6, flags="edge"), Metropolis(0.7), SGD(0.8),
+                SGD(0.5, order="random"), Metropolis(0.5)):
+        r.set_dynamics(dyn)
+        r.advance(5)
+        np.testing.assert_array_equal(r.energy, total_energy(inst, r.s))
+    from mcsgd import kernels
+
+    h = np.empty(r.s.shape, np.int16)
+    kernels.ising_fields(inst.indptr, inst.indices, inst.couplings, r.s, h)
+    np.testing.assert_array_equal(h, r._h)
