@@ -320,8 +320,9 @@ class Calibration:
             write_json_attr(f, "provenance", provenance())
             write_json_attr(f, "timing", self.timing)
             g = f.create_group("table")
-            for k, v in self.table.items():
-                g.create_dataset(k, data=np.asarray(v, dtype=float if k != "B" or True else None))
+            for k, v in self.table.items():  # None -> NaN; booleans -> 0/1 (restored on load)
+                g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
+                                                  dtype=float))
             f["metropolis/T"] = self.T_grid
             f["metropolis/energy"] = self.e_mc
             f["metropolis/energy_err"] = self.e_mc_err
@@ -337,7 +338,7 @@ class Calibration:
         with open_checked(path, "calibration") as f:
             return cls(
                 params=read_json_attr(f, "params", {}),
-                table={k: f["table"][k][...].tolist() for k in f["table"]},
+                table={k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
                 T_grid=f["metropolis/T"][...],
                 e_mc=f["metropolis/energy"][...],
                 e_mc_err=f["metropolis/energy_err"][...],
@@ -346,6 +347,23 @@ class Calibration:
                 curves_mc=f["relaxation/metropolis"][...],
                 timing=read_json_attr(f, "timing", {}),
             )
+
+
+_BOOL_KEYS = ("stationary", "init_agree")
+_NONE_KEYS = ("B", "T", "T0", "T_adb", "T_drift", "init_t", "init_p")
+
+
+def _from_stored(key: str, arr: np.ndarray) -> list:
+    """Undo the float storage of :meth:`Calibration.save` (NaN -> None, 0/1 -> bool)."""
+    out: list = []
+    for x in arr.tolist():
+        if x != x and (key in _BOOL_KEYS or key in _NONE_KEYS):
+            out.append(None)
+        elif key in _BOOL_KEYS:
+            out.append(bool(x))
+        else:
+            out.append(x)
+    return out
 
 
 def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:

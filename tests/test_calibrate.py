@@ -137,6 +137,8 @@ def test_calibration_round_trip(cal_c20, tmp_path):
     assert back.params == json.loads(json.dumps(cal_c20.params))
     np.testing.assert_array_equal(back.T_grid, cal_c20.T_grid)
     assert back.table["T_eq"] == pytest.approx(cal_c20.table["T_eq"])
+    for k in ("stationary", "init_agree", "B", "T"):
+        assert back.table[k] == cal_c20.table[k]  # booleans and None survive the round trip
 
 
 def test_calibrate_cli_json_and_plot(tmp_path, capsys):
