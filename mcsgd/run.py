@@ -103,6 +103,7 @@ class Runner:
         self.w0 = 0
         self.blk = 1
         self._flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._flags_layout: tuple[int, str] | None = None
         self._h: np.ndarray | None = None  # cached Ising local fields (derived from s)
         self.set_dynamics(dynamics)
 
@@ -151,7 +152,10 @@ class Runner:
         self._eid = eid
         self._fixed_k = int(round(d.B * nf)) if d.batch == "fixed" else -1
         self._thr_b = np.uint64(threshold32(np.array([d.B]))[0])
-        if self._flags is None or self._flags[0].shape[1] != nf:
+        # workspaces are kept across set_dynamics (persistent mini-batches survive a change of
+        # B: the new B applies from the next epoch) unless their layout changes
+        if self._flags is None or self._flags_layout != (nf, d.batch):
+            self._flags_layout = (nf, d.batch)
             flags = np.zeros((self.replicas, nf), np.uint8)
             stamp = np.zeros((self.replicas, nf if d.batch == "bernoulli" else 0), np.int64)
             perm = (

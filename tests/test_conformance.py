@@ -146,3 +146,18 @@ def test_ising_fields_survive_dynamics_switches():
     h = np.empty(r.s.shape, np.int16)
     kernels.ising_fields(inst.indptr, inst.indices, inst.couplings, r.s, h)
     np.testing.assert_array_equal(h, r._h)
+
+
+def test_switching_between_flag_layouts():
+    """set_dynamics across SGD variants with different flag workspaces (half-edge / edge,
+    Bernoulli / fixed-size) reallocates them; the tracked energy stays exact."""
+    from mcsgd.run import Runner
+
+    inst = problems.planted_coloring(1500, 5, 8.0, seed=4)
+    r = Runner(inst, SGD(0.6, flags="edge"), replicas=2, seed=1)
+    for dyn in (SGD(0.6, flags="edge"), SGD(0.6, flags="edge", batch="fixed"),
+                SGD(0.7, flags="edge"), SGD(0.5, order="random"),
+                SGD(0.5, flags="edge", batch="fixed", tau=3), SGD(0.8)):
+        r.set_dynamics(dyn)
+        r.advance(4)
+        np.testing.assert_array_equal(r.energy, total_energy(inst, r.s))
