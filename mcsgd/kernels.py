@@ -69,6 +69,23 @@ def _xo(s0, s1, s2, s3):
 
 
 @njit(inline="always")
+def _rng_load(rng, r):
+    # a replica's xoshiro256** row into locals for a whole kernel call
+    return rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3]
+
+
+@njit(inline="always")
+def _finish(rng, r, s0, s1, s2, s3, energy, accepted, e, acc):
+    # write a replica's RNG row, energy and acceptance count back at the end of a call
+    rng[r, 0] = s0
+    rng[r, 1] = s1
+    rng[r, 2] = s2
+    rng[r, 3] = s3
+    energy[r] = e
+    accepted[r] += acc
+
+
+@njit(inline="always")
 def _below(x, m):
     # integer in [0, m) from the high 32 bits of x (as mcsgd.rng.randbelow)
     return np.int64(((x >> np.uint64(32)) * np.uint64(m)) >> np.uint64(32))
@@ -152,10 +169,7 @@ def table_sweeps(
         e = energy[r]
         acc = 0
         sr = s[r]
-        s0 = rng[r, 0]
-        s1 = rng[r, 1]
-        s2 = rng[r, 2]
-        s3 = rng[r, 3]
+        s0, s1, s2, s3 = _rng_load(rng, r)
         for sw in range(nsweeps):
             if not ising and not random_order and use2d:
                 e, acc, s0, s1, s2, s3 = _table_sweep(
@@ -178,12 +192,7 @@ def table_sweeps(
                     dmax, random_order, n,
                 )
             _record(trace, r, t0 + sw + 1, w0, blk, e)
-        rng[r, 0] = s0
-        rng[r, 1] = s1
-        rng[r, 2] = s2
-        rng[r, 3] = s3
-        energy[r] = e
-        accepted[r] += acc
+        _finish(rng, r, s0, s1, s2, s3, energy, accepted, e, acc)
 
 
 @njit(parallel=True)
@@ -218,10 +227,7 @@ def ising_field_sweeps(
         acc = 0
         sr = s[r]
         hr = h[r]
-        s0 = rng[r, 0]
-        s1 = rng[r, 1]
-        s2 = rng[r, 2]
-        s3 = rng[r, 3]
+        s0, s1, s2, s3 = _rng_load(rng, r)
         for sw in range(nsweeps):
             for i in range(n):
                 x, s0, s1, s2, s3 = _xo(s0, s1, s2, s3)
@@ -239,12 +245,7 @@ def ising_field_sweeps(
                     for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                         hr[np.uint32(indices[k])] -= 2 * couplings[k] * a
             _record(trace, r, t0 + sw + 1, w0, blk, e)
-        rng[r, 0] = s0
-        rng[r, 1] = s1
-        rng[r, 2] = s2
-        rng[r, 3] = s3
-        energy[r] = e
-        accepted[r] += acc
+        _finish(rng, r, s0, s1, s2, s3, energy, accepted, e, acc)
 
 
 @njit(parallel=True)
@@ -385,10 +386,7 @@ def flag_sweeps(
         sr = s[r]
         fr = flags[r]
         str_ = stamp[r]
-        s0 = rng[r, 0]
-        s1 = rng[r, 1]
-        s2 = rng[r, 2]
-        s3 = rng[r, 3]
+        s0, s1, s2, s3 = _rng_load(rng, r)
         for sw in range(nsweeps):
             t = t0 + sw
             epoch = t // tau + 1
@@ -414,12 +412,7 @@ def flag_sweeps(
                     random_order, bern, thr_b, fr, str_, epoch, n,
                 )
             _record(trace, r, t0 + sw + 1, w0, blk, e)
-        rng[r, 0] = s0
-        rng[r, 1] = s1
-        rng[r, 2] = s2
-        rng[r, 3] = s3
-        energy[r] = e
-        accepted[r] += acc
+        _finish(rng, r, s0, s1, s2, s3, energy, accepted, e, acc)
 
 
 @njit(parallel=True)
