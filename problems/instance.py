@@ -11,6 +11,8 @@ HDF5 layout (``mcsgd_kind = "instance"``)::
 
 Everything is validated on load (and when an instance is built from user data): shapes, dtypes,
 ranges, no self-loops, symmetric adjacency with symmetric couplings, a proper planted colouring.
+Unsorted CSR rows are sorted on construction (couplings carried along, on copies of the arrays):
+edge ids pair the two half-edges of an edge by binary search in sorted rows.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ class Instance:
     q : int
         Number of colours (2 for Ising).
     indptr : int32[N+1], indices : int32[2M]
-        CSR adjacency, each undirected edge in both rows, rows sorted.
+        CSR adjacency, each undirected edge in both rows; rows are sorted on construction.
     couplings : int8[2M] or None
         J per half-edge (Ising), +-1.
     planted : int8[N] or None
@@ -243,6 +245,7 @@ class Instance:
                 4: "the adjacency (or the couplings) is not symmetric",
             }[code]
             raise ParameterError(msg)
+        self._sort_rows()
         self._max_degree = int(self.degrees.max()) if self.n else 0
         if self.planted is not None:
             self.planted = np.ascontiguousarray(self.planted, dtype=np.int8)
@@ -257,6 +260,24 @@ class Instance:
                     raise ParameterError("the planted colouring is not proper")
             elif not np.all(np.abs(self.planted) == 1):
                 raise ParameterError("planted spins must all be +1 or -1")
+
+    def _sort_rows(self) -> None:
+        """Sort every CSR row by neighbour (stable, couplings carried along), on fresh arrays.
+
+        Edge ids and per-edge flags rely on sorted rows (binary search for the reverse
+        half-edge); a user-built instance with an unsorted row would otherwise give one edge id
+        to three half-edges. The caller's arrays are never modified.
+        """
+        deg = np.diff(self.indptr)
+        row = np.repeat(np.arange(self.n, dtype=np.int32), deg)
+        same_row = row[1:] == row[:-1]
+        if not np.any(same_row & (self.indices[1:] < self.indices[:-1])):
+            return
+        order = np.lexsort((self.indices, row))  # by row, then neighbour; stable
+        self.indices = np.ascontiguousarray(self.indices[order])
+        if self.couplings is not None:
+            self.couplings = np.ascontiguousarray(self.couplings[order])
+        self._edge_ids = None
 
     # ---- storage ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

@@ -1,0 +1,147 @@
+"""Validation without silent fallbacks (issue 9, section 4): each test guards one input that
+used to be accepted and silently give a wrong or mislabelled result."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+import problems
+from mcsgd.errors import ParameterError
+
+
+# ---- START:STOP:STEP ranges ---------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("0.5:1.0:0.3", [0.5, 0.8]),                  # used to overshoot to 1.1
+    ("0.2:0.9:0.15", [0.2, 0.35, 0.5, 0.65, 0.8]),  # used to add 0.95
+    ("0.80:0.98:0.02", [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98]),
+    ("0.1:0.9:0.2", [0.1, 0.3, 0.5, 0.7, 0.9]),     # STOP hit within rounding: included
+    ("2:10:2", [2.0, 4.0, 6.0, 8.0, 10.0]),
+    ("0.9:0.5:0.1", [0.9, 0.8, 0.7, 0.6, 0.5]),     # descending, STEP as a magnitude
+    ("0.9:0.5:-0.1", [0.9, 0.8, 0.7, 0.6, 0.5]),    # descending, signed STEP
+    ("0.95:0.8:0.1", [0.95, 0.85]),               # descending, STOP not hit: not overshot
+    ("0.3:0.3:0.1", [0.3]),
+])
+def test_range_parser_table(text, expected):
+    """START:STOP:STEP never overshoots STOP, includes it only when hit, and descends."""
+    from mcsgd.cli import float_list, parse_range
+
+    assert parse_range(text) == expected
+    assert float_list(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0.1:0.5", "0.1:0.5:0", "0.1:0.5:-0.1", "a:1:0.1",
+                                  "0:1:nan", "0:inf:1", "0:1:0.1:2"])
+def test_range_parser_rejects(text):
+    from mcsgd.cli import float_list
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        float_list(text)
+
+
+def test_range_parser_cli_B_does_not_overshoot(capsys):
+    """``--B 0.5:1.0:0.3`` used to reach B = 1.1 (rejected far from the parser, or worse)."""
+    from mcsgd.cli import build_parser
+
+    args = build_parser().parse_args(["calibrate", "--c", "5", "--B", "0.5:1.0:0.3"])
+    assert args.B == [0.5, 0.8]
+
+
+# ---- Instance with unsorted CSR rows -------------------------------------------------------
+def _unsorted_ising():
+    """A 4-cycle plus a chord, as CSR with row 0 deliberately unsorted, and its couplings."""
+    # edges (0,1,+1) (0,2,-1) (0,3,+1) (1,2,-1) (2,3,+1)
+    rows = {0: [(3, 1), (1, 1), (2, -1)],          # unsorted
+            1: [(0, 1), (2, -1)],
+            2: [(0, -1), (1, -1), (3, 1)],
+            3: [(0, 1), (2, 1)]}
+    indptr = np.cumsum([0] + [len(rows[i]) for i in range(4)])
+    indices = np.array([j for i in range(4) for j, _ in rows[i]])
+    J = np.array([w for i in range(4) for _, w in rows[i]])
+    u = np.array([0, 0, 0, 1, 2])
+    v = np.array([1, 2, 3, 2, 3])
+    w = np.array([1, -1, 1, -1, 1], np.int8)
+    return indptr, indices, J, (u, v, w)
+
+
+def test_instance_unsorted_rows_are_sorted_and_edge_ids_pair_half_edges():
+    """An unsorted row used to give one edge id to three half-edges (binary search in a row
+    assumed sorted), so per-edge flags were shared by unrelated edges."""
+    from problems.instance import Instance
+
+    indptr, indices, J, (u, v, w) = _unsorted_ising()
+    keep = indices.copy()
+    inst = Instance("ising", 2, indptr, indices, J)
+    assert np.array_equal(indices, keep), "the caller's arrays must not be modified"
+    ref = problems.from_edges(4, u, v, problem="ising", couplings=w)
+    assert np.array_equal(inst.indptr, ref.indptr)
+    assert np.array_equal(inst.indices, ref.indices)
+    assert np.array_equal(inst.couplings, ref.couplings)
+    ids, m = inst.edge_ids()
+    assert m == 5
+    # every edge id on exactly two half-edges, i->j and j->i
+    row = np.repeat(np.arange(inst.n), inst.degrees)
+    for e in range(m):
+        (h,) = np.nonzero(ids == e)
+        assert len(h) == 2
+        assert {(row[h[0]], inst.indices[h[0]]), (row[h[1]], inst.indices[h[1]])} == {
+            (row[h[0]], inst.indices[h[0]]), (inst.indices[h[0]], row[h[0]])}
+
+
+def test_instance_unsorted_rows_same_energy_law_as_sorted():
+    """The sorted copy is the same graph: equal energies of a configuration, and SGD runs on the
+    user-built instance equal runs on the generator-built one bit for bit."""
+    from mcsgd.dynamics import SGD
+    from mcsgd.run import run
+    from problems.instance import Instance
+
+    indptr, indices, J, (u, v, w) = _unsorted_ising()
+    inst = Instance("ising", 2, indptr, indices, J)
+    ref = problems.from_edges(4, u, v, problem="ising", couplings=w)
+    a = run(inst, SGD(0.5, flags="edge"), sweeps=8, replicas=2, seed=3)
+    b = run(ref, SGD(0.5, flags="edge"), sweeps=8, replicas=2, seed=3)
+    assert np.array_equal(a.energy, b.energy)
+
+
+def test_networkx_instance_with_unsorted_adjacency():
+    """from_networkx on a graph whose nodes are inserted out of order gives sorted rows."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_edges_from([(3, 0), (3, 1), (0, 2), (2, 1), (1, 0)])
+    inst = problems.from_networkx(g, q=3)
+    for i in range(inst.n):
+        r = inst.indices[inst.indptr[i]:inst.indptr[i + 1]]
+        assert np.all(np.diff(r) >= 0)
+    ids, m = inst.edge_ids()
+    assert m == 5 and np.array_equal(np.bincount(ids), np.full(5, 2))
+
+
+# ---- er-simple never returns a multigraph --------------------------------------------------
+def test_er_simple_ising_too_dense_raises():
+    """d = 3.5 on n = 4 asks for 7 distinct edges among 6 node pairs: this used to return a
+    multigraph labelled ``er-simple`` after 1000 redraw rounds."""
+    with pytest.raises(ParameterError, match="too dense"):
+        problems.ising(4, 3.5, graph="er-simple", seed=1)
+
+
+def test_er_simple_gives_up_with_an_error(monkeypatch):
+    """When the redraw rounds run out, er-simple raises (naming c and n) instead of returning
+    the multigraph it has. One round is not enough for c = 6 on n = 20, seed 1 (repeats remain:
+    the draw is deterministic for a seed)."""
+    import sys
+
+    pc = sys.modules["problems.coloring"]  # the module (problems.coloring is the function)
+    monkeypatch.setattr(pc, "ER_SIMPLE_ROUNDS", 1)
+    with pytest.raises(ParameterError, match="er-simple.*c = 6 with n = 20"):
+        problems.coloring(20, 2, 6.0, planted=False, graph="er-simple", seed=1)
+
+
+def test_er_simple_result_is_simple():
+    inst = problems.coloring(200, 5, 8.0, graph="er-simple", seed=2)
+    ids, m = inst.edge_ids()
+    row = np.repeat(np.arange(inst.n), inst.degrees)
+    pairs = {(int(a), int(b)) for a, b in zip(row, inst.indices, strict=True) if a < b}
+    assert len(pairs) == m == 800
