@@ -145,3 +145,45 @@ def test_er_simple_result_is_simple():
     row = np.repeat(np.arange(inst.n), inst.degrees)
     pairs = {(int(a), int(b)) for a, b in zip(row, inst.indices, strict=True) if a < b}
     assert len(pairs) == m == 800
+
+
+# ---- calibrate: graph names, equal targets --------------------------------------------------
+def test_calibrate_unknown_ising_graph_is_an_error():
+    """An unknown Ising graph name used to become 'regular' silently."""
+    from mcsgd.calibrate import Problem
+
+    with pytest.raises(ParameterError, match="graph = 'bethe' is not one of 'er', 'er-simple'"):
+        Problem(problem="ising", n=100, c=3, graph="bethe")
+    with pytest.raises(ParameterError, match="graph"):
+        Problem(problem="coloring", n=100, c=3, graph="regularr")
+
+
+def test_reproduce_spec_unknown_graph_exit_2(tmp_path, capsys):
+    """The same through a tb-curve spec: one-line error naming the choices, exit code 2."""
+    from mcsgd.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[problem]\nproblem = "ising"\ngraph = "bethe"\n[experiment]\nc = [3]\n'
+                    'B = [0.5]\nn = 100\ninstances = 1\nreplicas = 2\nsweeps = 8\n')
+    assert main(["reproduce", "tb-curve", "--spec", str(spec), "--out",
+                 str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "graph = 'bethe' is not one of" in err and not list((tmp_path / "o").glob("*.h5"))
+
+
+def test_calibrate_equal_targets_pair_their_own_planted_run():
+    """``targets.index(dyn)`` paired every copy of an equal target with the planted run of the
+    first copy. Target j's runs use keys (1, j) (random start) and (2, j) (planted start), so
+    the initial-condition test of position 1 must be the same number whether position 0 holds
+    an equal target or another one (the two calibrations share instances and keys)."""
+    from mcsgd.calibrate import Problem, calibrate
+    from mcsgd.dynamics import SGD
+
+    prob = Problem(problem="coloring", n=300, q=3, c=4.0)
+    kw = dict(instances=2, replicas=2, sweeps=16, seed=5, mode="equilibrium",
+              T_grid=[0.3, 0.6, 1.0], refine=0, grid_points=6)
+    same = calibrate(prob, [SGD(0.6), SGD(0.6)], **kw)
+    other = calibrate(prob, [SGD(0.9), SGD(0.6)], **kw)
+    assert same.table["energy"][1] == other.table["energy"][1]  # same random-start runs
+    assert same.table["init_t"][1] == other.table["init_t"][1]
+    assert same.table["init_t"][0] != same.table["init_t"][1]
