@@ -187,3 +187,29 @@ def test_calibrate_equal_targets_pair_their_own_planted_run():
     assert same.table["energy"][1] == other.table["energy"][1]  # same random-start runs
     assert same.table["init_t"][1] == other.table["init_t"][1]
     assert same.table["init_t"][0] != same.table["init_t"][1]
+
+
+# ---- map_T_window_to_B on all of (0, 1] ----------------------------------------------------
+def test_map_T_window_to_B_below_one_half():
+    """B was clamped to [0.5, 0.999]: a T window [T0(0.3), T0(0.2)] mapped to (0.5, 0.5).
+    Through T0(B) = -1/ln(1-B) it must map back to [0.2, 0.3] (root search: |error| < 1e-8)."""
+    from mcsgd.recover import map_T_window_to_B
+
+    t0 = lambda B: -1 / np.log1p(-np.asarray(B))  # noqa: E731
+    lo, hi = map_T_window_to_B(float(t0(0.3)), float(t0(0.2)), t0)
+    assert abs(lo - 0.2) < 1e-8 and abs(hi - 0.3) < 1e-8
+    lo, hi = map_T_window_to_B(float(t0(0.9995)), float(t0(0.9)), t0)  # above 0.999
+    assert abs(lo - 0.9) < 1e-8 and abs(hi - 0.9995) < 1e-8
+
+
+def test_map_T_window_to_B_out_of_range_says_so():
+    """A T outside the range of the curve gives None for that end and a note (it used to be
+    clamped to the end of the B grid, silently)."""
+    from mcsgd.recover import map_T_window_to_B
+
+    Bs, Ts = np.array([0.8, 0.85, 0.9]), np.array([0.5, 0.45, 0.4])
+    curve = lambda B: np.interp(B, Bs, Ts, left=np.nan, right=np.nan)  # noqa: E731
+    notes: list[str] = []
+    lo, hi = map_T_window_to_B(0.42, 0.6, curve, note=notes.append)
+    assert lo is None and abs(hi - 0.88) < 1e-8
+    assert len(notes) == 1 and "T = 0.6 is outside the range [0.4, 0.5]" in notes[0]
