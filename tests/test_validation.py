@@ -213,3 +213,34 @@ def test_map_T_window_to_B_out_of_range_says_so():
     lo, hi = map_T_window_to_B(0.42, 0.6, curve, note=notes.append)
     assert lo is None and abs(hi - 0.88) < 1e-8
     assert len(notes) == 1 and "T = 0.6 is outside the range [0.4, 0.5]" in notes[0]
+
+
+# ---- reproduce tb-curve reuses a stored calibration only when everything matches -----------
+def test_reproduce_tb_reuse_keys_on_all_parameters(tmp_path, capsys):
+    """A stored calib_c*.h5 used to be reused when only problem and sweeps matched: a changed
+    B list, replica count, seed, ... was silently ignored. Now any difference recomputes the
+    file with a note on stderr naming what changed; an identical spec still skips."""
+    from mcsgd.calibrate import Calibration
+    from mcsgd.cli import main
+
+    spec = tmp_path / "s.toml"
+    out = tmp_path / "out"
+    base = ('[problem]\nproblem = "coloring"\nq = 3\n[experiment]\nc = [3]\nn = 300\n'
+            f'instances = 2\nsweeps = 16\nmode = "relaxation"\nout = "{out}"\n')
+    spec.write_text(base + "B = [0.5]\nreplicas = 1\nseed = 4\n")
+    assert main(["reproduce", "tb-curve", "--spec", str(spec), "--quiet", "--c-index", "0"]) == 0
+    f = out / "calib_c3.h5"
+    mtime = f.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["reproduce", "tb-curve", "--spec", str(spec), "--c-index", "0"]) == 0
+    assert "skipped" in capsys.readouterr().err and f.stat().st_mtime_ns == mtime
+    spec.write_text(base + "B = [0.5, 0.7]\nreplicas = 1\nseed = 4\n")  # the B list only
+    assert main(["reproduce", "tb-curve", "--spec", str(spec), "--quiet", "--c-index", "0"]) == 0
+    assert "other targets than the spec asks for; recomputing" in capsys.readouterr().err
+    assert [t["B"] for t in Calibration.load(f).params["targets"]] == [0.5, 0.7]
+    spec.write_text(base.replace('"relaxation"', '"equilibrium"')
+                    + "B = [0.5, 0.7]\nreplicas = 2\nseed = 5\nwindow = 0.4\n")
+    assert main(["reproduce", "tb-curve", "--spec", str(spec), "--quiet", "--c-index", "0"]) == 0
+    assert "other replicas, seed, mode, window than the spec" in capsys.readouterr().err
+    p = Calibration.load(f).params
+    assert (p["replicas"], p["seed"], p["mode"], p["window"]) == (2, 5, "equilibrium", 0.4)
