@@ -48,7 +48,7 @@ def register(sub) -> None:
     t = rs.add_parser(
         "tb-curve", help="the temperature-batch-size curve T(B) for several c",
         description="Calibrate T(B) for every c of the spec (default: the embedded "
-        "runs/tb_curve.toml), then write the table and the figures.")
+        "mcsgd/data/tb_curve.toml; --print-spec shows it), then write the table and the figures.")
     t.add_argument("--quick", action="store_true",
                    help="the [quick] overrides (a few minutes on 2 cores)")
     t.add_argument("--spec", default=None, help="spec TOML (default: the embedded one)")

@@ -48,7 +48,7 @@ def register_reproduce(rs) -> None:
     p = rs.add_parser(
         "recovery", help="recovery windows, optimal batch size, annealing, BP reference",
         description="Run the recovery experiment of the spec (default: the embedded "
-        "runs/recovery.toml) and write the table and the figure.")
+        "mcsgd/data/recovery.toml; --print-spec shows it) and write the table and the figure.")
     p.add_argument("--quick", action="store_true", help="the [quick] overrides")
     p.add_argument("--spec", default=None)
     p.add_argument("--out", default=None)
