@@ -244,3 +244,34 @@ def test_reproduce_tb_reuse_keys_on_all_parameters(tmp_path, capsys):
     assert "other replicas, seed, mode, window than the spec" in capsys.readouterr().err
     p = Calibration.load(f).params
     assert (p["replicas"], p["seed"], p["mode"], p["window"]) == (2, 5, "equilibrium", 0.4)
+
+
+# ---- continuous escape: a hopeless step budget is refused up front -------------------------
+def test_escape_hopeless_budget_refused_before_running(tmp_path, capsys):
+    """``escape --B 2,3,4 --eta 0.002`` used to run 3 x 400 chains x 2e5 steps and return
+    ``slope: null`` without a word (SDE escape time 1.5e8 steps at B = 2). Now it exits 2
+    before any chain runs, naming the predicted time and what to change, and writes nothing.
+    (The refusal is decided by the prediction alone: had chains run, the 2e5-step budget of
+    1200 chains would take minutes, not the seconds this test takes.)"""
+    from mcsgd.cli import main
+
+    out = tmp_path / "e.h5"
+    code = main(["continuous", "escape", "--B", "2,3,4", "--eta", "0.002", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "3 of 3 (B, eta) rows cannot be resolved within max_steps = 200000" in err
+    assert "predicted mean escape time 1.5e+08 steps at B = 2" in err
+    assert "larger eta, a smaller B, or max_steps >=" in err
+
+
+def test_escape_budget_check_uses_expected_escapes():
+    """The check refuses exactly when fewer than min(5, chains/2) escapes are expected."""
+    from mcsgd.continuous.escape import check_escape_budget
+
+    row = {"B": 3, "eta": 0.01, "T": 0.27, "barrier_over_T": 3.75, "sde_steps": 1000.0}
+    check_escape_budget([row], 400, 13)  # 400 (1 - e^-0.013) = 5.17 expected escapes
+    with pytest.raises(ParameterError, match="1 of 1"):
+        check_escape_budget([row], 400, 12)  # 4.78 expected
+    check_escape_budget([row], 4, 700)  # chains/2 = 2: 4 (1 - e^-0.7) = 2.01
+    with pytest.raises(ParameterError):
+        check_escape_budget([row], 4, 690)  # 1.99
