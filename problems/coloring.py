@@ -8,7 +8,8 @@ a planted group different from i's (a uniformly chosen other group, then a unifo
 for a random instance the other end is uniform among the N-1 other nodes. Double edges are
 kept, as in the reference code. Degrees are close to Poisson(c).
 
-``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple.
+``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple
+(a ParameterError if repeats remain after ``ER_SIMPLE_ROUNDS`` rounds, never a multigraph).
 
 ``graph="regular"``: a simple d-regular graph (``c`` = d) by stub pairing with random
 switches; planted instances only pair nodes of different planted groups.
