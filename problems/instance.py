@@ -65,6 +65,16 @@ def _check_csr(n, indptr, indices, couplings, has_j):
 
 
 @njit
+def _rows_sorted(indptr, indices):
+    """True if every CSR row is sorted by neighbour (non-decreasing)."""
+    for i in range(indptr.shape[0] - 1):
+        for k in range(indptr[i] + 1, indptr[i + 1]):
+            if indices[k] < indices[k - 1]:
+                return False
+    return True
+
+
+@njit
 def _count_monochromatic(indptr, indices, colours):
     e = 0
     for i in range(indptr.shape[0] - 1):
@@ -268,11 +278,9 @@ class Instance:
         half-edge); a user-built instance with an unsorted row would otherwise give one edge id
         to three half-edges. The caller's arrays are never modified.
         """
-        deg = np.diff(self.indptr)
-        row = np.repeat(np.arange(self.n, dtype=np.int32), deg)
-        same_row = row[1:] == row[:-1]
-        if not np.any(same_row & (self.indices[1:] < self.indices[:-1])):
+        if _rows_sorted(self.indptr, self.indices):  # no allocation in the common case
             return
+        row = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
         order = np.lexsort((self.indices, row))  # by row, then neighbour; stable
         self.indices = np.ascontiguousarray(self.indices[order])
         if self.couplings is not None:
