@@ -189,7 +189,8 @@ def stale_keys(stored: dict, prob, targets, run_kw: dict) -> list[str]:
     ``stored`` is a :attr:`Calibration.params` dict; the comparison covers the whole problem,
     every target dynamics (so the B list and its order), and ``run_kw`` (instances, replicas,
     sweeps, seed, mode, window), after a JSON round trip so that file and spec compare alike.
-    An empty list means the stored result is exactly what would be computed.
+    An empty list means the stored result is what would be computed (the caller also compares
+    the mcsgd version that wrote it, :func:`stored_version`).
     """
     import dataclasses
     import json
@@ -204,7 +205,16 @@ def stale_keys(stored: dict, prob, targets, run_kw: dict) -> list[str]:
     return [k for k, v in want.items() if norm(stored.get(k)) != norm(v)]
 
 
+def stored_version(path: str) -> str | None:
+    """The mcsgd version that wrote an HDF5 result (its provenance), None if unrecorded."""
+    from .io import open_checked, read_json_attr
+
+    with open_checked(path, "calibration") as f:
+        return read_json_attr(f, "provenance", {}).get("mcsgd")
+
+
 def _reproduce_tb(args) -> int:
+    from . import __version__
     from .calibrate import Calibration, Problem, calibrate
     from .dynamics import SGD
     from .errors import FileFormatError, ParameterError
@@ -239,6 +249,8 @@ def _reproduce_tb(args) -> int:
             try:
                 cal = Calibration.load(path)
                 diff = stale_keys(cal.params, probs[i], targets, run_kw)
+                if stored_version(path) != __version__:  # a new version may change results
+                    diff.append("mcsgd version")
                 if not diff:
                     say(f"c = {cs[i]:g}: complete result found in {path}, skipped")
                     cals[i] = cal

@@ -244,6 +244,18 @@ def test_reproduce_tb_reuse_keys_on_all_parameters(tmp_path, capsys):
     assert "other replicas, seed, mode, window than the spec" in capsys.readouterr().err
     p = Calibration.load(f).params
     assert (p["replicas"], p["seed"], p["mode"], p["window"]) == (2, 5, "equilibrium", 0.4)
+    # a result written by another mcsgd version (seeds and estimators change between versions)
+    import h5py
+
+    import mcsgd
+
+    with h5py.File(f, "r+") as h:
+        h.attrs["provenance"] = '{"mcsgd": "0.0.1"}'
+    assert main(["reproduce", "tb-curve", "--spec", str(spec), "--quiet", "--c-index", "0"]) == 0
+    assert "other mcsgd version than the spec asks for" in capsys.readouterr().err
+    from mcsgd.cli_calibrate import stored_version
+
+    assert stored_version(str(f)) == mcsgd.__version__
 
 
 # ---- continuous escape: a hopeless step budget is refused up front -------------------------
