@@ -232,6 +232,10 @@ def welch_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 # orchestration
 # ---------------------------------------------------------------------------------------------
+# graph ensembles of both problems (an unknown name is an error, never a default)
+GRAPHS = ("er", "er-simple", "regular")
+
+
 @dataclasses.dataclass
 class Problem:
     """What to calibrate on: a generator and its parameters (instances differ by seed)."""
@@ -248,6 +252,7 @@ class Problem:
         check_choice("problem", self.problem, ("coloring", "ising"))
         check_range("n", self.n, 2, None, integer=True)
         check_range("c", self.c, 0, None)
+        check_choice("graph", self.graph, GRAPHS)
         if self.problem == "coloring":
             check_range("q", self.q, 2, 127, integer=True)
         else:
@@ -260,8 +265,7 @@ class Problem:
         if self.problem == "coloring":
             return problems.coloring(self.n, self.q, self.c, planted=self.planted,
                                      graph=self.graph, seed=seed)
-        graph = self.graph if self.graph in ("regular", "er", "er-simple") else "regular"
-        return problems.ising(self.n, self.c, graph=graph, planted=self.planted,
+        return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
                               noise=self.noise, seed=seed)
 
     @property
@@ -504,7 +508,7 @@ def calibrate(
         "time_scale_err", "halves_t", "halves_p", "stationary", "tau_int", "init_t", "init_p",
         "init_agree",
     )}
-    for dyn, st in zip(targets, sgd_stats, strict=True):
+    for dyn, st, pst in zip(targets, sgd_stats, planted_stats, strict=True):
         e = st["means"]
         is_sgd = isinstance(dyn, SGD)
         table["B"].append(dyn.B if is_sgd else None)
@@ -540,7 +544,6 @@ def calibrate(
         table["halves_p"].append(pp)
         table["stationary"].append(bool(np.isfinite(pp) and pp > P_THRESHOLD))
         table["tau_int"].append(integrated_autocorr_time(st["traces"]) * st["blk"])
-        pst = planted_stats[targets.index(dyn)]
         if pst is not None:
             ti, pi = welch_test(e, pst["means"])
             table["init_t"].append(ti)

@@ -48,7 +48,7 @@ def register(sub) -> None:
     t = rs.add_parser(
         "tb-curve", help="the temperature-batch-size curve T(B) for several c",
         description="Calibrate T(B) for every c of the spec (default: the embedded "
-        "runs/tb_curve.toml), then write the table and the figures.")
+        "mcsgd/data/tb_curve.toml; --print-spec shows it), then write the table and the figures.")
     t.add_argument("--quick", action="store_true",
                    help="the [quick] overrides (a few minutes on 2 cores)")
     t.add_argument("--spec", default=None, help="spec TOML (default: the embedded one)")
@@ -183,7 +183,38 @@ def load_spec(path: str | None, quick: bool) -> dict:
     return {"problem": dict(spec["problem"]), "experiment": exp, "text": text}
 
 
+def stale_keys(stored: dict, prob, targets, run_kw: dict) -> list[str]:
+    """Calibration parameters in which a stored result differs from what a spec asks for.
+
+    ``stored`` is a :attr:`Calibration.params` dict; the comparison covers the whole problem,
+    every target dynamics (so the B list and its order), and ``run_kw`` (instances, replicas,
+    sweeps, seed, mode, window), after a JSON round trip so that file and spec compare alike.
+    An empty list means the stored result is what would be computed (the caller also compares
+    the mcsgd version that wrote it, :func:`stored_version`).
+    """
+    import dataclasses
+    import json
+
+    from .io import to_jsonable
+
+    def norm(x):
+        return json.loads(json.dumps(to_jsonable(x)))
+
+    want = {"problem": dataclasses.asdict(prob), "targets": [d.params() for d in targets],
+            **run_kw}
+    return [k for k, v in want.items() if norm(stored.get(k)) != norm(v)]
+
+
+def stored_version(path: str) -> str | None:
+    """The mcsgd version that wrote an HDF5 result (its provenance), None if unrecorded."""
+    from .io import open_checked, read_json_attr
+
+    with open_checked(path, "calibration") as f:
+        return read_json_attr(f, "provenance", {}).get("mcsgd")
+
+
 def _reproduce_tb(args) -> int:
+    from . import __version__
     from .calibrate import Calibration, Problem, calibrate
     from .dynamics import SGD
     from .errors import FileFormatError, ParameterError
@@ -208,25 +239,29 @@ def _reproduce_tb(args) -> int:
         targets = [SGD(float(b)) for b in exp["B"]]
     except ParameterError as e:
         raise ParameterError(f"spec: {e}") from None
+    run_kw = dict(instances=int(exp["instances"]), replicas=int(exp["replicas"]),
+                  sweeps=int(exp["sweeps"]), seed=int(exp.get("seed", 1)),
+                  mode=exp.get("mode", "both"), window=float(exp.get("window", 0.5)))
     cals = {}
     for i in idx:
         path = os.path.join(out, f"calib_c{cs[i]:g}.h5")
         if os.path.exists(path):
             try:
                 cal = Calibration.load(path)
-                same = cal.params["problem"] == probs[i].__dict__
-                if same and cal.params["sweeps"] == exp["sweeps"]:
+                diff = stale_keys(cal.params, probs[i], targets, run_kw)
+                if stored_version(path) != __version__:  # a new version may change results
+                    diff.append("mcsgd version")
+                if not diff:
                     say(f"c = {cs[i]:g}: complete result found in {path}, skipped")
                     cals[i] = cal
                     continue
+                print(f"mcsgd: note: c = {cs[i]:g}: {path} was computed with other "
+                      f"{', '.join(diff)} than the spec asks for; recomputing it",
+                      file=sys.stderr)
             except FileFormatError:
                 say(f"c = {cs[i]:g}: {path} is incomplete or foreign, recomputing")
         say(f"c = {cs[i]:g}: calibrating {len(targets)} batch sizes (N = {exp['n']})")
-        cal = calibrate(probs[i], targets, instances=int(exp["instances"]),
-                        replicas=int(exp["replicas"]), sweeps=int(exp["sweeps"]),
-                        seed=int(exp.get("seed", 1)), mode=exp.get("mode", "both"),
-                        window=float(exp.get("window", 0.5)), threads=args.threads,
-                        progress=say)
+        cal = calibrate(probs[i], targets, **run_kw, threads=args.threads, progress=say)
         cal.save(path)
         cals[i] = cal
         say(f"c = {cs[i]:g}: done in {cal.timing['total_s']:.0f} s -> {path}")

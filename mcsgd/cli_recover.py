@@ -48,7 +48,7 @@ def register_reproduce(rs) -> None:
     p = rs.add_parser(
         "recovery", help="recovery windows, optimal batch size, annealing, BP reference",
         description="Run the recovery experiment of the spec (default: the embedded "
-        "runs/recovery.toml) and write the table and the figure.")
+        "mcsgd/data/recovery.toml; --print-spec shows it) and write the table and the figure.")
     p.add_argument("--quick", action="store_true", help="the [quick] overrides")
     p.add_argument("--spec", default=None)
     p.add_argument("--out", default=None)
@@ -221,7 +221,8 @@ def _reproduce_recovery(args) -> int:
         key = f"{c:g}"
         degree = "regular" if pr.get("graph", "er") == "regular" else "poisson"
         adb = map_T_window_to_B(w_T[key]["lo"], w_T[key]["hi"],
-                                lambda B, c=c, d=degree: theory.T_adb_curve(B, float(c), q, d))
+                                lambda B, c=c, d=degree: theory.T_adb_curve(B, float(c), q, d),
+                                note=lambda m, c=c: say(f"c = {c:g}, B window from T_adb: {m}"))
         # calibrated T(B) on a few B (equilibrium mode, metastable paramagnet before recovery)
         cal_B = ex.get("calibration_B", [])
         cal_map = (None, None)
@@ -239,7 +240,9 @@ def _reproduce_recovery(args) -> int:
                 cal_map = map_T_window_to_B(
                     w_T[key]["lo"], w_T[key]["hi"],
                     lambda B, Bs=Bs[ok], Ts=Ts[ok]: np.interp(B, Bs, Ts, left=np.nan,
-                                                              right=np.nan))
+                                                              right=np.nan),
+                    note=lambda m, c=c: say(f"c = {c:g}, B window from T_eq (calibrated "
+                                            f"B range only): {m}"))
         summary.append({
             "c": float(c),
             "T_window": [w_T[key]["lo"], w_T[key]["hi"]],

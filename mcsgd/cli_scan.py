@@ -65,6 +65,12 @@ def register(sub) -> None:
                       description="Print a small example scan file documenting every key.")
     e.set_defaults(func=_example)
 
+    t = ss.add_parser("template", help="print the default sbatch template (to copy and edit)",
+                      description="Print the sbatch job-array template of --executor slurm "
+                      "(the package's mcsgd/data/array.sbatch.template); point [slurm] template "
+                      "at your edited copy.")
+    t.set_defaults(func=_template)
+
 
 def _parse_shard(text: str | None) -> tuple[int, int]:
     from .errors import ParameterError
@@ -202,4 +208,13 @@ def _example(args) -> int:
     from importlib import resources
 
     sys.stdout.write(resources.files("mcsgd").joinpath("data/example_scan.toml").read_text())
+    return 0
+
+
+def _template(args) -> int:
+    from importlib import resources
+
+    from .scan.executors import TEMPLATE_RESOURCE
+
+    sys.stdout.write(resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE).read_text())
     return 0

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.optimize import brentq
 from scipy.stats import binom
 
 from .dynamics import SGD, Dynamics, Metropolis
@@ -266,19 +267,56 @@ def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, di
 
 
 def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
-                      T_of_B: Callable[[np.ndarray], np.ndarray],
+                      T_of_B: Callable[[np.ndarray], np.ndarray], *,
+                      note: Callable[[str], None] | None = None,
                       ) -> tuple[float | None, float | None]:
     """Map a temperature window to a batch-size window through a decreasing T(B) curve.
 
-    ``T_of_B`` is evaluated on a fine B grid in (0, 1); the window [T_lo, T_hi] maps to
-    [B(T_hi), B(T_lo)] by monotone interpolation. None where the window is undefined.
+    ``T_of_B`` (vectorised; NaN where undefined) is evaluated on a grid covering all of
+    (0, 1] (geometric from 1e-6 to 0.5, then linear to 1) and each end is solved for by a root
+    search on the grid interval that brackets it: the window [T_lo, T_hi] maps to
+    [B(T_hi), B(T_lo)]. An end whose T lies outside the range T_of_B reaches on (0, 1] is None
+    and ``note`` (if given) receives a one-line message saying so; (None, None) where the T
+    window is undefined. Where the curve crosses a T more than once (a noisy measured curve),
+    the widest B window is returned.
     """
     if T_lo is None or T_hi is None:
         return None, None
-    Bg = np.linspace(0.5, 0.999, 500)
-    Tg = np.asarray(T_of_B(Bg), float)
+    Bg = np.concatenate([np.geomspace(1e-6, 0.5, 200, endpoint=False), np.linspace(0.5, 1.0, 501)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tg = np.asarray(T_of_B(Bg), float)
     ok = np.isfinite(Tg)
-    Bg, Tg = Bg[ok], Tg[ok]
-    order = np.argsort(Tg)
-    b_of_T = lambda T: float(np.interp(T, Tg[order], Bg[order]))  # noqa: E731
-    return b_of_T(T_hi), b_of_T(T_lo)
+    if ok.sum() < 2:
+        if note:
+            note("T(B) is undefined on (0, 1]: no B window")
+        return None, None
+    t_min, t_max = float(Tg[ok].min()), float(Tg[ok].max())
+
+    def f(b: float, T: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.asarray(T_of_B(np.array([b])), float)[0]) - T
+
+    def solve(T: float, widest_low: bool) -> float | None:
+        if not t_min <= T <= t_max:
+            if note:
+                note(f"T = {T:.4g} is outside the range [{t_min:.4g}, {t_max:.4g}] of T(B) on "
+                     "(0, 1]: that end of the B window is undefined")
+            return None
+        d = Tg - T
+        hits = []
+        for k in range(len(Bg) - 1):
+            if not (ok[k] and ok[k + 1]):
+                continue
+            if d[k] == 0:
+                hits.append(float(Bg[k]))
+            elif d[k] * d[k + 1] < 0:
+                hits.append(float(brentq(f, Bg[k], Bg[k + 1], args=(T,), xtol=1e-10)))
+        if ok[-1] and d[-1] == 0:
+            hits.append(float(Bg[-1]))
+        if not hits:  # T inside the range but only across an undefined gap of the curve
+            if note:
+                note(f"T = {T:.4g} is not reached where T(B) is defined: that end is undefined")
+            return None
+        return min(hits) if widest_low else max(hits)
+
+    return solve(T_hi, True), solve(T_lo, False)

@@ -8,7 +8,8 @@ a planted group different from i's (a uniformly chosen other group, then a unifo
 for a random instance the other end is uniform among the N-1 other nodes. Double edges are
 kept, as in the reference code. Degrees are close to Poisson(c).
 
-``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple.
+``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple
+(a ParameterError if repeats remain after ``ER_SIMPLE_ROUNDS`` rounds, never a multigraph).
 
 ``graph="regular"``: a simple d-regular graph (``c`` = d) by stub pairing with random
 switches; planted instances only pair nodes of different planted groups.
@@ -49,6 +50,35 @@ def _dedupe_keys(keys: np.ndarray, n: int) -> np.ndarray:
     dup = np.zeros(len(keys), bool)
     dup[order[1:][sk[1:] == sk[:-1]]] = True
     return np.flatnonzero(dup)
+
+
+# redraw rounds of ``er-simple`` before giving up (a ParameterError, never a multigraph)
+ER_SIMPLE_ROUNDS = 1000
+
+
+def redraw_until_simple(u: np.ndarray, v: np.ndarray, n: int, draw, what: str) -> None:
+    """Redraw repeated edges of ``(u, v)`` in place until the graph is simple.
+
+    ``draw(k)`` returns ``k`` fresh edges ``(u2, v2)`` of the ensemble. Raises
+    :class:`ParameterError` (naming ``what``, e.g. ``"c = 30 with n = 40"``) if repeated edges
+    remain after :data:`ER_SIMPLE_ROUNDS` rounds: the result would be a multigraph labelled
+    ``er-simple``.
+    """
+    for _ in range(ER_SIMPLE_ROUNDS):
+        keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
+        dup = _dedupe_keys(keys, n)
+        if dup.size == 0:
+            return
+        u2, v2 = draw(dup.size)
+        u[dup] = u2
+        v[dup] = v2
+    keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
+    left = _dedupe_keys(keys, n).size
+    if left:
+        raise ParameterError(
+            f"graph = 'er-simple': {left} repeated edge(s) remain after {ER_SIMPLE_ROUNDS} "
+            f"redraw rounds ({what}); use a smaller mean degree, a larger n, or graph = 'er' "
+            "(double edges kept)")
 
 
 def planted_groups(n: int, q: int, shuffle: bool, rng: np.random.Generator) -> np.ndarray:
@@ -128,14 +158,8 @@ def coloring(
         if graph == "er-simple":
             if m > n * (n - 1) // 2 * (1 - 1 / q if planted else 1) * 0.5:
                 raise ParameterError(f"c = {c} is too dense for a simple graph with n = {n}")
-            for _ in range(1000):
-                keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
-                dup = _dedupe_keys(keys, n)
-                if dup.size == 0:
-                    break
-                u2, v2 = _er_edges(n, q, dup.size, pl, rng)
-                u[dup] = u2
-                v[dup] = v2
+            redraw_until_simple(u, v, n, lambda k: _er_edges(n, q, k, pl, rng),
+                                f"c = {c:g} with n = {n}")
     indptr, indices, _ = edges_to_csr(n, u, v)
     params = {
         "generator": "coloring",

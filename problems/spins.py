@@ -14,7 +14,7 @@ import numpy as np
 from mcsgd.errors import ParameterError, check_choice, check_range
 from mcsgd.rng import generator
 
-from .coloring import _dedupe_keys, _er_edges
+from .coloring import _er_edges, redraw_until_simple
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
 
@@ -63,13 +63,11 @@ def ising(
         m = int(round(d * n / 2))
         u, v = _er_edges(n, 2, m, None, rng)
         if graph == "er-simple":
-            for _ in range(1000):
-                dup = _dedupe_keys(np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v), n)
-                if dup.size == 0:
-                    break
-                u2, v2 = _er_edges(n, 2, dup.size, None, rng)
-                u[dup] = u2
-                v[dup] = v2
+            if m > n * (n - 1) // 2:
+                raise ParameterError(f"d = {d:g} is too dense for a simple graph with n = {n} "
+                                     f"({m} edges > {n * (n - 1) // 2} node pairs)")
+            redraw_until_simple(u, v, n, lambda k: _er_edges(n, 2, k, None, rng),
+                                f"d = {d:g} with n = {n}")
     m = len(u)
     if planted:
         s = np.where(rng.random(n) < 0.5, -1, 1).astype(np.int8)

@@ -7,9 +7,9 @@ local
     ``kill -9`` of the scan leaves no orphan holding a task. A task whose lock is held by
     another process (another shard) is retried for ``lock_wait`` seconds, then left to it.
 slurm
-    Renders an sbatch job-array script from a template (``runs/slurm/array.sbatch.template``
-    or ``[slurm] template``) into ``DIR/slurm/array.sbatch`` and submits it with
-    ``sbatch --parsable``; array element i runs ``mcsgd scan run DIR/scan.toml --out DIR
+    Renders an sbatch job-array script from a template (``[slurm] template``, else the
+    package's ``mcsgd/data/array.sbatch.template``) into ``DIR/slurm/array.sbatch`` and submits
+    it with ``sbatch --parsable``; array element i runs ``mcsgd scan run DIR/scan.toml --out DIR
     --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT``. Resubmitting continues: finished
     tasks are skipped, checkpointed ones resume.
 dask
@@ -35,21 +35,8 @@ from ..errors import ParameterError
 from .spec import Spec, Task
 from .store import prepare_dir, result_path
 
-DEFAULT_TEMPLATE = """#!/bin/bash
-#SBATCH --job-name={{job_name}}
-#SBATCH --array={{array}}
-#SBATCH --cpus-per-task={{cpus_per_task}}
-#SBATCH --mem-per-cpu={{mem_per_cpu}}
-#SBATCH --time={{time}}
-#SBATCH --output={{log_dir}}/%A_%a.out
-{{partition_line}}
-{{extra_lines}}
-cd {{workdir}}
-export NUMBA_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
-exec {{python}} -m mcsgd.cli scan run {{spec}} --out {{out}} --executor local \\
-    --workers 1 --threads ${SLURM_CPUS_PER_TASK:-1} \\
-    --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}
-"""
+# the default sbatch template ships with the package (one copy, found from any directory)
+TEMPLATE_RESOURCE = "data/array.sbatch.template"
 
 
 def cores() -> int:
@@ -223,9 +210,9 @@ def _retry(busy, deadline, lock_wait, results, prog):
 
 # ---- slurm -------------------------------------------------------------------------------------
 def find_template(spec: Spec) -> tuple[str, str]:
-    """``(text, where)`` of the sbatch template: ``[slurm] template``, then
-    ``runs/slurm/array.sbatch.template`` in the current directory or the source tree, then the
-    built-in default."""
+    """``(text, where)`` of the sbatch template: ``[slurm] template`` (relative to the scan
+    file), else the package's ``mcsgd/data/array.sbatch.template`` (independent of the current
+    directory; ``mcsgd scan template`` prints it for editing)."""
     t = spec.slurm["template"]
     if t:
         p = Path(t)
@@ -234,11 +221,10 @@ def find_template(spec: Spec) -> tuple[str, str]:
         if not p.is_file():
             raise ParameterError(f"slurm.template: {str(p)!r} does not exist")
         return p.read_text(), str(p)
-    rel = Path("runs/slurm/array.sbatch.template")
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        if (base / rel).is_file():
-            return (base / rel).read_text(), str(base / rel)
-    return DEFAULT_TEMPLATE, "built-in"
+    from importlib import resources
+
+    res = resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE)
+    return res.read_text(), f"mcsgd/{TEMPLATE_RESOURCE} (package)"
 
 
 def render_sbatch(spec: Spec, shards: int) -> str:
