@@ -215,17 +215,24 @@ class Runner:
         self.advance(0, serial=self.serial(nsweeps))
 
     def advance(self, nsweeps: int, *, serial: bool | None = None) -> None:
-        """Run ``nsweeps`` sweeps on every replica (0: only compile the kernel).
+        """Run ``nsweeps`` sweeps on every replica.
 
         ``serial``: force the serial twin (True) or the parallel kernel (False) of the kernel;
-        default :meth:`serial` (results are identical either way).
+        default :meth:`serial` (results are identical either way). ``nsweeps = 0`` only
+        compiles (or loads from the cache) the kernel: without ``serial``, every variant a call
+        may use (the serial twin, and the parallel kernel when R > 1; :meth:`warm` picks one).
         """
         if nsweeps < 0:
             raise ParameterError(f"nsweeps = {nsweeps} is not in [0, inf)")
-        if serial is None:
-            serial = self.serial(nsweeps)
+        if serial is not None:
+            variants = [bool(serial)]
+        elif nsweeps == 0 and self.replicas > 1:
+            variants = [True, False]
+        else:
+            variants = [self.serial(nsweeps)]
         with threads_scope(self.threads):
-            self._advance(int(nsweeps), bool(serial))
+            for ser in variants:
+                self._advance(int(nsweeps), ser)
         self.t += int(nsweeps)
 
     def _advance(self, nsweeps: int, serial: bool) -> None:

@@ -200,6 +200,38 @@ def test_run_warms_every_kernel_variant_before_the_clock(monkeypatch, dyn):
     assert all(ns > 0 for _, ns in calls[first_real:])
 
 
+def test_advance_zero_warms_both_variants(monkeypatch):
+    """``Runner.advance(0)`` (the warm-up of direct Runner users) compiles or loads the serial
+    twin and, with R > 1, the parallel kernel; ``warm(n)`` only the variant ``advance(n)``
+    calls. Neither advances the run."""
+    calls = []
+    for variant in ("table_sweeps", "table_sweeps_serial"):
+        real = getattr(kernels, variant)
+
+        def rec(*args, _real=real, _variant=variant):
+            calls.append(_variant)
+            return _real(*args)
+
+        monkeypatch.setattr(kernels, variant, rec)
+    inst = problems.planted_coloring(3000, 5, 8.0, seed=5)
+    r = Runner(inst, Metropolis(0.5), replicas=4, seed=1)
+    s0, rng0 = r.s.copy(), r.rng.copy()
+    r.advance(0)
+    assert sorted(calls) == ["table_sweeps", "table_sweeps_serial"]
+    calls.clear()
+    r.warm(1000)
+    assert calls == ["table_sweeps"]
+    calls.clear()
+    r.warm(1)
+    assert calls == ["table_sweeps_serial"]
+    assert r.t == 0
+    np.testing.assert_array_equal(r.s, s0)
+    np.testing.assert_array_equal(r.rng, rng0)
+    calls.clear()
+    Runner(inst, Metropolis(0.5), replicas=1, seed=1).advance(0)
+    assert calls == ["table_sweeps_serial"]
+
+
 def test_run_threads_are_scoped():
     """Guards the process-wide side effect of ``run(..., threads=n)``: the kernels run on n
     threads, and numba's thread count is restored afterwards. Runs in a
