@@ -645,8 +645,7 @@ def _variants(runner: Runner, times: np.ndarray, chunk: int) -> list[bool]:
     """The kernel variants (``serial`` flags) the chunks of :func:`record_loop` will call.
 
     A recording interval of L sweeps runs as chunks of ``min(chunk, L)`` sweeps and a last one
-    of ``L % chunk``; serial runs iff the chunk is small, so the smallest and the largest chunk
-    decide.
+    of ``L % chunk``; each chunk size decides its variant (:meth:`Runner.serial`).
     """
     t = runner.t
     steps = set()
