@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import kernels
-from ._numba import set_threads
+from ._numba import threads_scope
 from .dynamics import (
     MAX_TABLE_DEGREE,
     SGD,
@@ -58,6 +58,9 @@ class Runner:
         Spawn-key prefix of the task (``()`` for a single run).
     init : {"random", "planted"} or int8[R, N] array
         Initial configurations.
+    threads : int, optional
+        numba threads for this runner's kernel calls, set around each call and restored after
+        it (default: the process setting, untouched).
     """
 
     def __init__(
@@ -69,9 +72,11 @@ class Runner:
         seed: int = 0,
         key: tuple[int, ...] = (),
         init: str | np.ndarray = "random",
+        threads: int | None = None,
     ) -> None:
         check_range("replicas", replicas, 1, None, integer=True)
         check_range("seed", seed, 0, None, integer=True)
+        self.threads = threads
         self.instance = instance
         self.replicas = int(replicas)
         self.seed = int(seed)
@@ -89,7 +94,8 @@ class Runner:
                     )
                 self.s[:] = instance.planted[None, :]
             else:
-                kernels.init_random(self.s, self.rng, instance.q, self.ising)
+                with threads_scope(self.threads):
+                    kernels.init_random(self.s, self.rng, instance.q, self.ising)
         else:
             arr = np.asarray(init)
             if arr.shape != (self.replicas, n):
@@ -104,16 +110,28 @@ class Runner:
         self.blk = 1
         self._flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._flags_layout: tuple[int, str] | None = None
+        self._epoch0 = 0  # sweep at which the current dynamics started (mini-batch epochs)
         self._h: np.ndarray | None = None  # cached Ising local fields (derived from s)
         self.set_dynamics(dynamics)
 
     # ---- dynamics and tables ------------------------------------------------------------
     def set_dynamics(self, dynamics: Dynamics) -> None:
-        """Switch the dynamics (e.g. along an annealing schedule); tables are rebuilt."""
+        """Switch the dynamics (e.g. along an annealing schedule); tables are rebuilt.
+
+        A switch starts a fresh mini-batch at the next sweep (docs/dynamics.md, "Switching
+        dynamics"): explicit flags are reset, a fixed-size batch is redrawn with exactly
+        round(B F) flags, Bernoulli flags are drawn from the new B only, and ``tau``-sweep epochs
+        restart at the current sweep. The run then continues exactly as a fresh run of the new
+        dynamics started from the current configurations and RNG states would.
+        """
         if not isinstance(dynamics, (Metropolis, SGD)):
             raise ParameterError("dynamics must be a Metropolis or SGD instance")
         inst = self.instance
         self.dynamics = dynamics
+        self._epoch0 = self.t
+        old, old_layout = self._flags, self._flags_layout
+        self._flags = None  # flag workspaces exist only while a flag kernel runs
+        self._flags_layout = None
         dmax = max(inst.max_degree, 1)
         scale = 2 if self.ising else 1
         self._dmax = dmax
@@ -139,9 +157,11 @@ class Runner:
                 self._thr, self._use2d = sgd_thresholds(dynamics.B, dmax), True
             else:
                 self._mode = "flags"
-                self._setup_flags(dynamics)
+                self._setup_flags(dynamics, old, old_layout)
 
-    def _setup_flags(self, d: SGD) -> None:
+    def _setup_flags(self, d: SGD, old: tuple[np.ndarray, ...] | None,
+                     old_layout: tuple[int, str] | None) -> None:
+        """Fresh flag workspaces for ``d`` (the buffers of ``old`` are reused if they fit)."""
         inst = self.instance
         if d.flags == "edge":
             eid, m = inst.edge_ids()
@@ -152,10 +172,16 @@ class Runner:
         self._eid = eid
         self._fixed_k = int(round(d.B * nf)) if d.batch == "fixed" else -1
         self._thr_b = np.uint64(threshold32(np.array([d.B]))[0])
-        # workspaces are kept across set_dynamics (persistent mini-batches survive a change of
-        # B: the new B applies from the next epoch) unless their layout changes
-        if self._flags is None or self._flags_layout != (nf, d.batch):
-            self._flags_layout = (nf, d.batch)
+        # a switch starts a fresh mini-batch: no flag set, no Bernoulli flag drawn (stamps 0 <
+        # every epoch), the fixed-size permutation back to the identity; so the state after a
+        # switch is (s, rng, t) alone, as at the start of a run
+        self._flags_layout = (nf, d.batch)
+        if old is not None and old_layout == self._flags_layout:
+            flags, stamp, perm = old
+            flags.fill(0)
+            stamp.fill(0)
+            perm[:] = np.arange(perm.shape[1], dtype=np.int32)[None, :]
+        else:
             flags = np.zeros((self.replicas, nf), np.uint8)
             stamp = np.zeros((self.replicas, nf if d.batch == "bernoulli" else 0), np.int64)
             perm = (
@@ -163,7 +189,7 @@ class Runner:
                 if d.batch == "fixed"
                 else np.zeros((self.replicas, 0), np.int32)
             )
-            self._flags = (flags, stamp, perm)
+        self._flags = (flags, stamp, perm)
 
     # ---- measurement window ---------------------------------------------------------------
     def set_window(self, start: int, stop: int) -> None:
@@ -176,14 +202,42 @@ class Runner:
         self.window_len = length
 
     # ---- advancing ----------------------------------------------------------------------
-    def advance(self, nsweeps: int) -> None:
-        """Run ``nsweeps`` sweeps on every replica (0: only compile the kernel)."""
+    def serial(self, nsweeps: int) -> bool:
+        """Whether ``advance(nsweeps)`` runs the serial twin of its kernel (small calls do:
+        waking the thread pool costs more than it saves)."""
+        work = self.instance.indices.shape[0] * self.replicas * int(nsweeps)
+        return self.replicas == 1 or work < SERIAL_WORK
+
+    def warm(self, nsweeps: int) -> None:
+        """Compile (or load from the cache) the kernel that ``advance(nsweeps)`` will call, and
+        start its thread pool, without advancing: the cost stays out of run timings."""
+        check_range("nsweeps", nsweeps, 0, None, integer=True)
+        self.advance(0, serial=self.serial(nsweeps))
+
+    def advance(self, nsweeps: int, *, serial: bool | None = None) -> None:
+        """Run ``nsweeps`` sweeps on every replica.
+
+        ``serial``: force the serial twin (True) or the parallel kernel (False) of the kernel;
+        default :meth:`serial` (results are identical either way). ``nsweeps = 0`` only
+        compiles (or loads from the cache) the kernel: without ``serial``, every variant a call
+        may use (the serial twin, and the parallel kernel when R > 1; :meth:`warm` picks one).
+        """
         if nsweeps < 0:
             raise ParameterError(f"nsweeps = {nsweeps} is not in [0, inf)")
+        if serial is not None:
+            variants = [bool(serial)]
+        elif nsweeps == 0 and self.replicas > 1:
+            variants = [True, False]
+        else:
+            variants = [self.serial(nsweeps)]
+        with threads_scope(self.threads):
+            for ser in variants:
+                self._advance(int(nsweeps), ser)
+        self.t += int(nsweeps)
+
+    def _advance(self, nsweeps: int, serial: bool) -> None:
         inst = self.instance
         cpl = inst.couplings if self.ising else _EMPTY_J
-        # small calls run serially: waking the thread pool costs more than it saves
-        serial = self.replicas == 1 or inst.indices.shape[0] * self.replicas * nsweeps < SERIAL_WORK
         if self._mode == "table" and self._use_field():
             if self._h is None:
                 self._h = np.empty(self.s.shape, np.int16)
@@ -214,10 +268,9 @@ class Runner:
             (kernels.flag_sweeps_serial if serial else kernels.flag_sweeps)(
                 inst.indptr, inst.indices, cpl, self._eid, self.s, self.rng, self.energy,
                 self.accepted, inst.q, self.ising, self.dynamics.order == "random",
-                self.dynamics.tau, self._fixed_k, self._thr_b, flags, stamp, perm,
+                self.dynamics.tau, self._epoch0, self._fixed_k, self._thr_b, flags, stamp, perm,
                 int(nsweeps), self.t, self.trace, self.w0, self.blk,
             )
-        self.t += int(nsweeps)
 
     def _use_field(self) -> bool:
         return (ISING_FIELD and self.ising and self.dynamics.order == "sequential"
@@ -234,18 +287,45 @@ class Runner:
 
     # ---- checkpointing --------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue bit-identically (arrays are references, not copies)."""
+        """Everything needed to continue bit-identically (arrays are references, not copies).
+
+        ``epoch0`` is the sweep at which the current dynamics started (its mini-batch epochs
+        count from there); ``flags``, ``stamp`` and ``perm`` (the mini-batch workspaces) are
+        present iff the current dynamics runs on explicit flags.
+        """
         d: dict[str, Any] = {
             "s": self.s, "rng": self.rng, "energy": self.energy, "accepted": self.accepted,
             "trace": self.trace, "t": self.t, "w0": self.w0, "blk": self.blk,
-            "window_len": getattr(self, "window_len", 0),
+            "window_len": getattr(self, "window_len", 0), "epoch0": self._epoch0,
         }
         if self._flags is not None:
             d["flags"], d["stamp"], d["perm"] = self._flags
         return d
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` (shapes must match this runner)."""
+        """Restore a :meth:`state_dict` of a runner with the same instance, replicas and dynamics.
+
+        Raises ParameterError, changing nothing, if an array has another shape or if exactly
+        one side has mini-batch flag workspaces (the state was saved under other dynamics).
+        A missing ``epoch0`` (states written before it existed, by runs without a switch of
+        dynamics) means 0.
+        """
+        mine = self.state_dict()
+        has, want = "flags" in d, self._flags is not None
+        if has != want:
+            raise ParameterError(
+                "state_dict " + ("has" if has else "lacks") + " mini-batch flag workspaces "
+                "(flags/stamp/perm) but this runner's dynamics "
+                + ("uses none" if has else "needs them")
+                + f" ({self.dynamics!r}): the state was saved under other dynamics"
+            )
+        names = ["s", "rng", "energy", "accepted"] + (["flags", "stamp", "perm"] if want else [])
+        for name in names:
+            if np.shape(d[name]) != np.shape(mine[name]):
+                raise ParameterError(
+                    f"state_dict array {name!r} has shape {np.shape(d[name])}, this runner "
+                    f"needs {np.shape(mine[name])}"
+                )
         self.s[:] = d["s"]
         self._h = None  # derived from s: recomputed at the next advance
         self.rng[:] = d["rng"]
@@ -254,7 +334,8 @@ class Runner:
         self.trace = np.array(d["trace"], dtype=np.float64)
         self.t, self.w0, self.blk = int(d["t"]), int(d["w0"]), int(d["blk"])
         self.window_len = int(d.get("window_len", 0))
-        if "flags" in d and self._flags is not None:
+        self._epoch0 = int(d.get("epoch0", 0))
+        if want:
             for dst, key in zip(self._flags, ("flags", "stamp", "perm"), strict=True):
                 dst[...] = d[key]
 
@@ -438,7 +519,8 @@ def run(
         Fraction of the run, at its end, whose every sweep enters the stationary averages
         (default 0.5: the second half).
     threads : int, optional
-        numba threads (default: all).
+        numba threads for the kernel calls of this run (default: the process setting, all
+        unless changed); the process setting is restored after every call.
     progress : callable(done_sweeps, total_sweeps), optional
     chunk_updates : float
         Upper bound of updates (N R sweeps) between progress calls.
@@ -479,7 +561,8 @@ def prepare_run(
     Returns
     -------
     runner : Runner
-        With its measurement window set.
+        With its measurement window set; its kernel calls run on ``threads`` numba threads
+        (scoped to each call: numba's process-wide setting is left as it was).
     times : int64[K]
         Recording times (sweeps).
     """
@@ -494,8 +577,8 @@ def prepare_run(
         if times.size == 0 or times[0] < 0 or times[-1] > sweeps:
             raise ParameterError(f"grid times must lie in [0, sweeps = {sweeps}]")
         times = np.union1d(np.array([0, sweeps], np.int64), times)
-    set_threads(threads)
-    runner = Runner(instance, dynamics, replicas=replicas, seed=seed, key=key, init=init)
+    runner = Runner(instance, dynamics, replicas=replicas, seed=seed, key=key, init=init,
+                    threads=threads)
     sweeps = int(sweeps)
     w0 = sweeps - int(round(window * sweeps))
     runner.set_window(w0, sweeps)
@@ -556,6 +639,24 @@ def run_params(instance, dynamics, sweeps, replicas, seed, key, init, grid, grid
         "window": float(window),
         "rng": "xoshiro256** per replica from SeedSequence(seed, spawn_key + (replica,))",
     }
+
+
+def _variants(runner: Runner, times: np.ndarray, chunk: int) -> list[bool]:
+    """The kernel variants (``serial`` flags) the chunks of :func:`record_loop` will call.
+
+    A recording interval of L sweeps runs as chunks of ``min(chunk, L)`` sweeps and a last one
+    of ``L % chunk``; each chunk size decides its variant (:meth:`Runner.serial`).
+    """
+    t = runner.t
+    steps = set()
+    for stop in np.asarray(times, np.int64).tolist():
+        if stop > t:
+            length = stop - t
+            steps.add(min(chunk, length))
+            if length > chunk and length % chunk:
+                steps.add(length % chunk)
+            t = stop
+    return sorted({runner.serial(st) for st in steps}) or [runner.serial(0)]
 
 
 @dataclasses.dataclass
@@ -632,10 +733,12 @@ def record_loop(
         fresh = True
     else:
         fresh = False
-    # compile (first call) before the clock of the run starts
-    runner.advance(0)
-    state.prepare_end = time.perf_counter()
     chunk = max(1, int(chunk_updates // max(n * r, 1)))
+    # compile (first call) or load from the cache every kernel variant (serial twin, parallel)
+    # the chunks will use, before the clock of the run starts
+    for serial in _variants(runner, times, chunk):
+        runner.advance(0, serial=serial)
+    state.prepare_end = time.perf_counter()
     total = int(times[-1])
     start = state.idx
     for idx in range(start, k):
