@@ -180,3 +180,35 @@ def test_single_replica_error_sized_from_tau_int():
     # stored in blocks of 7 sweeps: tau_int is reported in sweeps
     st7 = _one_replica_result(_ar1(rng, 0.9, 1000, 1)[0], blk=7).stationary()
     assert 5 * 7 < st7["tau_int"] < 40 * 7  # tau = 19 blocks
+
+
+def test_scan_collect_reports_dof_and_student_t_interval(tmp_path, capsys):
+    """Guards `scan collect` against presenting a 2-replica error (1 degree of freedom) as an
+    ordinary standard error: every discrete task reports energy_err_dof = replicas - 1 = 1,
+    the replica count, and the Student-t 95% interval energy -+ t_{0.975,1} energy_err
+    (t = 12.71, exact up to rounding); the summary HDF5 has the same columns; a warning names
+    the problem."""
+    import h5py
+
+    from mcsgd.cli import main
+
+    from .test_scan_common import collect_json, write_spec
+
+    spec = write_spec(tmp_path / "s.toml", tmp_path / "o", n=300, sweeps=60)
+    assert main(["scan", "run", str(spec), "--workers", "1", "--quiet"]) == 0
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        j = collect_json(capsys, main, tmp_path / "o")
+    k = student_t.ppf(0.975, 1)
+    for t in j["tasks"]:
+        st = t["stationary"]
+        assert st["replicas"] == 2 and st["energy_err_dof"] == 1
+        lo, hi = st["energy_ci95"]
+        assert hi - st["energy"] == pytest.approx(k * st["energy_err"], rel=1e-12)
+        assert st["energy"] - lo == pytest.approx(k * st["energy_err"], rel=1e-12)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert main(["scan", "collect", str(tmp_path / "o"), "-o", str(tmp_path / "s.h5")]) == 0
+    with h5py.File(tmp_path / "s.h5") as f:
+        g = f["table"]
+        assert np.all(g["energy_err_dof"][...] == 1) and np.all(g["replicas"][...] == 2)
+        np.testing.assert_allclose(g["energy_ci95_hi"][...] - g["energy"][...],
+                                   k * g["energy_err"][...], rtol=1e-12)
