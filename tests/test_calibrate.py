@@ -144,6 +144,10 @@ def test_calibration_round_trip(cal_c20, tmp_path):
     assert back.table["T_eq"] == pytest.approx(cal_c20.table["T_eq"])
     for k in ("stationary", "init_agree", "B", "T"):
         assert back.table[k] == cal_c20.table[k]  # booleans and None survive the round trip
+    # the error metadata survives too (2 instances: flagged, 1 degree of freedom)
+    assert back.errors["n_instances"] == 2 and back.errors["err_dof"] == 1
+    assert back.errors["disorder_err"] is False
+    assert back.table["T_eq_err_thermal"] == pytest.approx(cal_c20.table["T_eq_err_thermal"])
 
 
 def test_calibrate_cli_json_and_plot(tmp_path, capsys):
@@ -155,8 +159,10 @@ def test_calibrate_cli_json_and_plot(tmp_path, capsys):
     assert code == 0
     obj = json.loads(capsys.readouterr().out)
     for k in ("params", "T_eq", "T_eq_err", "T_neq", "T_neq_err", "T0", "T_adb", "T_drift",
-              "energy", "energy_err", "stationary", "tau_int", "init_agree"):
+              "energy", "energy_err", "stationary", "tau_int", "init_agree",
+              "T_eq_err_thermal", "T_neq_err_thermal", "energy_err_thermal"):
         assert k in obj and (k == "params" or len(obj[k]) == 2)
+    assert obj["n_instances"] == 2 and obj["err_dof"] == 1 and obj["disorder_err"] is False
     assert obj["T0"][0] == pytest.approx(-1 / math.log(0.6))
     assert png.stat().st_size > 10_000 and out.exists()
 
