@@ -3,10 +3,13 @@
 A replica *recovers* at the first checked sweep where its overlap with the planted solution
 (SPEC §2.3) reaches ``threshold`` (default 0.5). Recovery is a nucleation event whose time
 fluctuates strongly from run to run (SPEC §5), so results are distributions over
-instances x replicas: the success probability within the sweep budget (Wilson 95% interval) and
-the quartiles of the recovery time, counting runs that did not recover as +inf (a quantile is
-undefined, None, when fewer runs than its level recovered), with a distribution-free 95%
-interval of the median from binomial order statistics.
+instances x replicas: the success probability within the sweep budget and the quartiles of
+the recovery time, counting runs that did not recover as +inf (a quantile is undefined, None,
+when fewer runs than its level recovered), with 95% intervals. Runs on the same instance are
+not independent: with >= 2 instances the intervals are clustered by instance (Korn-Graubard
+for the success probability, Woodruff for the median, both with instances - 1 degrees of
+freedom); with one instance, the Wilson interval and the distribution-free order-statistic
+interval of the median (for that instance only).
 
 Annealing
     ``Anneal("T", start, stop)``: simulated annealing, Metropolis with T moved linearly from
@@ -25,7 +28,8 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import binom
+from scipy.stats import beta, binom
+from scipy.stats import t as student_t
 
 from .dynamics import SGD, Dynamics, Metropolis
 from .errors import ParameterError, check_choice, check_range
@@ -172,26 +176,104 @@ def _quantile(sorted_t: np.ndarray, level: float) -> float | None:
     return float(v) if np.isfinite(v) else None
 
 
-def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray) -> dict[str, Any]:
-    """Success probability, recovery-time quartiles (None where undefined) and intervals."""
-    t = np.sort(np.asarray(t_rec, float))
+def _clustered_deff(y: np.ndarray, gi: np.ndarray) -> float:
+    """Design effect (>= 1, Korn-Graubard truncation) of the mean of the 0/1 values ``y`` over
+    clusters ``gi`` (labels 0..K-1): clustered variance (ratio-estimator linearisation,
+    K/(K-1) correction) over the binomial one p(1-p)/n; 1 when p is 0 or 1."""
+    n = y.size
+    p = y.mean()
+    if p <= 0 or p >= 1:
+        return 1.0
+    K = int(gi.max()) + 1
+    nk = np.bincount(gi, minlength=K).astype(float)
+    yk = np.bincount(gi, weights=y, minlength=K) / nk
+    v_c = K / (K - 1) * float(np.sum((nk / n) ** 2 * (yk - p) ** 2))
+    return max(1.0, v_c / (p * (1 - p) / n))
+
+
+def clustered_proportion_ci(y: np.ndarray, groups: np.ndarray,
+                            level: float = 0.95) -> tuple[float, float]:
+    """Korn-Graubard interval of a proportion from clustered 0/1 outcomes.
+
+    Clopper-Pearson with the effective sample size
+    ``n* = n / deff * (t_{n-1} / t_{K-1})^2`` (t quantiles at (1 + level)/2, K clusters,
+    deff >= 1 the design effect), so that the interval widens with the between-instance
+    spread and with few instances (K - 1 degrees of freedom). Korn & Graubard, Survey
+    Methodology 24 (1998) 193.
+    """
+    y = np.asarray(y, float)
+    gi = np.unique(np.asarray(groups), return_inverse=True)[1]
+    n, K = y.size, int(gi.max()) + 1
+    if K < 2:
+        raise ParameterError(f"groups: a clustered interval needs >= 2 instances, got {K}")
+    a = 1 - level
+    deff = _clustered_deff(y, gi)
+    n_star = n / deff * (student_t.ppf(1 - a / 2, n - 1) / student_t.ppf(1 - a / 2, K - 1)) ** 2
+    x = y.mean() * n_star
+    lo = 0.0 if x <= 0 else float(beta.ppf(a / 2, x, n_star - x + 1))
+    hi = 1.0 if x >= n_star else float(beta.ppf(1 - a / 2, x + 1, n_star - x))
+    return lo, hi
+
+
+def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
+                   groups: np.ndarray | None = None) -> dict[str, Any]:
+    """Success probability, recovery-time quartiles (None where undefined) and 95% intervals.
+
+    Parameters
+    ----------
+    t_rec : float64[n]          first-passage times (inf: not recovered), one per run
+    final_overlap : float64[n]
+    groups : int[n], optional   instance of each run. With >= 2 instances the intervals are
+        for the ensemble over instances and account for the between-instance spread and the
+        K - 1 degrees of freedom: ``success_ci`` is Korn-Graubard
+        (:func:`clustered_proportion_ci`) and ``t_rec_median_ci`` is Woodruff's interval
+        (quantile levels 0.5 -+ t_{K-1} se, se the clustered standard error of the fraction of
+        runs below the median). Without groups, or with one instance, runs are taken as
+        independent: Wilson interval and the distribution-free order-statistic interval of the
+        median (then they describe that one instance).
+    """
+    t = np.asarray(t_rec, float)
     n = t.size
+    gi = (np.zeros(n, np.intp) if groups is None
+          else np.unique(np.asarray(groups), return_inverse=True)[1])
+    K = int(gi.max()) + 1 if n else 0
+    order = np.argsort(t, kind="stable")
+    t, gi = t[order], gi[order]
     k = int(np.isfinite(t).sum())
-    lo, hi = wilson_interval(k, n)
-    # distribution-free 95% CI of the median: order statistics j < m with P(j <= Bin <= m) >= .95
-    j = int(binom.ppf(0.025, n, 0.5)) - 1
-    m = n - 1 - j
-    ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
-          float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+    med = _quantile(t, 0.5)
+    if K >= 2:
+        lo, hi = clustered_proportion_ci(np.isfinite(t).astype(float), gi)
+        # Woodruff: clustered se of F(median), levels 0.5 -+ t_{K-1} se
+        y = (t <= (med if med is not None else math.inf)).astype(float)
+        se = math.sqrt(_clustered_deff(y, gi) * 0.25 / n)
+        d = float(student_t.ppf(0.975, K - 1)) * se
+        lower = 0.0 if 0.5 - d <= 0 else _quantile(t, 0.5 - d)
+        ju = int(math.ceil((0.5 + d) * n))  # one order statistic above the level: conservative
+        upper = float(t[ju]) if ju < n and np.isfinite(t[ju]) else None
+        ci = [lower, upper]
+        method = "korn-graubard / woodruff (clustered by instance)"
+    else:
+        lo, hi = wilson_interval(k, n)
+        # distribution-free 95% CI of the median: order statistics j < m with
+        # P(j <= Bin <= m) >= .95
+        j = int(binom.ppf(0.025, n, 0.5)) - 1
+        m = n - 1 - j
+        ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
+              float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+        if j < 0:
+            ci = [None, None]
+        method = "wilson / order statistics (runs independent)"
     return {
         "runs": n,
+        "instances": K,
         "recovered": k,
         "success_probability": k / n if n else math.nan,
         "success_ci": [lo, hi],
-        "t_rec_median": _quantile(t, 0.5),
+        "t_rec_median": med,
         "t_rec_q25": _quantile(t, 0.25),
         "t_rec_q75": _quantile(t, 0.75),
-        "t_rec_median_ci": ci if j >= 0 else [None, None],
+        "t_rec_median_ci": ci,
+        "ci_method": method,
         "final_overlap_mean": float(np.mean(final_overlap)),
     }
 
@@ -238,7 +320,7 @@ def recovery_scan(
                 row["B"] = float(setting.B)
             else:
                 row["T"] = float(setting.T)
-            row.update(recovery_stats(t_rec, fin))
+            row.update(recovery_stats(t_rec, fin, np.repeat(np.arange(instances), replicas)))
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
             row["curve"] = curves[0]

@@ -34,7 +34,15 @@ from .dynamics import (
     sgd_thresholds,
 )
 from .errors import ParameterError, check_choice, check_range
-from .observables import batch_means_error, overlap, time_grid, total_energy
+from .observables import (
+    MIN_BATCH_TAU,
+    MIN_BATCHES,
+    batch_means_tau,
+    integrated_autocorr_time,
+    overlap,
+    time_grid,
+    total_energy,
+)
 from .rng import stream_states, threshold32
 
 _EMPTY_J = np.zeros(0, np.int8)
@@ -379,28 +387,43 @@ class RunResult:
     def stationary(self) -> dict[str, Any]:
         """Mean energy density over every sweep of the measurement window and its standard error.
 
-        The error comes from the spread of the R replica means (R >= 2), or from 20 batch means
-        of the single replica (R = 1). Also returns per-replica means and the acceptance over
-        the window's recording intervals.
+        The error comes from the spread of the R replica means (R >= 2, ``err_dof`` = R - 1),
+        or (R = 1) from batch means of the stored window trace with every batch spanning
+        >= 10 tau_int (:func:`~mcsgd.observables.batch_means_tau`; ``err_dof`` = batches - 1).
+        ``tau_int`` (sweeps) is measured on the trace as stored, in blocks of ``blk`` sweeps
+        (replicas averaged); ``window_too_short`` is True when the window holds fewer than
+        10 batches of 10 tau_int (for R = 1 the error is then itself uncertain; for R >= 2 the
+        error stays valid but the window average rests on few autocorrelation times). Also
+        returns per-replica means, ``n_batches`` (R = 1) and the window.
         """
         wl = self.window_len
         if wl <= 0:
             nan = float("nan")
-            return {"energy": nan, "energy_err": nan, "replica_means": [], "window": [0, 0]}
+            return {"energy": nan, "energy_err": nan, "replica_means": [], "window": [0, 0],
+                    "tau_int": nan, "window_too_short": True, "n_batches": 0, "err_dof": 0}
         per_rep = self.trace.sum(axis=1) / wl / self.n
         r = per_rep.shape[0]
+        dens = self.trace_density()
         if r >= 2:
             err = float(per_rep.std(ddof=1) / math.sqrt(r))
+            tau_b = integrated_autocorr_time(dens) if dens.shape[1] >= 4 else math.nan
+            nbat = (dens.shape[1] // math.ceil(MIN_BATCH_TAU * tau_b)
+                    if np.isfinite(tau_b) else 0)
+            too_short, dof = bool(nbat < MIN_BATCHES), r - 1
         else:
-            # blocks hold blk sweeps each (the last may be shorter: weight by its length)
-            lens = np.full(self.trace.shape[1], self.blk, float)
-            lens[-1] = wl - self.blk * (self.trace.shape[1] - 1)
-            err = batch_means_error(self.trace[0] / lens / self.n) if len(lens) >= 2 else math.nan
+            bm = batch_means_tau(dens[0])
+            err, tau_b, nbat, too_short = bm["err"], bm["tau_int"], bm["n_batches"], \
+                bm["too_short"]
+            dof = max(nbat - 1, 0)
         return {
             "energy": float(per_rep.mean()),
             "energy_err": err,
             "replica_means": per_rep,
             "window": [self.w0, int(self.params["sweeps"])],
+            "tau_int": float(tau_b * self.blk),
+            "window_too_short": too_short,
+            "n_batches": int(nbat),
+            "err_dof": int(dof),
         }
 
     def trace_density(self) -> np.ndarray:
@@ -423,6 +446,9 @@ class RunResult:
                 "energy": st["energy"],
                 "energy_err": st["energy_err"],
                 "window": st["window"],
+                "tau_int": st["tau_int"],
+                "window_too_short": st["window_too_short"],
+                "err_dof": st["err_dof"],
                 "overlap": None if self.overlap is None else float(self.overlap[:, -1].mean()),
             },
             "timing": self.timing,
