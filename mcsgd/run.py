@@ -79,6 +79,8 @@ class Runner:
         self.instance = instance
         self.replicas = int(replicas)
         self.seed = int(seed)
+        for w in key:  # a word >= 2**32 would alias another key inside SeedSequence
+            check_range("key word", w, 0, 2**32 - 1, integer=True)
         self.key = check_key(tuple(key), "key")
         self.ising = instance.problem == "ising"
         n = instance.n
