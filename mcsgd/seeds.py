@@ -6,33 +6,35 @@ tags read as 32-bit integers; every spawn-key word is < 2**32 (a larger integer 
 into several words and alias another key). Two streams of different purposes therefore never
 coincide, whatever the seed and the task keys.
 
-================== ====================== ==================================================
-purpose            namespace word         spawn key
-================== ====================== ==================================================
-instance k         ``INSTANCE`` ("inst")  ``(INSTANCE, h1, h2, k)``, (h1, h2) = hash of the
-                                          generator's parameters (:mod:`problems.seeds`)
-initial config.    ``INIT`` ("init")      ``(INIT, *K, r)``: replica r of a run with task key K
-dynamics replica   ``DYNAMICS`` ("dyna")  ``(DYNAMICS, *K, r)``
-BP messages        ``BP_MESSAGES``        ``(BP_MESSAGES,)``: random initial messages
-BP update order    ``BP_ORDER``           ``(BP_ORDER, 0)``: the random-schedule shuffles
-continuous model   ``CONTINUOUS_MODEL``   ``(CONTINUOUS_MODEL, *K)``: data, model, initial theta
-continuous SGD     ``CONTINUOUS_SGD``     ``(CONTINUOUS_SGD, *K)``: mini-batches and noise
-================== ====================== ==================================================
+================ ============================== ========================================
+purpose          namespace word                 spawn key
+================ ============================== ========================================
+instance k       ``INSTANCE`` ("inst")          ``(INSTANCE, h1, h2, k)``, (h1, h2) = hash
+                                                of the generator's parameters
+                                                (:mod:`problems.seeds`)
+initial config.  ``INIT`` ("init")              ``(INIT, *K, r)``: replica r, task key K
+dynamics         ``DYNAMICS`` ("dyna")          ``(DYNAMICS, *K, r)``
+BP messages      ``BP_MESSAGES`` ("bpms")       ``(BP_MESSAGES,)``: random initial messages
+BP update order  ``BP_ORDER`` ("bpor")          ``(BP_ORDER, 0)``: random-schedule shuffles
+continuous model ``CONTINUOUS_MODEL`` ("cmod")  ``(CONTINUOUS_MODEL, *K)``: data, model, θ0
+continuous SGD   ``CONTINUOUS_SGD`` ("csgd")    ``(CONTINUOUS_SGD, *K)``: batches and noise
+================ ============================== ========================================
 
 The task key K says which run a stream belongs to and leads with a word naming the command
 that made the task (a direct ``run`` / ``mcsgd run`` has K = ``()`` unless the caller gives one):
 
-================== ======================= =================================================
-origin             word                    task key K
-================== ======================= =================================================
-calibrate          ``CALIBRATION`` ("cali") ``(CALIBRATION, k, role, *j)``; role ``CAL_TARGET``
-                                           (target j), ``CAL_PLANTED`` (target j from the
-                                           planted start), ``CAL_GRID`` (Metropolis grid
-                                           point, j = the two 32-bit words of round(T * 1e6))
-recover            ``RECOVERY`` ("reco")   ``(RECOVERY, c index, setting index, k)``
-scan task          ``SCAN`` ("scan")       ``(SCAN, h1, h2)``, (h1, h2) = hash of the task
-demo               ``DEMO`` ("demo")       ``(DEMO, j)`` for the demo's j-th dynamics
-================== ======================= =================================================
+=========== =========================== =============================================
+origin      word                        task key K
+=========== =========================== =============================================
+calibrate   ``CALIBRATION`` ("cali")    ``(CALIBRATION, k, role, *j)``: role
+                                        ``CAL_TARGET`` (target j), ``CAL_PLANTED``
+                                        (target j from the planted start) or
+                                        ``CAL_GRID`` (Metropolis grid point; j = the
+                                        two 32-bit words of round(T * 1e6))
+recover     ``RECOVERY`` ("reco")       ``(RECOVERY, c index, setting index, k)``
+scan task   ``SCAN`` ("scan")           ``(SCAN, h1, h2)``, (h1, h2) = hash of the task
+demo        ``DEMO`` ("demo")           ``(DEMO, j)`` for the demo's j-th dynamics
+=========== =========================== =============================================
 
 Instances never depend on the dynamics: instance k of (parameters, seed) is the same graph for
 ``mcsgd generate --seed S --instance k``, ``calibrate``/``recover``/``reproduce`` with seed S,
