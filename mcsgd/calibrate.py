@@ -48,6 +48,7 @@ from .dynamics import SGD, Metropolis
 from .errors import ParameterError, check_choice, check_range
 from .observables import integrated_autocorr_time
 from .run import RunResult, run
+from .seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
 
 MODES = ("equilibrium", "relaxation", "both")
 P_THRESHOLD = 0.01  # diagnostics fail below this two-sided p-value
@@ -385,7 +386,7 @@ GRAPHS = ("er", "er-simple", "regular")
 
 @dataclasses.dataclass
 class Problem:
-    """What to calibrate on: a generator and its parameters (instances differ by seed)."""
+    """What to calibrate on: a generator and its parameters (instances differ by index k)."""
 
     problem: str = "coloring"
     n: int = 50_000
@@ -405,15 +406,16 @@ class Problem:
         else:
             self.q = 2
 
-    def generate(self, seed: int):
-        """The instance with this seed."""
+    def generate(self, seed: int, k: int = 0):
+        """Instance ``k`` of (these parameters, ``seed``) (:mod:`problems.seeds`): the same graph
+        as ``mcsgd generate ... --seed seed --instance k``."""
         import problems
 
         if self.problem == "coloring":
             return problems.coloring(self.n, self.q, self.c, planted=self.planted,
-                                     graph=self.graph, seed=seed)
+                                     graph=self.graph, seed=seed, instance=k)
         return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
-                              noise=self.noise, seed=seed)
+                              noise=self.noise, seed=seed, instance=k)
 
     @property
     def degree_law(self) -> str:
@@ -557,8 +559,9 @@ def calibrate(
     Parameters
     ----------
     prob : Problem
-        Problem family; instance k is ``prob.generate(seed_k)`` with seed_k derived from
-        ``SeedSequence(seed, spawn_key=(k,))``; every dynamics runs on the same instances.
+        Problem family; instance k is ``prob.generate(seed, k)`` (instance k of the problem
+        parameters and ``seed``, :mod:`problems.seeds`); every dynamics runs on the same
+        instances. Run streams: task keys ``(CALIBRATION, k, role, j)`` (:mod:`mcsgd.seeds`).
     targets : sequence of SGD (or Metropolis, for closed-loop checks)
     instances, replicas, sweeps : int
         K instances x R replicas; each run lasts ``sweeps`` sweeps from a random start
@@ -585,29 +588,28 @@ def calibrate(
     t_start = time.perf_counter()
     say = progress or (lambda msg: None)
     th = prob.theory()
-    seeds = [int(np.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1)[0])
-             for k in range(instances)]
-    insts = [prob.generate(s) for s in seeds]
+    insts = [prob.generate(seed, k) for k in range(instances)]
     run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
                   threads=threads)
 
     def run_all(dyn, tag, init="random"):
         res = []
         for k, inst in enumerate(insts):
-            res.append(run(inst, dyn, seed=seed, key=(k, *tag), init=init, **run_kw))
+            res.append(run(inst, dyn, seed=seed, key=(CALIBRATION, k, *tag), init=init,
+                           **run_kw))
         return _unit_stats(res), res[0].time
 
     # target runs
     sgd_stats, times = [], None
     for j, dyn in enumerate(targets):
         say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
-        st, times = run_all(dyn, (1, j))
+        st, times = run_all(dyn, (CAL_TARGET, j))
         sgd_stats.append(st)
     planted_stats: list[dict | None] = [None] * len(targets)
     if mode != "relaxation" and prob.planted:
         for j, dyn in enumerate(targets):
             say(f"target {j + 1}/{len(targets)} from the planted start")
-            planted_stats[j] = run_all(dyn, (2, j), init="planted")[0]
+            planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
 
     # theory guesses and the T grid
     def guess(dyn):
@@ -623,7 +625,8 @@ def calibrate(
             if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
                 continue
             say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
-            mc[T] = run_all(Metropolis(T), (3, int(round(T * 1e6))))[0]
+            tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
+            mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
 
     if T_grid is not None:
         ensure(T_grid)
@@ -727,7 +730,8 @@ def calibrate(
         "targets": [d.params() for d in targets],
         "instances": instances, "replicas": replicas, "sweeps": sweeps, "seed": seed,
         "mode": mode, "window": window, "grid_points": grid_points,
-        "instance_seeds": seeds,
+        "instance_seeds": [seed] * instances,  # instance k = (problem, seed, k)
+        "instance_index": list(range(instances)),
         "T_grid": "auto" if T_grid is None else list(map(float, T_grid)),
     }
     mc_err = [mean_errors(row, groups) for row in E_mc]

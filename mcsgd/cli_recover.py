@@ -58,8 +58,8 @@ def register_reproduce(rs) -> None:
 
 
 def _instance_maker(q, n, graph, shuffle, seed):
-    import numpy as np
-
+    """``make(c, k)``: instance k of (planted colouring q, n, c, graph, shuffle; seed), the same
+    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`problems.seeds`)."""
     import problems
 
     cache = {}
@@ -67,11 +67,9 @@ def _instance_maker(q, n, graph, shuffle, seed):
     def make(c, k):
         key = (float(c), int(k))
         if key not in cache:
-            s = int(np.random.SeedSequence(seed, spawn_key=(7, int(round(c * 1000)), k))
-                    .generate_state(1)[0])
             cache.clear()  # keep one instance set in memory at a time
             cache[key] = problems.coloring(n, q, c, planted=True, graph=graph,
-                                           shuffle=shuffle, seed=s)
+                                           shuffle=shuffle, seed=seed, instance=int(k))
         return cache[key]
 
     return make

@@ -34,6 +34,7 @@ from scipy.stats import t as student_t
 from .dynamics import SGD, Dynamics, Metropolis
 from .errors import ParameterError, check_choice, check_range
 from .run import Runner
+from .seeds import RECOVERY
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,7 +297,8 @@ def recovery_scan(
 
     ``make_instance(c, k)`` returns instance k at degree c (the same instances for every
     setting). Returns one row per (c, setting) with the fields of :func:`recovery_stats` plus
-    ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays.
+    ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays. Run
+    streams: task keys ``(RECOVERY, c index, setting index, k)`` (:mod:`mcsgd.seeds`).
     """
     say = progress or (lambda m: None)
     rows = []
@@ -306,7 +308,7 @@ def recovery_scan(
             t_rec, fin, curves = [], [], []
             for k, inst in enumerate(insts):
                 out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
-                                   key=(ci, si, k), threshold=threshold,
+                                   key=(RECOVERY, ci, si, k), threshold=threshold,
                                    check_every=check_every, quench=quench)
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])

@@ -6,8 +6,10 @@ number of sweeps done). It advances by chunks between recording times; its state
 and restored (``state_dict``/``from_state_dict``), which makes a resumed run bit-identical to an
 uninterrupted one. :func:`run` is the one-call form.
 
-Seeding: replica r draws from ``SeedSequence(seed, spawn_key=key + (r,))`` (its initial
-configuration included), so its trajectory does not depend on R, on threads or on workers.
+Seeding (:mod:`mcsgd.seeds`): replica r's initial configuration draws from
+``SeedSequence(seed, spawn_key=(INIT, *key, r))`` and its dynamics from
+``SeedSequence(seed, spawn_key=(DYNAMICS, *key, r))``, so its trajectory does not depend on R,
+on threads or on workers, and no other purpose (instances, BP, ...) shares these streams.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from .observables import (
     time_grid,
     total_energy,
 )
-from .rng import stream_states, threshold32
+from .rng import threshold32
+from .seeds import check_key, dynamics_states, init_states
 
 _EMPTY_J = np.zeros(0, np.int8)
 MAX_TRACE_BLOCKS = 4096
@@ -61,9 +64,10 @@ class Runner:
     replicas : int
         Number of independent replicas R >= 1.
     seed : int
-        Root seed (non-negative).
+        Root seed in [0, 2**64).
     key : tuple of int
-        Spawn-key prefix of the task (``()`` for a single run).
+        Task key K (words in [0, 2**32); ``()`` for a single run): replica r's streams are
+        ``(INIT, *K, r)`` and ``(DYNAMICS, *K, r)`` (:mod:`mcsgd.seeds`).
     init : {"random", "planted"} or int8[R, N] array
         Initial configurations.
     threads : int, optional
@@ -83,15 +87,17 @@ class Runner:
         threads: int | None = None,
     ) -> None:
         check_range("replicas", replicas, 1, None, integer=True)
-        check_range("seed", seed, 0, None, integer=True)
+        check_range("seed", seed, 0, 2**64 - 1, integer=True)
         self.threads = threads
         self.instance = instance
         self.replicas = int(replicas)
         self.seed = int(seed)
-        self.key = tuple(int(k) for k in key)
+        for w in key:  # a word >= 2**32 would alias another key inside SeedSequence
+            check_range("key word", w, 0, 2**32 - 1, integer=True)
+        self.key = check_key(tuple(key), "key")
         self.ising = instance.problem == "ising"
         n = instance.n
-        self.rng = stream_states(self.seed, self.key, self.replicas)
+        self.rng = dynamics_states(self.seed, self.key, self.replicas)
         self.s = np.empty((self.replicas, n), np.int8)
         if isinstance(init, str):
             check_choice("init", init, ("random", "planted"))
@@ -102,8 +108,10 @@ class Runner:
                     )
                 self.s[:] = instance.planted[None, :]
             else:
+                # its own stream: the dynamics rows start unused whatever the init
                 with threads_scope(self.threads):
-                    kernels.init_random(self.s, self.rng, instance.q, self.ising)
+                    kernels.init_random(self.s, init_states(self.seed, self.key, self.replicas),
+                                        instance.q, self.ising)
         else:
             arr = np.asarray(init)
             if arr.shape != (self.replicas, n):
@@ -663,7 +671,9 @@ def run_params(instance, dynamics, sweeps, replicas, seed, key, init, grid, grid
         "grid": grid if isinstance(grid, str) else "custom",
         "grid_points": int(grid_points),
         "window": float(window),
-        "rng": "xoshiro256** per replica from SeedSequence(seed, spawn_key + (replica,))",
+        "rng": "xoshiro256** per replica: initial configuration from SeedSequence(seed, "
+               "(INIT, *spawn_key, replica)), dynamics from SeedSequence(seed, "
+               "(DYNAMICS, *spawn_key, replica)) (mcsgd.seeds)",
     }
 
 

@@ -23,24 +23,30 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
-from mcsgd.rng import generator
 
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
+from .seeds import instance_rng
 
 GRAPHS = ("er", "er-simple", "regular")
 
 
-def _check_common(n: int, q: int, c: float, graph: str, seed: int) -> None:
+def _check_common(n: int, q: int, c: float, graph: str, seed: int, instance: int = 0) -> None:
     check_range("n", n, 1, None, integer=True)
     check_range("q", q, 2, 127, integer=True)
     check_range("c", c, 0, None)
     check_choice("graph", graph, GRAPHS)
-    check_range("seed", seed, 0, None, integer=True)
+    check_seed_index(seed, instance)
     if graph == "regular":
         check_range("c (degree d of a regular graph)", c, 0, n - 1, integer=True)
         if (int(n) * int(c)) % 2:
             raise ParameterError(f"n*c = {int(n) * int(c)} must be even for a regular graph")
+
+
+def check_seed_index(seed: int, instance: int) -> None:
+    """Range checks of a generator's ``seed`` (< 2**64) and ``instance`` index (< 2**32)."""
+    check_range("seed", seed, 0, 2**64 - 1, integer=True)
+    check_range("instance", instance, 0, 2**32 - 1, integer=True)
 
 
 def _dedupe_keys(keys: np.ndarray, n: int) -> np.ndarray:
@@ -115,6 +121,7 @@ def coloring(
     graph: str = "er",
     shuffle: bool = False,
     seed: int = 0,
+    instance: int = 0,
 ) -> Instance:
     """Generate a q-colouring instance.
 
@@ -133,22 +140,35 @@ def coloring(
     shuffle : bool
         Shuffle the balanced planted assignment instead of ``floor(i / (N/q))``.
     seed : int
-        Non-negative seed; the instance is a deterministic function of all arguments.
+        Seed in [0, 2**64); the instance is a deterministic function of all arguments.
+    instance : int
+        Instance index k in [0, 2**32): instance k of (parameters, seed) draws from
+        ``SeedSequence(seed, spawn_key=(INSTANCE, h1, h2, k))`` (:mod:`problems.seeds`), the
+        same stream whichever command asks for it.
 
     Returns
     -------
     Instance
         ``problem="coloring"``, with ``planted`` set for planted instances.
     """
-    _check_common(n, q, c, graph, seed)
-    n, q, seed = int(n), int(q), int(seed)
+    _check_common(n, q, c, graph, seed, instance)
+    n, q, seed, instance = int(n), int(q), int(seed), int(instance)
     if planted and n % q:
         raise ParameterError(
             f"n = {n} must be divisible by q = {q} for a planted (balanced) colouring"
         )
     if not planted and n < 2 and c > 0:
         raise ParameterError(f"n = {n} is too small for edges (n >= 2 needed)")
-    rng = generator(seed, (0,))
+    params = {
+        "generator": "coloring",
+        "n": n,
+        "q": q,
+        "c": float(c),
+        "planted": bool(planted),
+        "graph": graph,
+        "shuffle": bool(shuffle),
+    }
+    rng = instance_rng(params, seed, instance)
     pl = planted_groups(n, q, shuffle, rng) if planted else None
     if graph == "regular":
         u, v = random_regular_edges(n, int(c), rng, group=pl, simple=True)
@@ -161,16 +181,7 @@ def coloring(
             redraw_until_simple(u, v, n, lambda k: _er_edges(n, q, k, pl, rng),
                                 f"c = {c:g} with n = {n}")
     indptr, indices, _ = edges_to_csr(n, u, v)
-    params = {
-        "generator": "coloring",
-        "n": n,
-        "q": q,
-        "c": float(c),
-        "planted": bool(planted),
-        "graph": graph,
-        "shuffle": bool(shuffle),
-        "seed": seed,
-    }
+    params.update(seed=seed, instance=instance)
     return Instance("coloring", q, indptr, indices, None, pl, params)
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
-from mcsgd.rng import generator
 
-from .coloring import _er_edges, redraw_until_simple
+from .coloring import _er_edges, check_seed_index, redraw_until_simple
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
+from .seeds import instance_rng
 
 GRAPHS = ("regular", "er", "er-simple")
 
@@ -29,6 +29,7 @@ def ising(
     planted: bool = True,
     noise: float = 0.0,
     seed: int = 0,
+    instance: int = 0,
 ) -> Instance:
     """Generate a planted Ising / planted spin glass, or an unplanted +-J spin glass.
 
@@ -44,19 +45,30 @@ def ising(
     noise : float
         Flip probability epsilon of each planted coupling, in [0, 1].
     seed : int
-        Non-negative seed.
+        Seed in [0, 2**64).
+    instance : int
+        Instance index k in [0, 2**32): instance k of (parameters, seed), see
+        :mod:`problems.seeds`.
     """
     check_range("n", n, 2, None, integer=True)
     check_range("d", d, 0, None)
     check_choice("graph", graph, GRAPHS)
     check_range("noise", noise, 0, 1)
-    check_range("seed", seed, 0, None, integer=True)
-    n, seed = int(n), int(seed)
+    check_seed_index(seed, instance)
+    n, seed, instance = int(n), int(seed), int(instance)
     if graph == "regular":
         check_range("d (degree of a regular graph)", d, 0, n - 1, integer=True)
         if (n * int(d)) % 2:
             raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
-    rng = generator(seed, (1,))
+    params = {
+        "generator": "ising",
+        "n": n,
+        "d": float(d),
+        "graph": graph,
+        "planted": bool(planted),
+        "noise": float(noise),
+    }
+    rng = instance_rng(params, seed, instance)
     if graph == "regular":
         u, v = random_regular_edges(n, int(d), rng, group=None, simple=True)
     else:
@@ -78,13 +90,5 @@ def ising(
         s = None
         j = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
     indptr, indices, w = edges_to_csr(n, u, v, j)
-    params = {
-        "generator": "ising",
-        "n": n,
-        "d": float(d),
-        "graph": graph,
-        "planted": bool(planted),
-        "noise": float(noise),
-        "seed": seed,
-    }
+    params.update(seed=seed, instance=instance)
     return Instance("ising", 2, indptr, indices, w, s, params)

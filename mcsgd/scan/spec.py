@@ -15,11 +15,13 @@ Tasks and seeds
 A task is one (instance point, instance index k, dynamics point, run point). Its canonical
 parameters (normalised types, sorted keys, JSON) determine
 
-* the spawn key ``(h1, h2)``: the first two 32-bit words of ``sha256(canonical params)``; replica r
-  draws from ``SeedSequence(seed, spawn_key=(h1, h2, r))``;
+* the task key ``(SCAN, h1, h2)``: ``(h1, h2)`` the first two 32-bit words of
+  ``sha256(canonical params)``; replica r draws its initial configuration and its dynamics from
+  ``SeedSequence(seed, spawn_key=(INIT | DYNAMICS, SCAN, h1, h2, r))`` (:mod:`mcsgd.seeds`);
 * the task id: 16 hex digits of ``sha256(canonical params + root seed)``;
-* the instance seed: from ``SeedSequence(seed, spawn_key=(i1, i2))`` with ``(i1, i2)`` the hash of
-  the instance point and k only, so every dynamics of a scan runs on the same instances.
+* the instance: instance k (the point's ``index``) of (the instance point's parameters, root
+  seed) (:mod:`problems.seeds`), so every dynamics of a scan runs on the same instances, and
+  ``mcsgd generate --seed ROOT --instance k`` with the same parameters builds the same graph.
 
 Nothing depends on the worker, shard or order that runs a task.
 """
@@ -36,9 +38,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import ParameterError
+from ..seeds import SCAN
 
 TOP_KEYS = ("name", "seed", "instances", "out", "experiment", "instance", "run", "dynamics",
             "continuous", "execution", "slurm", "dask")
@@ -147,12 +148,6 @@ def task_id(params: dict[str, Any], seed: int) -> str:
     """16 hex digits identifying (params, seed)."""
     s = canonical_json({"params": params, "seed": int(seed)})
     return hashlib.sha256(s.encode()).hexdigest()[:16]
-
-
-def instance_seed(root_seed: int, inst: dict[str, Any]) -> int:
-    """Seed of the generator of instance point ``inst`` (with its ``index``), < 2**62."""
-    ss = np.random.SeedSequence(int(root_seed), spawn_key=hash_words(inst))
-    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(2))
 
 
 def _fmt(v: Any) -> str:
@@ -543,7 +538,7 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
 def _make_task(params: dict[str, Any], seed: int) -> Task:
     params = json.loads(canonical_json(params))
     return Task(id=task_id(params, seed), params=params, seed=int(seed),
-                key=hash_words(params))  # type: ignore[arg-type]
+                key=(SCAN, *hash_words(params)))  # type: ignore[arg-type]
 
 
 def shard(tasks: list[Task], i: int, n: int) -> list[Task]:

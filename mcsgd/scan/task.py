@@ -1,6 +1,6 @@
 """Running one scan task: instance, checkpointed record loop, atomic result file.
 
-A discrete task builds its instance (seed from the root seed and the instance point only),
+A discrete task builds its instance (instance ``index`` of the instance point and the root seed),
 runs :func:`mcsgd.run.prepare_run` / :func:`~mcsgd.run.record_loop` /
 :func:`~mcsgd.run.finish_run` with ``seed = root seed`` and ``key = task.key``, and checkpoints
 (runner state incl. RNG rows + observables recorded so far + grid index) to
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Task, canonical_json, instance_seed
+from .spec import Task, canonical_json
 from .store import (
     TaskLock,
     check_result,
@@ -64,7 +64,8 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 def build_instance(inst: dict[str, Any], root_seed: int):
-    """The instance of an instance point (cached per process).
+    """The instance of an instance point (cached per process): instance ``index`` of (the
+    point's generator parameters, root seed), see :mod:`problems.seeds`.
 
     Parameters
     ----------
@@ -78,13 +79,14 @@ def build_instance(inst: dict[str, Any], root_seed: int):
     key = canonical_json({"i": inst, "s": root_seed})
     if key in _INSTANCES:
         return _INSTANCES[key]
-    seed = instance_seed(root_seed, inst)
+    seed, k = int(root_seed), int(inst["index"])
     if inst["problem"] == "coloring":
         obj = problems.coloring(inst["n"], inst["q"], inst["c"], planted=inst["planted"],
-                                graph=inst["graph"], shuffle=inst["shuffle"], seed=seed)
+                                graph=inst["graph"], shuffle=inst["shuffle"], seed=seed,
+                                instance=k)
     elif inst["problem"] == "ising":
         obj = problems.ising(inst["n"], inst["d"], graph=inst["graph"], planted=inst["planted"],
-                             noise=inst["noise"], seed=seed)
+                             noise=inst["noise"], seed=seed, instance=k)
     else:
         obj = problems.load(inst["path"])
     if len(_INSTANCES) >= 4:
@@ -266,7 +268,8 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
     with atomic_h5(result_path(out, task.id), "run") as f:
         write_result(f, res)
         write_json_attr(f, "provenance", provenance())
-        _scan_attrs(f, task, {"instance_seed": instance_seed(task.seed, p["instance"])})
+        _scan_attrs(f, task, {"instance_seed": int(task.seed),  # instance k of (params, seed)
+                              "instance_index": int(p["instance"].get("index", 0))})
         scan_timing["write_s"] = time.perf_counter() - t_post
         scan_timing["wall_s"] = time.perf_counter() - t0
         write_json_attr(f, "scan_timing", scan_timing)
