@@ -243,6 +243,7 @@ class Problem:
     graph: str = "er"
     planted: bool = True
     noise: float = 0.0
+    shuffle: bool = False     # colouring: shuffle the balanced planted assignment
 
     def __post_init__(self) -> None:
         check_choice("problem", self.problem, ("coloring", "ising"))
@@ -252,6 +253,9 @@ class Problem:
             check_range("q", self.q, 2, 127, integer=True)
         else:
             self.q = 2
+            if self.shuffle:
+                raise ParameterError("shuffle applies to planted colourings only "
+                                     "(problem = 'coloring'), not to 'ising'")
 
     def generate(self, seed: int):
         """The instance with this seed."""
@@ -259,7 +263,7 @@ class Problem:
 
         if self.problem == "coloring":
             return problems.coloring(self.n, self.q, self.c, planted=self.planted,
-                                     graph=self.graph, seed=seed)
+                                     graph=self.graph, shuffle=self.shuffle, seed=seed)
         graph = self.graph if self.graph in ("regular", "er", "er-simple") else "regular"
         return problems.ising(self.n, self.c, graph=graph, planted=self.planted,
                               noise=self.noise, seed=seed)
