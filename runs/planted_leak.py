@@ -35,11 +35,11 @@ import time
 
 import h5py
 import numpy as np
-from scipy.stats import binomtest, fisher_exact, mannwhitneyu
+from scipy.stats import binom, binomtest, fisher_exact, mannwhitneyu
 
 PLANTINGS = ("index", "shuffled")
-FULL = dict(c=[20.0, 22.0, 24.0], B=[0.85], n=6000, instances=12, replicas=4, sweeps=2500,
-            seed=1, cal_c=20.0, cal_B=[0.5, 0.9], cal_n=20000, cal_instances=3,
+FULL = dict(c=[20.0, 22.0, 24.0], B=[0.85], n=6000, instances=20, replicas=4, sweeps=2500,
+            seed=1, cal_c=20.0, cal_B=[0.5, 0.9], cal_n=20000, cal_instances=6,
             cal_replicas=2, cal_sweeps=200)
 QUICK = dict(c=[22.0, 24.0], B=[0.85], n=3000, instances=2, replicas=2, sweeps=600,
              seed=1, cal_c=20.0, cal_B=[0.5, 0.9], cal_n=5000, cal_instances=2,
@@ -92,11 +92,46 @@ def exact_ci(k: int, n: int) -> list[float]:
     return [float(ci.low), float(ci.high)]
 
 
+def newcombe_diff_ci(ka: int, na: int, kb: int, nb: int) -> list[float]:
+    """95% Newcombe (hybrid Wilson score) interval of the difference ka/na - kb/nb."""
+    from mcsgd.recover import wilson_interval
+
+    pa, pb = ka / na, kb / nb
+    la, ua = wilson_interval(ka, na)
+    lb, ub = wilson_interval(kb, nb)
+    d = pa - pb
+    return [d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2),
+            d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)]
+
+
+def median_ratio(ta: np.ndarray, tb: np.ndarray, n_boot: int = 4000) -> dict:
+    """Ratio of median t_rec (index / shuffled) with a percentile-bootstrap 95% interval.
+
+    Failures count as +inf; the ratio is None when either median is infinite, and a bootstrap
+    resample with an infinite median is kept (the interval end becomes None if it lands there).
+    """
+    def ratio(x, y):
+        mx, my = np.median(x), np.median(y)
+        return mx / my if np.isfinite(mx) and np.isfinite(my) else math.nan
+
+    r = ratio(ta, tb)
+    rng = np.random.default_rng(12345)
+    boots = np.array([ratio(rng.choice(ta, ta.size), rng.choice(tb, tb.size))
+                      for _ in range(n_boot)])
+    if not math.isfinite(r) or np.isnan(boots).mean() > 0.025:
+        return {"median_ratio": None if not math.isfinite(r) else r, "median_ratio_ci": None}
+    lo, hi = np.nanquantile(boots, [0.025, 0.975])
+    return {"median_ratio": float(r), "median_ratio_ci": [float(lo), float(hi)]}
+
+
 def compare_recovery(a: dict, b: dict, sweeps: int) -> dict:
     """Fisher's exact test on success counts, Mann-Whitney U on t_rec (failures = +inf)."""
     ta, tb = np.asarray(a["t_rec"], float), np.asarray(b["t_rec"], float)
     ka, kb = int(np.isfinite(ta).sum()), int(np.isfinite(tb).sum())
     _, p_fisher = fisher_exact([[ka, ta.size - ka], [kb, tb.size - kb]])
+    extra = {"success_diff": ka / ta.size - kb / tb.size,
+             "success_diff_ci": newcombe_diff_ci(ka, ta.size, kb, tb.size),
+             **median_ratio(ta, tb)}
     # +inf ranks above every finite time; any value above the budget gives the same ranks
     fa, fb = np.where(np.isfinite(ta), ta, 10.0 * sweeps), np.where(np.isfinite(tb), tb,
                                                                        10.0 * sweeps)
@@ -105,33 +140,43 @@ def compare_recovery(a: dict, b: dict, sweeps: int) -> dict:
     else:
         res = mannwhitneyu(fa, fb, alternative="two-sided", method="asymptotic")
         p_mw, u = float(res.pvalue), float(res.statistic)
-    return {"fisher_p": float(p_fisher), "mannwhitney_U": u, "mannwhitney_p": p_mw,
+    return {**extra, "fisher_p": float(p_fisher), "mannwhitney_U": u, "mannwhitney_p": p_mw,
             # probability that an index-planted run recovers before a shuffled one (ties 1/2)
             "P_index_faster": float(1.0 - u / (ta.size * tb.size))}
 
 
-def _f(x, p=0) -> str:
+def _f(x, p=0, none="∞") -> str:
+    """A number; ``none`` for None/inf (a t_rec quantile that lies among the failures)."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
+        return none
     return f"{x:.{p}f}"
 
 
 def tables(res: dict) -> str:
-    lines = ["| c | B | planting | recovered | Wilson 95% | exact 95% | median t_rec | "
-             "95% CI | Fisher p | Mann-Whitney p | P(index faster) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| c | B | planting | recovered | Wilson 95% | exact 95% | median t_rec [95% CI] | "
+             "Δ success [95%] | Fisher p | median ratio [95%] | Mann-Whitney p | "
+             "P(index faster) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for cmp in res["recovery"]:
         for pl in PLANTINGS:
             r = cmp[pl]
             ci = r["t_rec_median_ci"] or [None, None]
-            first = pl == PLANTINGS[0]
-            lines.append(
-                f"| {cmp['c']:g} | {cmp['B']:g} | {pl} | {r['recovered']}/{r['runs']} | "
-                f"{r['success_ci'][0]:.2f}–{r['success_ci'][1]:.2f} | "
-                f"{r['exact_ci'][0]:.2f}–{r['exact_ci'][1]:.2f} | {_f(r['t_rec_median'])} | "
-                f"{_f(ci[0])}–{_f(ci[1])} | "
-                + (f"{cmp['fisher_p']:.2f} | {cmp['mannwhitney_p']:.2f} | "
-                   f"{cmp['P_index_faster']:.2f} |" if first else "| | |"))
+            defined = int(binom.ppf(0.025, r["runs"], 0.5)) - 1 >= 0  # enough runs for a CI
+            ci_txt = f"[{_f(ci[0])}, {_f(ci[1])}]" if defined else "[n/a]"
+            cells = [f"{cmp['c']:g}", f"{cmp['B']:g}", pl, f"{r['recovered']}/{r['runs']}",
+                     f"{r['success_ci'][0]:.2f}–{r['success_ci'][1]:.2f}",
+                     f"{r['exact_ci'][0]:.2f}–{r['exact_ci'][1]:.2f}",
+                     f"{_f(r['t_rec_median'])} {ci_txt}"]
+            if pl == PLANTINGS[0]:
+                d, dci = cmp["success_diff"], cmp["success_diff_ci"]
+                mr, mci = cmp["median_ratio"], cmp["median_ratio_ci"]
+                cells += [f"{d:+.2f} [{dci[0]:+.2f}, {dci[1]:+.2f}]", f"{cmp['fisher_p']:.2f}",
+                          (f"{mr:.2f} [{mci[0]:.2f}, {mci[1]:.2f}]" if mci else
+                           _f(mr, 2, "–")),
+                          f"{cmp['mannwhitney_p']:.2f}", f"{cmp['P_index_faster']:.2f}"]
+            else:
+                cells += [""] * 5
+            lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| c | B | T_eq index | T_eq shuffled | ΔT_eq | z |", "|---|---|---|---|---|---|"]
     for r in res["T_eq"]:
         lines.append(f"| {r['c']:g} | {r['B']:g} | {r['index'][0]:.4f} ± {r['index'][1]:.4f} | "
