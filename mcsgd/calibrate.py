@@ -395,6 +395,7 @@ class Problem:
     graph: str = "er"
     planted: bool = True
     noise: float = 0.0
+    shuffle: bool = False     # colouring: shuffle the balanced planted assignment
 
     def __post_init__(self) -> None:
         check_choice("problem", self.problem, ("coloring", "ising"))
@@ -405,6 +406,9 @@ class Problem:
             check_range("q", self.q, 2, 127, integer=True)
         else:
             self.q = 2
+            if self.shuffle:
+                raise ParameterError("shuffle applies to planted colourings only "
+                                     "(problem = 'coloring'), not to 'ising'")
 
     def generate(self, seed: int, k: int = 0):
         """Instance ``k`` of (these parameters, ``seed``) (:mod:`problems.seeds`): the same graph
@@ -413,7 +417,8 @@ class Problem:
 
         if self.problem == "coloring":
             return problems.coloring(self.n, self.q, self.c, planted=self.planted,
-                                     graph=self.graph, seed=seed, instance=k)
+                                     graph=self.graph, shuffle=self.shuffle, seed=seed,
+                                     instance=k)
         return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
                               noise=self.noise, seed=seed, instance=k)
 

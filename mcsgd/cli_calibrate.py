@@ -24,6 +24,11 @@ def register(sub) -> None:
     c.add_argument("--noise", type=float, default=0.0, help="ising: planted coupling noise")
     c.add_argument("--unplanted", action="store_true",
                    help="random instead of planted instances")
+    c.add_argument("--planting", choices=["index", "shuffled"], default=None,
+                   help="coloring: planted colours floor(i/(N/q)) (index) or a shuffled "
+                   "balanced assignment; default index")
+    c.add_argument("--shuffle", action="store_true",
+                   help="the same as --planting shuffled")
     c.add_argument("--B", type=float_list, required=True,
                    help="mini-batch fractions, e.g. 0.1,0.3,0.5 or 0.1:0.9:0.2")
     c.add_argument("--seed", type=int, default=1)
@@ -72,8 +77,11 @@ def _problem_from_args(args):
 
     check_range("n", args.n, 2, None, integer=True)
     graph = args.graph or ("er" if args.problem == "coloring" else "regular")
+    from .cli_recover import shuffle_from_args
+
     return Problem(problem=args.problem, n=args.n, q=args.q, c=args.c, graph=graph,
-                   planted=not args.unplanted, noise=args.noise)
+                   planted=not args.unplanted, noise=args.noise,
+                   shuffle=shuffle_from_args(args))
 
 
 def _say(quiet):
@@ -232,7 +240,7 @@ def _reproduce_tb(args) -> int:
     say = _say(args.quiet)
     idx = range(len(cs)) if args.c_index is None else [args.c_index]
     try:
-        bad_pr = set(pr) - {"problem", "q", "graph", "planted", "noise"}
+        bad_pr = set(pr) - {"problem", "q", "graph", "planted", "noise", "shuffle"}
         if bad_pr:
             raise ParameterError(f"spec: unknown key(s) problem.{', problem.'.join(bad_pr)}")
         probs = [Problem(n=int(exp["n"]), c=float(c), **pr) for c in cs]

@@ -27,7 +27,12 @@ def register(sub) -> None:
                    help="batch annealing: B linear from START to STOP")
     r.add_argument("--n", type=int, default=10000)
     r.add_argument("--graph", choices=["er", "er-simple", "regular"], default="er")
-    r.add_argument("--shuffle", action="store_true", help="shuffle the planted assignment")
+    r.add_argument("--planting", choices=["index", "shuffled"], default=None,
+                   help="planted colours floor(i/(N/q)) (index, the reference code's) or a "
+                   "shuffled balanced assignment (docs/recovery.md: the planted order leak); "
+                   "default index")
+    r.add_argument("--shuffle", action="store_true",
+                   help="the same as --planting shuffled (kept for compatibility)")
     r.add_argument("--instances", type=int, default=2)
     r.add_argument("--replicas", type=int, default=2)
     r.add_argument("--sweeps", type=int, default=2000)
@@ -55,6 +60,21 @@ def register_reproduce(rs) -> None:
     p.add_argument("--print-spec", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_reproduce_recovery)
+
+
+DEFAULT_PLANTING = "index"
+
+
+def shuffle_from_args(args) -> bool:
+    """True for a shuffled planted assignment (``--planting``, or the older ``--shuffle``)."""
+    from .errors import ParameterError
+
+    planting = args.planting
+    if args.shuffle:
+        if planting == "index":
+            raise ParameterError("--shuffle contradicts --planting index (choose one)")
+        planting = "shuffled"
+    return (planting or DEFAULT_PLANTING) == "shuffled"
 
 
 def _instance_maker(q, n, graph, shuffle, seed):
@@ -138,6 +158,8 @@ def _recover(args) -> int:
         require_matplotlib()
     say = (lambda m: None) if (args.quiet or args.json) else (
         lambda m: print(f"[recover] {m}", file=sys.stderr, flush=True))
+    args.shuffle = shuffle_from_args(args)
+    args.planting = "shuffled" if args.shuffle else "index"
     make = _instance_maker(args.q, args.n, args.graph, args.shuffle, args.seed)
     rows = recovery_scan(make, args.c, settings, instances=args.instances,
                          replicas=args.replicas, sweeps=args.sweeps, seed=args.seed,
@@ -203,8 +225,10 @@ def _reproduce_recovery(args) -> int:
     say = (lambda m: None) if args.quiet else (
         lambda m: print(f"[recovery] {m}", file=sys.stderr, flush=True))
     seed = int(ex.get("seed", 1))
-    make = _instance_maker(q, int(ex["n"]), pr.get("graph", "er"), bool(pr.get("shuffle", False)),
-                           seed)
+    shuffle = pr.get("shuffle", DEFAULT_PLANTING == "shuffled")
+    if not isinstance(shuffle, bool):
+        raise ParameterError(f"spec: problem.shuffle = {shuffle!r} must be true or false")
+    make = _instance_maker(q, int(ex["n"]), pr.get("graph", "er"), shuffle, seed)
     kw = dict(instances=int(ex["instances"]), replicas=int(ex["replicas"]),
               sweeps=int(ex["sweeps"]), seed=seed, threshold=float(ex.get("threshold", 0.5)),
               progress=say)
@@ -227,7 +251,8 @@ def _reproduce_recovery(args) -> int:
         cal_T = []
         if cal_B and w_T[key]["lo"] is not None:
             say(f"c = {c:g}: calibrating T(B) at B = {cal_B}")
-            cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c), graph=pr.get("graph", "er")),
+            cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c), graph=pr.get("graph", "er"),
+                                    shuffle=shuffle),
                             [SGD(b) for b in cal_B], instances=1, replicas=4,
                             sweeps=int(ex.get("calibration_sweeps", 400)), seed=seed,
                             mode="equilibrium", refine=1)
