@@ -243,9 +243,13 @@ def find_template(spec: Spec) -> tuple[str, str]:
 
 def render_sbatch(spec: Spec, shards: int) -> str:
     """The sbatch script of the scan's job array (placeholders ``{{name}}`` filled)."""
+    from .batch import check_slurm, no_control
+
     text, _ = find_template(spec)
-    s = spec.slurm
-    out = Path(spec.out)
+    s = check_slurm(spec.slurm)  # again: a Spec need not come from load_spec
+    out = Path(no_control("out", spec.out))
+    no_control("working directory", str(Path.cwd()))
+    no_control("python", sys.executable)
     conc = f"%{int(s['concurrency'])}" if s["concurrency"] else ""
     values = {
         "job_name": s["job_name"],
@@ -340,7 +344,10 @@ def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: i
     except ImportError:
         raise ParameterError("--executor dask needs dask.distributed: "
                              "pip install 'mcsgd[dask]'") from None
-    d = spec.dask
+    from .batch import check_dask, no_control
+
+    d = check_dask(spec.dask)
+    no_control("out", spec.out)
     scheduler = scheduler or d["scheduler"] or None
     cluster = None
     thr = int(threads or d["threads"] or 1)
@@ -356,7 +363,7 @@ def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: i
         procs = int(d["processes"])
         kw: dict[str, Any] = {
             "cores": procs, "processes": procs, "job_cpu": procs * thr, "memory": d["memory"],
-            "walltime": d["walltime"], "python": sys.executable,
+            "walltime": d["walltime"], "python": shlex.quote(sys.executable),
             "log_directory": str(Path(spec.out) / "slurm" / "dask"),
             "job_extra_directives": list(d["job_extra"]),
             "job_script_prologue": [f"export NUMBA_NUM_THREADS={thr}"],

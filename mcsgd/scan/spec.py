@@ -449,6 +449,10 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     execution = _settings("execution", raw.get("execution", {}), EXECUTION_DEFAULTS)
     slurm = _settings("slurm", raw.get("slurm", {}), SLURM_DEFAULTS)
     dask = _settings("dask", raw.get("dask", {}), DASK_DEFAULTS)
+    from .batch import check_dask, check_slurm  # values that reach job scripts
+
+    check_slurm(slurm)
+    check_dask(dask)
     if dask["processes"] < 1:
         raise _err("dask.processes", f"{dask['processes']} is not in [1, inf)")
     if dask["jobs"] < 1:
