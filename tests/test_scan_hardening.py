@@ -4,6 +4,7 @@ orphaned workers, unbounded expansion, read-only status, broken pipes, the local
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,185 @@ def test_rendered_script_runs_nothing_but_the_scan_command(tmp_path, monkeypatch
     # every #SBATCH line is a single directive; no line outside them but the template's own
     sb = [ln for ln in script.splitlines() if ln.startswith("#SBATCH")]
     assert len(sb) == 8 and all(len(ln.split(None, 1)) == 2 for ln in sb)
+
+
+# ---- integrity: every byte that is read is verified ----------------------------------------------
+FLIPS = 200
+
+
+def _tiny_task_spec(tmp_path, sweeps: int = 200):
+    return load_spec(write_spec(tmp_path / "s.toml", tmp_path / "o", sweeps=sweeps, ckpt=0,
+                                chunk=600 * 2 * 7))
+
+
+def _collected(out: Path, tid: str):
+    """What `scan collect` reads of task ``tid`` (None if it is not collected)."""
+    import numpy as np
+
+    from mcsgd.scan import gather
+
+    data = gather(out)
+    for row in data["tasks"]:
+        if row["id"] == tid:
+            ser = {k: np.asarray(v).tobytes() for k, v in row["_series"].items()}
+            return json.dumps(row["stationary"], sort_keys=True), json.dumps(row["params"]), ser
+    return None
+
+
+def test_random_bit_flips_in_a_result_are_detected_or_harmless(tmp_path):
+    """Guards integrity of everything collect reads: the checksum once covered datasets only,
+    so a flipped bit in an attribute (params JSON, w0) left the task 'done' and collect crashed
+    or returned other values. 200 seeded single-bit flips anywhere in the file: each is
+    detected (task not done, a reason given, not collected) or collect returns exactly the
+    original values; never an exception."""
+    import random
+
+    from mcsgd.scan import check_result, run_scan, status
+
+    spec = _tiny_task_spec(tmp_path)
+    t = spec.tasks[0]
+    run_scan(dataclasses.replace(spec, tasks=[t]), workers=1, quiet=True)
+    out = Path(spec.out)
+    rp = out / "tasks" / f"{t.id}.h5"
+    pristine = rp.read_bytes()
+    ref = _collected(out, t.id)
+    assert ref is not None
+    rnd = random.Random(10)
+    detected = harmless = 0
+    for _ in range(FLIPS):
+        bit = rnd.randrange(8 * len(pristine))
+        b = bytearray(pristine)
+        b[bit // 8] ^= 1 << (bit % 8)
+        rp.write_bytes(bytes(b))
+        why = check_result(rp, t)
+        got = _collected(out, t.id)
+        if why is None:
+            assert got == ref, f"bit {bit}: passes the check but collects other values"
+            harmless += 1
+        else:
+            assert got is None, f"bit {bit}: {why} but collected"
+            st = status(out)["tasks"][0]
+            assert st["state"] == "missing" and "will be recomputed" in st["reason"]
+            detected += 1
+    assert detected + harmless == FLIPS and detected > 0
+    # a detected one is redone, giving the original file's content back
+    b = bytearray(pristine)
+    pos = pristine.index(b'"replicas"')  # inside the params JSON attribute
+    b[pos + 2] ^= 1
+    rp.write_bytes(bytes(b))
+    assert check_result(rp, t) is not None
+    run_scan(dataclasses.replace(spec, tasks=[t]), workers=1, quiet=True)
+    assert check_result(rp, t) is None and _collected(out, t.id) == ref
+
+
+class _Stop(BaseException):
+    pass
+
+
+def _checkpoint(tmp_path):
+    from mcsgd.scan.store import ckpt_path, prepare_dir
+    from mcsgd.scan.task import execute
+
+    spec = _tiny_task_spec(tmp_path, sweeps=300)
+    t = spec.tasks[0]
+    prepare_dir(spec)
+
+    def stop(tid, done, total):
+        if done >= 150:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        execute(t, spec.out, checkpoint_seconds=0, chunk_updates=600 * 2 * 7, progress=stop)
+    cp = ckpt_path(spec.out, t.id)
+    assert cp.exists()
+    return spec, t, cp
+
+
+def _fresh_runner(t):
+    from mcsgd.dynamics import from_params
+    from mcsgd.run import prepare_run
+    from mcsgd.scan.task import build_instance
+
+    r = t.params["run"]
+    runner, times = prepare_run(
+        build_instance(t.params["instance"], t.seed), from_params(t.params["dynamics"]),
+        sweeps=r["sweeps"], replicas=r["replicas"], seed=t.seed, key=t.key, init=r["init"],
+        grid=r["grid"], grid_points=r["grid_points"], window=r["window"])
+    return runner, len(times)
+
+
+def _loaded(cp, t):
+    """(runner state, loop arrays) restored from checkpoint ``cp``, or (None, reason)."""
+    import numpy as np
+
+    from mcsgd.scan.task import _load_ckpt
+
+    runner, k = _fresh_runner(t)
+    why: list[str] = []
+    loop = _load_ckpt(cp, t, runner, k, why)
+    if loop is None:
+        return None, why
+    state = {k_: np.asarray(v).tobytes() for k_, v in runner.state_dict().items()}
+    arrays = {k_: np.asarray(v).tobytes() for k_, v in loop.arrays().items()}
+    return (state, arrays, loop.idx, loop.t_prev), why
+
+
+def test_random_bit_flips_in_a_checkpoint_never_resume_into_another_state(tmp_path):
+    """Guards checkpoint integrity: checkpoints had no check, so one flipped bit in the stored
+    RNG rows resumed silently into a wrong result. 200 seeded single-bit flips anywhere in a
+    checkpoint: each is either discarded with a reason or restores exactly the original state."""
+    import random
+
+    spec, t, cp = _checkpoint(tmp_path)
+    pristine = cp.read_bytes()
+    ref, why = _loaded(cp, t)
+    assert ref is not None, why
+    rnd = random.Random(11)
+    discarded = 0
+    for _ in range(FLIPS):
+        bit = rnd.randrange(8 * len(pristine))
+        b = bytearray(pristine)
+        b[bit // 8] ^= 1 << (bit % 8)
+        cp.write_bytes(bytes(b))
+        got, why = _loaded(cp, t)
+        if got is None:
+            assert why and why[0].startswith("checkpoint discarded"), bit
+            discarded += 1
+        else:
+            assert got == ref, f"bit {bit}: resumes into another state"
+    assert discarded > 0
+
+
+def test_damaged_checkpoint_rng_rows_restart_with_a_reason(tmp_path):
+    """Guards the issue's example: a bit flipped in the stored RNG rows of a checkpoint made
+    the task resume into a wrong result. Now the checkpoint is discarded (reason in the task's
+    info and in `scan status`), the task restarts and ends bit-identical to an uninterrupted
+    run."""
+    import h5py
+    import numpy as np
+
+    from mcsgd.scan import status
+    from mcsgd.scan.task import execute
+
+    from .test_scan_common import assert_same_payload, task_payload
+
+    spec, t, cp = _checkpoint(tmp_path)
+    ref_dir = tmp_path / "ref"
+    (ref_dir / "tasks").mkdir(parents=True)
+    assert execute(t, str(ref_dir), chunk_updates=600 * 2 * 7)["state"] == "done"
+    with h5py.File(cp, "r") as f:
+        off = f["runner/rng"].id.get_offset()
+        rng = f["runner/rng"][...]
+    assert off is not None and rng.dtype.itemsize == 8
+    raw = bytearray(cp.read_bytes())
+    raw[off + 3] ^= 0x10  # one bit of the first RNG word
+    cp.write_bytes(bytes(raw))
+    with h5py.File(cp, "r") as f:
+        assert not np.array_equal(f["runner/rng"][...], rng)
+    assert "damaged checkpoint" in status(spec.out)["tasks"][0]["reason"]
+    info = execute(t, spec.out, checkpoint_seconds=0, chunk_updates=600 * 2 * 7)
+    assert info["state"] == "done" and info["resumed_at"] is None
+    assert "checksum mismatch" in info["checkpoint_discarded"]
+    name = f"{t.id}.h5"
+    assert_same_payload(task_payload(ref_dir / "tasks" / name),
+                        task_payload(Path(spec.out) / "tasks" / name))

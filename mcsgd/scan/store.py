@@ -180,19 +180,69 @@ def is_locked(out: str | os.PathLike, tid: str) -> bool:
 
 
 # ---- integrity ---------------------------------------------------------------------------------
-def content_checksum(f) -> str:
-    """sha256 over every dataset of an open HDF5 file (sorted names; name, shape, dtype, bytes)."""
+CHECKSUM_PREFIX = "v2:"  # checksums over datasets and attributes; unprefixed: datasets only
+
+
+_UNSEALED = ("scan_checksum", "complete")
+
+
+def _attr_bytes(v) -> bytes:
+    import numpy as np
+
+    if isinstance(v, str):
+        return b"s" + v.encode("utf-8", "surrogatepass")
+    if isinstance(v, bytes):
+        return b"b" + v
+    a = np.asarray(v)
+    if a.dtype == object:
+        return b"o" + repr([_attr_bytes(x) for x in a.ravel()]).encode() + str(a.shape).encode()
+    a = np.ascontiguousarray(a)
+    return f"a{a.shape}|{a.dtype.str}|".encode() + a.tobytes()
+
+
+def content_checksum(f, attributes: bool = True) -> str:
+    """sha256 over every object of an open HDF5 file, ``"v2:"``-prefixed.
+
+    Covers (sorted by name) every group and dataset, each dataset's shape, dtype and bytes, and
+    every attribute of every object (name and value), except the root ``scan_checksum`` itself
+    and ``complete`` (set when the file is closed, checked on its own).
+    ``attributes=False`` gives the unprefixed checksum of files written before version 2
+    (datasets only).
+    """
     import h5py
     import numpy as np
 
-    names: list[str] = []
-    f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    objs: list[tuple[str, Any]] = []
+    f.visititems(lambda n, o: objs.append((n, o)))
     h = hashlib.sha256()
-    for n in sorted(names):
-        a = np.ascontiguousarray(f[n][...])
-        h.update(f"{n}|{a.shape}|{a.dtype.str}|".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    if attributes:
+        objs.append(("", f))
+    for n, o in sorted(objs, key=lambda x: x[0]):
+        if isinstance(o, h5py.Dataset):
+            a = np.ascontiguousarray(o[...])
+            h.update(f"{n}|{a.shape}|{a.dtype.str}|".encode())
+            h.update(a.tobytes())
+        elif attributes:
+            h.update(f"{n}|group|".encode())
+        if attributes:
+            for k in sorted(o.attrs.keys()):
+                if n == "" and k in _UNSEALED:
+                    continue
+                h.update(f"@{n}/{k}|".encode())
+                h.update(_attr_bytes(o.attrs[k]))
+    return (CHECKSUM_PREFIX if attributes else "") + h.hexdigest()
+
+
+def verify_checksum(f) -> str | None:
+    """Why the ``scan_checksum`` of an open file does not match its content (None: it does)."""
+    ck = f.attrs.get("scan_checksum")
+    ck = ck.decode() if isinstance(ck, bytes) else ck
+    if not isinstance(ck, str):
+        return "no checksum"
+    legacy = not ck.startswith(CHECKSUM_PREFIX)
+    if ck != content_checksum(f, attributes=not legacy):
+        return "checksum mismatch (damaged data)"
+    return None
 
 
 def expected_shapes(task: Task) -> dict[str, tuple[int, ...]]:
@@ -248,11 +298,10 @@ def check_result(path: str | os.PathLike, task: Task) -> str | None:
                 if len(got) != len(shape) or any(s != -1 and s != g
                                                  for s, g in zip(shape, got, strict=True)):
                     return f"dataset {name!r} has shape {got}, expected {shape}"
-            ck = f.attrs.get("scan_checksum")
-            ck = ck.decode() if isinstance(ck, bytes) else ck
-            if ck != content_checksum(f):
-                return "checksum mismatch (damaged data)"
-    except (OSError, KeyError, ValueError, RuntimeError) as e:
+            bad = verify_checksum(f)
+            if bad is not None:
+                return bad
+    except Exception as e:  # noqa: BLE001 - whatever a damaged file raises: not valid
         return f"unreadable ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
     return None
 
@@ -285,10 +334,13 @@ def _ckpt_reason(out: str | os.PathLike, task: Task) -> str | None:
         return None
     try:
         with h5py.File(cp, "r") as f:
+            bad = verify_checksum(f)
+            if bad is not None:
+                return f"damaged checkpoint ({bad}; will restart)"
             t = int(f["runner/t"][()])
         total = task.params["run"]["sweeps"]
         return f"checkpoint at sweep {t}/{total} (resumable)"
-    except (OSError, KeyError, ValueError):
+    except Exception:  # noqa: BLE001 - whatever a damaged file raises
         return "unreadable checkpoint (will restart)"
 
 

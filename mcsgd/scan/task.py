@@ -183,17 +183,26 @@ def _save_ckpt(path, task: Task, runner, loop) -> None:
         lg.attrs["idx"] = loop.idx
         lg.attrs["t_prev"] = loop.t_prev
         lg.attrs["run_s"] = loop.run_s
+        _seal(f)
 
 
-def _load_ckpt(path, task: Task, runner, k: int):
-    """A :class:`LoopState` from a valid checkpoint (runner restored), else None."""
+def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
+    """A :class:`LoopState` from a valid checkpoint (runner restored), else None.
+
+    A checkpoint is used only if its checksum (over every dataset and attribute) matches; a
+    damaged one is deleted and its reason appended to ``why``.
+    """
     from ..io import open_checked
     from ..run import LoopState
+    from .store import verify_checksum
 
     if not path.exists():
         return None
     try:
         with open_checked(path, "checkpoint") as f:
+            bad = verify_checksum(f)
+            if bad is not None:
+                raise ValueError(bad)
             tid = f.attrs.get("scan_task_id")
             tid = tid.decode() if isinstance(tid, bytes) else tid
             if tid != task.id:
@@ -217,7 +226,10 @@ def _load_ckpt(path, task: Task, runner, k: int):
                 raise ValueError("checkpoint overlap does not match the instance")
         runner.load_state_dict(d)
         return loop
-    except Exception:  # noqa: BLE001 - any damaged checkpoint means: start over
+    except Exception as e:  # noqa: BLE001 - any damaged checkpoint means: start over
+        if why is not None:
+            msg = str(e).splitlines()[0] if str(e) else ""
+            why.append(f"checkpoint discarded ({type(e).__name__}: {msg})")
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         return None
@@ -240,7 +252,8 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
         threads=threads,
     )
     cp = ckpt_path(out, task.id)
-    state = _load_ckpt(cp, task, runner, len(times))
+    why: list[str] = []
+    state = _load_ckpt(cp, task, runner, len(times), why)
     resumed_at = runner.t if state is not None else None
     last: list[float | None] = [None]
     n_ckpt = [0]
@@ -270,9 +283,13 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
         scan_timing["write_s"] = time.perf_counter() - t_post
         scan_timing["wall_s"] = time.perf_counter() - t0
         write_json_attr(f, "scan_timing", scan_timing)
+        _seal(f)
     with contextlib.suppress(FileNotFoundError):
         cp.unlink()
-    return {"resumed_at": resumed_at, "timing": {**res.timing, **scan_timing}}
+    info = {"resumed_at": resumed_at, "timing": {**res.timing, **scan_timing}}
+    if why:
+        info["checkpoint_discarded"] = why[0]
+    return info
 
 
 def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
@@ -282,6 +299,10 @@ def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
     write_json_attr(f, "scan_task", task.params)
     write_json_attr(f, "scan_seeds", {"root_seed": task.seed, "spawn_key": list(task.key),
                                       **seeds})
+
+
+def _seal(f) -> None:
+    """Store the checksum over everything written so far (the last write before closing)."""
     f.attrs["scan_checksum"] = content_checksum(f)
 
 
@@ -306,4 +327,5 @@ def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]
         write_json_attr(f, "provenance", provenance())
         write_json_attr(f, "timing", {"run_s": run_s})
         _scan_attrs(f, task, {})
+        _seal(f)
     return {"timing": {"run_s": run_s}}
