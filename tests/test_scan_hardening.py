@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -299,3 +300,87 @@ def test_damaged_checkpoint_rng_rows_restart_with_a_reason(tmp_path):
     name = f"{t.id}.h5"
     assert_same_payload(task_payload(ref_dir / "tasks" / name),
                         task_payload(Path(spec.out) / "tasks" / name))
+
+
+# ---- `scan status` is read-only; locks never follow symbolic links ------------------------------
+def _unfinished_scan(tmp_path):
+    from mcsgd.scan.store import prepare_dir
+
+    spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "o"))
+    prepare_dir(spec)
+    return spec, Path(spec.out)
+
+
+def test_status_writes_nothing(tmp_path, monkeypatch, capsys):
+    """Guards `scan status` writing: it took (created, truncated, wrote) each unfinished
+    task's lock, so it crashed on a read-only directory. Every open for writing is refused
+    here, as on a read-only file system; status must still report every task."""
+    import errno
+
+    spec, out = _unfinished_scan(tmp_path)
+    real_open = os.open
+    writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def ro_open(path, flags, *a, **k):
+        if flags & writes:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *a, **k)
+
+    before = sorted(p.name for p in (out / "tasks").iterdir())
+    monkeypatch.setattr(os, "open", ro_open)
+    assert main(["scan", "status", str(out)]) == 0
+    assert "3 missing" in capsys.readouterr().out
+    monkeypatch.undo()
+    assert sorted(p.name for p in (out / "tasks").iterdir()) == before
+
+
+def test_status_on_a_read_only_mount(tmp_path):
+    """Guards `scan status` on a really read-only directory (a read-only bind mount when
+    root can mount, else a directory without write permission): exit 0, every task listed."""
+    spec, out = _unfinished_scan(tmp_path)
+    (out / "tasks" / f"{spec.tasks[1].id}.lock").write_text("")  # an old, free lock
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "--bind", "-o", "ro", str(out), str(ro)], capture_output=True).returncode == 0
+    if mounted:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], check=True)
+        target = ro
+    else:
+        for p in [out, out / "tasks"]:
+            p.chmod(0o555)
+        target = out
+    try:
+        if mounted:
+            with pytest.raises(OSError):
+                (ro / "probe").write_text("x")
+        r = subprocess.run([sys.executable, "-m", "mcsgd.cli", "scan", "status", str(target),
+                            "--json"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["counts"]["missing"] == 3
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(ro)], check=True)
+        else:
+            for p in [out, out / "tasks"]:
+                p.chmod(0o755)
+
+
+def test_planted_symlink_lock_does_not_clobber_its_target(tmp_path, capsys):
+    """Guards lock opens following symbolic links: a lock file planted as a symlink to another
+    file made `scan status` (and `scan run`) truncate and overwrite that file. Now status leaves
+    the target alone, and run refuses the task with the reason instead of writing through."""
+    from mcsgd.scan import status
+
+    spec, out = _unfinished_scan(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    t = spec.tasks[0]
+    (out / "tasks" / f"{t.id}.lock").symlink_to(victim)
+    assert main(["scan", "status", str(out)]) == 0
+    assert victim.read_text() == "precious\n"
+    assert main(["scan", "run", str(tmp_path / "s.toml"), "--workers", "1", "--quiet"]) == 1
+    assert victim.read_text() == "precious\n"
+    row = next(x for x in status(out)["tasks"] if x["id"] == t.id)
+    assert row["state"] == "failed" and "symbolic link" in row["reason"]
+    assert status(out)["counts"]["done"] == 2

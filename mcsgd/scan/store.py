@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -136,16 +137,42 @@ def manifest_tasks(m: dict[str, Any]) -> list[Task]:
 
 
 # ---- locks -------------------------------------------------------------------------------------
+class UnsafeLockError(ParameterError):
+    """The lock file of a task is a symbolic link, not a regular file, or has other links."""
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 class TaskLock:
-    """An exclusive, non-blocking ``flock`` on ``DIR/tasks/<id>.lock`` (released on exit/death)."""
+    """An exclusive, non-blocking ``flock`` on ``DIR/tasks/<id>.lock`` (released on exit/death).
+
+    The file is opened without following symbolic links and never truncated: the holder's
+    ``pid host time`` is written over its first 64 bytes.
+    """
 
     def __init__(self, out: str | os.PathLike, tid: str) -> None:
         self.path = lock_path(out, tid)
         self.fd: int | None = None
 
     def acquire(self) -> bool:
-        """Try to take the lock; False if another process holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Try to take the lock; False if another process holds it.
+
+        Raises :class:`UnsafeLockError` if the lock path is a symbolic link, not a regular
+        file, or a file with other hard links (it is never written through).
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | os.O_NONBLOCK, 0o644)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise UnsafeLockError(f"lock file {str(self.path)!r} is a symbolic link; "
+                                      "remove it") from None
+            raise
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(fd)
+            raise UnsafeLockError(f"lock file {str(self.path)!r} is not a regular file with a "
+                                  "single link; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -153,8 +180,9 @@ class TaskLock:
             if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 return False
             raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {os.uname().nodename} {time.time():.0f}\n".encode())
+        rec = f"{os.getpid()} {os.uname().nodename} {time.time():.0f}"[:63].ljust(63) + "\n"
+        with contextlib.suppress(OSError):  # informative only (e.g. a full disk)
+            os.pwrite(fd, rec.encode(), 0)
         self.fd = fd
         return True
 
@@ -167,16 +195,44 @@ class TaskLock:
             self.fd = None
 
 
+def lock_holder(out: str | os.PathLike, tid: str) -> tuple[int, str] | None:
+    """``(pid, host)`` last written into the task's lock file (None if unreadable)."""
+    try:
+        fd = os.open(lock_path(out, tid), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        parts = os.pread(fd, 256, 0).decode(errors="replace").split()
+        return int(parts[0]), parts[1]
+    except (OSError, ValueError, IndexError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def is_locked(out: str | os.PathLike, tid: str) -> bool:
-    """True if a live process holds the task's lock."""
-    p = lock_path(out, tid)
-    if not p.exists():
+    """True if a live process holds the task's lock.
+
+    Read-only: the lock file is opened read-only without following symbolic links (never
+    created or written) and probed with a shared non-blocking ``flock``.
+    """
+    try:
+        fd = os.open(lock_path(out, tid), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # missing, a symbolic link, unreadable: nobody holds it through that path
         return False
-    lk = TaskLock(out, tid)
-    if lk.acquire():
-        lk.release()
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as e:
+            return e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
+        fcntl.flock(fd, fcntl.LOCK_UN)
         return False
-    return True
+    finally:
+        os.close(fd)
 
 
 # ---- integrity ---------------------------------------------------------------------------------

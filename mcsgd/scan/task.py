@@ -123,9 +123,17 @@ def execute(
         ``id``, ``state`` (``done``, ``skipped`` (already done), ``busy`` (locked by another
         process) or ``failed``), ``error`` (failed), ``resumed_at`` (sweep), ``timing``.
     """
+    from .store import UnsafeLockError
+
     lock = TaskLock(out, task.id)
-    if not lock.acquire():
-        return {"id": task.id, "state": "busy"}
+    try:
+        if not lock.acquire():
+            return {"id": task.id, "state": "busy"}
+    except UnsafeLockError as e:
+        err = f"UnsafeLockError: {e}"
+        with contextlib.suppress(OSError):
+            _write_failed(out, task, err, "")
+        return {"id": task.id, "state": "failed", "error": err}
     try:
         if check_result(result_path(out, task.id), task) is None:
             return {"id": task.id, "state": "skipped"}
