@@ -318,6 +318,7 @@ def test_status_writes_nothing(tmp_path, monkeypatch, capsys):
     import errno
 
     spec, out = _unfinished_scan(tmp_path)
+    (out / "tasks" / f"{spec.tasks[1].id}.lock").write_text("")  # an old, free lock
     real_open = os.open
     writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
