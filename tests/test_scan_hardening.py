@@ -385,3 +385,89 @@ def test_planted_symlink_lock_does_not_clobber_its_target(tmp_path, capsys):
     row = next(x for x in status(out)["tasks"] if x["id"] == t.id)
     assert row["state"] == "failed" and "symbolic link" in row["reason"]
     assert status(out)["counts"]["done"] == 2
+
+
+# ---- a dead worker; workers die with their parent -----------------------------------------------
+def _cli(args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "mcsgd.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_dead_worker_fails_its_task_and_the_scan_goes_on(tmp_path):
+    """Guards the BrokenProcessPool abort: a worker killed by SIGKILL (as by the OOM killer;
+    the test hook MCSGD_TEST_CRASH_TASK makes the worker running that task kill itself) aborted
+    the whole scan with a traceback. Now that task is recorded as failed with the reason, the
+    pool is restarted and the other tasks finish; a later run completes the scan."""
+    from mcsgd.scan import status
+
+    sp = write_spec(tmp_path / "s.toml", tmp_path / "o")
+    spec = load_spec(sp)
+    victim = spec.tasks[1].id
+    r = _cli(["scan", "run", str(sp), "--workers", "2"], env={"MCSGD_TEST_CRASH_TASK": victim})
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "BrokenProcessPool" not in r.stderr
+    st = status(tmp_path / "o")
+    assert st["counts"] == {"done": 2, "running": 0, "failed": 1, "missing": 0}
+    row = next(x for x in st["tasks"] if x["id"] == victim)
+    assert row["state"] == "failed" and "killed by SIGKILL" in row["reason"]
+    assert f"{victim} failed: WorkerDied" in r.stderr
+    assert _cli(["scan", "run", str(sp), "--workers", "2", "--quiet"]).returncode == 0
+    assert status(tmp_path / "o")["counts"]["done"] == 3
+
+
+def _marked(marker: str) -> list[int]:
+    """PIDs of live processes whose environment holds ``marker``."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            env = (d / "environ").read_bytes()
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in env and state != "Z":
+            pids.append(int(d.name))
+    return pids
+
+
+def test_kill_9_during_start_up_leaves_no_orphan_worker(tmp_path):
+    """Guards orphans: a `scan run` killed while its spawned workers start left workers that
+    took a task lock and idled forever (before their initializer set PDEATHSIG). Kill -9 the
+    parent 5 times while its workers start: after a grace period no process of those runs is
+    alive (found by an environment marker) and no task lock is held."""
+    import random
+    import signal
+    import time
+    import uuid
+
+    from mcsgd.scan import status
+
+    sp = write_spec(tmp_path / "s.toml", tmp_path / "o", instances=2)
+    marker = f"MCSGD_ORPHAN_TEST={uuid.uuid4().hex}"
+    k, v = marker.split("=")
+    rnd = random.Random(3)
+    kills = 0
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-m", "mcsgd.cli", "scan", "run", str(sp),
+                                 "--workers", "2", "--quiet"], env={**os.environ, k: v},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 60 and proc.poll() is None and \
+                len([p for p in _marked(marker) if p != proc.pid]) < 2:
+            time.sleep(0.01)  # until the workers (and the resource tracker) exist
+        time.sleep(rnd.uniform(0.0, 0.4))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= 3
+    t0 = time.monotonic()
+    while _marked(marker) and time.monotonic() - t0 < 5:
+        time.sleep(0.1)
+    left = _marked(marker)
+    for pid in left:  # do not leave them behind even when the test fails
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"orphaned workers: {left}"
+    assert status(tmp_path / "o")["counts"]["running"] == 0

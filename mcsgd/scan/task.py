@@ -134,6 +134,10 @@ def execute(
         with contextlib.suppress(OSError):
             _write_failed(out, task, err, "")
         return {"id": task.id, "state": "failed", "error": err}
+    if os.environ.get("MCSGD_TEST_CRASH_TASK") == task.id:  # test hook: a worker dies (OOM)
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
     try:
         if check_result(result_path(out, task.id), task) is None:
             return {"id": task.id, "state": "skipped"}
