@@ -471,3 +471,63 @@ def test_kill_9_during_start_up_leaves_no_orphan_worker(tmp_path):
             os.kill(pid, signal.SIGKILL)
     assert not left, f"orphaned workers: {left}"
     assert status(tmp_path / "o")["counts"]["running"] == 0
+
+
+# ---- unbounded expansion ----------------------------------------------------------------------
+HUGE = """
+out = "o"
+instances = 10
+{extra}
+[instance]
+problem = "coloring"
+n = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]
+q = 2
+c = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+[run]
+sweeps = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+replicas = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+grid_points = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+window = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+init = "random"
+[[dynamics]]
+dynamics = "metropolis"
+T = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+order = ["sequential", "random"]
+rule = ["metropolis", "glauber", "metropolis2", "glauber2", "m3"]
+"""
+
+
+def test_a_1e9_task_grid_is_refused_before_expansion(tmp_path, capsys, monkeypatch):
+    """Guards unbounded expansion: a grid of 1e9 tasks was built in memory until the machine
+    ran out. The tasks are counted first (product of the axes) and a scan above max_tasks is
+    refused with exit 2 -- here without building a single point (expand is disabled)."""
+    import mcsgd.scan.spec as spec_mod
+
+    p = tmp_path / "huge.toml"
+    p.write_text(HUGE.format(extra=""))
+    monkeypatch.setattr(spec_mod, "expand", lambda *a, **k: pytest.fail("expanded"))
+    for argv in (["scan", "plan", str(p)], ["scan", "run", str(p)],
+                 ["scan", "plan", str(p), "--max-tasks", "1000"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "expands to 1e+09 tasks" in err and "max_tasks" in err, err
+    assert not (tmp_path / "o").exists()
+    p.write_text(HUGE.format(extra="max_tasks = 5000"))
+    assert main(["scan", "plan", str(p)]) == 2
+    assert "max_tasks = 5000" in capsys.readouterr().err
+    assert main(["scan", "plan", str(p), "--max-tasks", "0"]) == 2
+    assert "--max-tasks" in capsys.readouterr().err
+
+
+def test_max_tasks_can_be_raised_and_counts_exactly(tmp_path):
+    """The limit is overridable (scan-file key, --max-tasks) and the count is exact: a scan of
+    exactly max_tasks tasks is accepted, one more is refused."""
+    from mcsgd.scan.spec import check_task_count
+
+    sp = write_spec(tmp_path / "s.toml", tmp_path / "o", instances=2)  # 6 tasks
+    assert len(load_spec(sp, max_tasks=6).tasks) == 6
+    with pytest.raises(ParameterError, match="expands to 6 tasks, more than max_tasks = 5"):
+        load_spec(sp, max_tasks=5)
+    check_task_count(10, 10)
+    with pytest.raises(ParameterError):
+        check_task_count(11, 10)
