@@ -136,6 +136,7 @@ def _run(args) -> int:
         raise ParameterError("--wait applies to --executor slurm")
     spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
     quiet = args.quiet or args.json
+    from .scan.store import DiskFullError
     from .scan.task import Terminated
 
     try:
@@ -146,6 +147,9 @@ def _run(args) -> int:
         print(f"mcsgd: terminated ({e}); run the same command again to resume",
               file=sys.stderr)
         return 143
+    except DiskFullError as e:
+        print(f"mcsgd: error: {e}", file=sys.stderr)
+        return 74
     if args.executor == "slurm" and not args.wait:
         if args.json:
             emit_json(res)

@@ -209,6 +209,8 @@ def _run_pool(spec: Spec, pending: list[Task], *, workers: int, threads: int,
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    from .store import DiskFullError
+
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     deaths: dict[str, int] = {}
@@ -217,12 +219,13 @@ def _run_pool(spec: Spec, pending: list[Task], *, workers: int, threads: int,
         busy: list[Task] = []
         broken: list[Task] = []
         procs: dict[int, Any] = {}
+        full: DiskFullError | None = None
         with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=ctx,
                                  initializer=_worker_init,
                                  initargs=(threads, q, os.getpid())) as ex:
             futs = {ex.submit(_pool_task, t, spec.out, ckpt_s, chunk): t for t in pending}
             procs = getattr(ex, "_processes", None) or {}  # pid -> Process (CPython)
-            while futs:
+            while futs and full is None:
                 done, _ = wait(list(futs), timeout=0.5, return_when=FIRST_COMPLETED)
                 _drain(q, prog)
                 for f in done:
@@ -232,15 +235,41 @@ def _run_pool(spec: Spec, pending: list[Task], *, workers: int, threads: int,
                     except BrokenProcessPool:
                         broken.append(t)
                         continue
+                    except DiskFullError as e:
+                        full = e
+                        continue
                     if info["state"] == "busy":
                         busy.append(t)
                         continue
                     results[t.id] = info
                     prog.finished(t.id)
+            if full is not None:  # stop: no new task, running ones end (their checkpoints stay)
+                ex.shutdown(wait=False, cancel_futures=True)
+                for p in list(procs.values()):
+                    with contextlib.suppress(Exception):
+                        p.terminate()
+        if full is not None:
+            _remove_temporaries(spec.out, [t for t in pending if t.id not in results])
+            raise full
         again = _after_worker_death(spec.out, broken, dict(procs), deaths, results, prog) \
             if broken else []
         pending, deadline = _retry(busy, deadline, lock_wait, results, prog)
         pending = again + pending
+
+
+def _remove_temporaries(out: str, tasks: list[Task]) -> None:
+    """Delete the temporary files of ``tasks`` whose lock is free (their writers are gone)."""
+    from .store import TaskLock
+    from .task import _remove_stale_temporaries
+
+    for t in tasks:
+        lk = TaskLock(out, t.id)
+        with contextlib.suppress(Exception):
+            if lk.acquire():
+                try:
+                    _remove_stale_temporaries(out, t.id)
+                finally:
+                    lk.release()
 
 
 def _after_worker_death(out: str, broken: list[Task], procs: dict[int, Any],

@@ -33,6 +33,7 @@ from ..errors import ParameterError
 from .spec import SPEC_DIR_HEADER, Spec, Task
 
 MANIFEST = "scan.json"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def tasks_dir(out: str | os.PathLike) -> Path:
@@ -60,10 +61,96 @@ def lock_path(out: str | os.PathLike, tid: str) -> Path:
     return tasks_dir(out) / f"{tid}.lock"
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+# ---- full disk -----------------------------------------------------------------------------
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large",
+              "errno = 28,", "errno = 122,", "errno = 27,")
+
+
+class DiskFullError(Exception):
+    """Writing a scan file failed for lack of space (ENOSPC, EDQUOT or EFBIG).
+
+    The scan stops: finished results stay valid, no file is left half-written under a final
+    name, and the same command resumes once space is freed (CLI exit code 74).
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path, self.reason = path, reason
+
+    def __str__(self) -> str:
+        return (f"disk full: {self.reason} while writing {self.path!r}; finished results are "
+                "intact; free space and run the same command again")
+
+
+def is_disk_full(e: BaseException) -> bool:
+    """True if ``e`` (an OSError, or an HDF5 error quoting one) means: no space left."""
+    if isinstance(e, DiskFullError):
+        return True
+    if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+        return True
+    return any(t in str(e) for t in _FULL_TEXT)
+
+
+def disk_full_reason(e: BaseException) -> str:
+    """A short reason for a disk-full error."""
+    if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+        return os.strerror(e.errno)
+    for t in _FULL_TEXT[:3]:
+        if t in str(e):
+            return t
+    return "no space left"
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through ``.NAME.tmp-PID`` (fsync, rename).
+
+    Plain POSIX writes, so a full disk is an ``OSError`` here (never inside HDF5); the
+    temporary file is removed on any error and :class:`DiskFullError` raised for a full disk.
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if is_disk_full(e):
+            raise DiskFullError(str(path), disk_full_reason(e)) from None
+        raise
+
+
+@contextlib.contextmanager
+def atomic_h5_file(path: str | os.PathLike, kind: str):
+    """Like :func:`mcsgd.io.atomic_h5`, but the HDF5 file is built in memory and written with
+    :func:`write_bytes_atomic`: HDF5 never meets a failing write (a full disk made it crash)."""
+    import io
+
+    import h5py
+
+    from ..io import FORMAT_VERSION
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["mcsgd_kind"] = kind
+        f.attrs["mcsgd_format"] = FORMAT_VERSION
+        yield f
+        f.attrs["complete"] = True
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode())
 
 
 def manifest(spec: Spec) -> dict[str, Any]:
@@ -139,9 +226,6 @@ def manifest_tasks(m: dict[str, Any]) -> list[Task]:
 # ---- locks -------------------------------------------------------------------------------------
 class UnsafeLockError(ParameterError):
     """The lock file of a task is a symbolic link, not a regular file, or has other links."""
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class TaskLock:

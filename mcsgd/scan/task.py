@@ -28,12 +28,17 @@ import numpy as np
 
 from .spec import Task, canonical_json, instance_seed
 from .store import (
+    DiskFullError,
     TaskLock,
+    atomic_h5_file,
     check_result,
     ckpt_path,
     content_checksum,
+    disk_full_reason,
     failed_path,
+    is_disk_full,
     result_path,
+    write_bytes_atomic,
 )
 
 _INSTANCES: dict[str, Any] = {}
@@ -150,6 +155,12 @@ def execute(
             else:
                 info = _run_continuous(task, out, threads)
         except Exception as e:  # noqa: BLE001 - a task's failure is reported, not raised
+            if is_disk_full(e):  # not the task's fault: stop the scan (nothing half-written)
+                _remove_stale_temporaries(out, task.id)
+                if isinstance(e, DiskFullError):
+                    raise
+                raise DiskFullError(str(result_path(out, task.id)),
+                                    disk_full_reason(e)) from None
             msg = str(e).splitlines()[0] if str(e) else ""
             err = f"{type(e).__name__}: {msg}"
             _write_failed(out, task, err, traceback.format_exc())
@@ -173,18 +184,16 @@ def _remove_stale_temporaries(out: str, tid: str) -> None:
 
 
 def _write_failed(out: str, task: Task, err: str, tb: str) -> None:
-    p = failed_path(out, task.id)
-    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"error": err, "traceback": tb, "host": os.uname().nodename,
-                               "time": time.time()}))
-    os.replace(tmp, p)
+    write_bytes_atomic(failed_path(out, task.id), json.dumps(
+        {"error": err, "traceback": tb, "host": os.uname().nodename,
+         "time": time.time()}).encode())
 
 
 # ---- discrete --------------------------------------------------------------------------------
 def _save_ckpt(path, task: Task, runner, loop) -> None:
-    from ..io import atomic_h5
+    from .store import atomic_h5_file
 
-    with atomic_h5(path, "checkpoint") as f:
+    with atomic_h5_file(path, "checkpoint") as f:
         f.attrs["scan_task_id"] = task.id
         g = f.create_group("runner")
         for k, v in runner.state_dict().items():
@@ -249,7 +258,7 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
 
 def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progress):
     from ..dynamics import from_params
-    from ..io import atomic_h5, provenance, write_json_attr
+    from ..io import provenance, write_json_attr
     from ..run import finish_run, prepare_run, record_loop, write_result
 
     p = task.params
@@ -288,7 +297,7 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
                      grid_points=r["grid_points"], window=r["window"])
     t_post = time.perf_counter()
     scan_timing = {"instance_s": t_inst, "checkpoints": n_ckpt[0], "resumed_at": resumed_at}
-    with atomic_h5(result_path(out, task.id), "run") as f:
+    with atomic_h5_file(result_path(out, task.id), "run") as f:
         write_result(f, res)
         write_json_attr(f, "provenance", provenance())
         _scan_attrs(f, task, {"instance_seed": instance_seed(task.seed, p["instance"])})
@@ -322,13 +331,13 @@ def _seal(f) -> None:
 def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]:
     from .._numba import set_threads
     from ..continuous import tasks as ctasks
-    from ..io import atomic_h5, provenance, write_json_attr
+    from ..io import provenance, write_json_attr
 
     set_threads(threads)
     t0 = time.perf_counter()
     res = ctasks.run_task(task.params["continuous"], task.seed, task.key)
     run_s = time.perf_counter() - t0
-    with atomic_h5(result_path(out, task.id), "continuous") as f:
+    with atomic_h5_file(result_path(out, task.id), "continuous") as f:
         g = f.create_group("arrays")
         for name, arr in res["arrays"].items():
             g.create_dataset(name, data=np.asarray(arr))
