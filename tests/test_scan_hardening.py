@@ -602,3 +602,22 @@ def test_full_disk_stops_cleanly_and_resumes(tmp_path, workers, tmpfs):
     finally:
         if mounted:
             subprocess.run(["umount", str(disk)], check=True)
+
+
+# ---- a closed pipe ----------------------------------------------------------------------------
+def test_closed_stdout_pipe_gives_no_traceback(tmp_path):
+    """Guards `mcsgd scan status DIR | head -1` ending in a broken-pipe traceback: with the
+    reading end closed before anything is written, status, plan and example exit 141
+    (128 + SIGPIPE) with nothing on stderr (--help: argparse exits 0; nothing on stderr)."""
+    from mcsgd.scan.store import prepare_dir
+
+    sp = write_spec(tmp_path / "s.toml", tmp_path / "o", instances=20)
+    prepare_dir(load_spec(sp))
+    for argv in (["scan", "status", str(tmp_path / "o")], ["scan", "plan", str(sp)],
+                 ["scan", "example"], ["--help"]):
+        p = subprocess.Popen([sys.executable, "-m", "mcsgd.cli", *argv], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdout.close()  # like `| head -1` having exited
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=120) == (0 if argv == ["--help"] else 141), (argv, err)
+        assert err == "", (argv, err)
