@@ -621,3 +621,59 @@ def test_closed_stdout_pipe_gives_no_traceback(tmp_path):
         err = p.stderr.read().decode()
         assert p.wait(timeout=120) == (0 if argv == ["--help"] else 141), (argv, err)
         assert err == "", (argv, err)
+
+
+# ---- runs/slurm/local-cluster.sh refuses foreign state ----------------------------------------
+def _cluster(cmd: str, d, env=None) -> subprocess.CompletedProcess:
+    e = {k: v for k, v in os.environ.items() if k not in ("MCSGD_SLURM_DIR", "SUDO_UID")}
+    if d is not None:
+        e["MCSGD_SLURM_DIR"] = str(d)
+    return subprocess.run(["bash", str(ROOT / "runs/slurm/local-cluster.sh"), cmd],
+                          capture_output=True, text=True, env={**e, **(env or {})}, timeout=60)
+
+
+def test_local_cluster_script_refuses_foreign_state(tmp_path):
+    """Guards runs/slurm/local-cluster.sh trusting a fixed /tmp/mcsgd-slurm: it reused a
+    munge.key found there and killed pids read from there. Its state directory must now be
+    the caller's own, not a symlink, not group/world-writable, without planted symlinks; and
+    `stop` signals a pid only if that process is the daemon. (No SLURM is started.)"""
+    import signal
+    import time
+
+    d = tmp_path / "state"
+    d.mkdir(mode=0o700)
+    r = _cluster("check", d)
+    assert r.returncode == 0, r.stderr
+    assert _cluster("check", None).returncode == 1  # no fixed default any more
+    d.chmod(0o777)
+    assert "group/world-writable" in _cluster("check", d).stderr
+    d.chmod(0o700)
+    link = tmp_path / "link"
+    link.symlink_to(d)
+    assert "symbolic link" in _cluster("check", link).stderr
+    (d / "munge").mkdir()
+    (d / "munge" / "munge.key").symlink_to("/etc/passwd")
+    r = _cluster("check", d)
+    assert r.returncode == 1 and "munge.key is a symbolic link" in r.stderr
+    (d / "munge" / "munge.key").unlink()
+    if os.geteuid() == 0:
+        os.chown(d, 65534, 65534)
+        foreign = d
+    else:
+        foreign = Path("/")  # root's
+    r = _cluster("check", foreign)
+    assert r.returncode == 1 and "owned by uid" in r.stderr
+    if os.geteuid() == 0:
+        os.chown(d, 0, 0)
+    # a pid file naming an unrelated process: stop must not kill it
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        (d / "slurmd.pid").write_text(f"{victim.pid}\n")
+        (d / "munge" / "munged.pid").write_text("1\n")
+        r = _cluster("stop", d)
+        assert r.returncode == 0, r.stderr
+        time.sleep(0.3)
+        assert victim.poll() is None, "stop killed a process that is not slurmd"
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
