@@ -10,10 +10,12 @@ Layout of ``DIR``::
     DIR/tasks/<id>.failed.json  why the last attempt failed (removed on success)
     DIR/slurm/               rendered sbatch script, job ids, array logs
 
-A result counts as done only after :func:`check_result`: an mcsgd file of the right kind,
-``complete``, whose ``scan_task_id`` matches, with every expected dataset of the expected shape
-and a matching content checksum. Anything else (missing, truncated, empty, foreign, stale) is
-recomputed.
+A result counts as done only after :func:`check_result`: the sha256 of every byte of the file
+matches the record in its user block (checked before HDF5 parses anything), and it is an mcsgd
+file of the right kind, ``complete``, whose ``scan_task_id`` matches, with every expected dataset
+of the expected shape and a matching checksum over all datasets and attributes. Anything else
+(missing, truncated, empty, foreign, stale, damaged) is recomputed. Checkpoints are verified the
+same way before they are used.
 """
 
 from __future__ import annotations
@@ -130,10 +132,20 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+USERBLOCK = 512  # bytes before the HDF5 data; HDF5 ignores them
+_RECORD = b"mcsgd-sha256:"  # + 64 hex digits of sha256(file[USERBLOCK:]) + newline
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
 @contextlib.contextmanager
 def atomic_h5_file(path: str | os.PathLike, kind: str):
     """Like :func:`mcsgd.io.atomic_h5`, but the HDF5 file is built in memory and written with
-    :func:`write_bytes_atomic`: HDF5 never meets a failing write (a full disk made it crash)."""
+    :func:`write_bytes_atomic`: HDF5 never meets a failing write (a full disk made it crash).
+
+    The file starts with a 512-byte user block (ignored by HDF5) holding
+    ``mcsgd-sha256:<sha256 of every byte after the user block>``: :func:`verify_file_bytes`
+    checks it before HDF5 parses anything (damaged HDF5 metadata can crash the library).
+    """
     import io
 
     import h5py
@@ -141,12 +153,36 @@ def atomic_h5_file(path: str | os.PathLike, kind: str):
     from ..io import FORMAT_VERSION
 
     buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
+    with h5py.File(buf, "w", userblock_size=USERBLOCK) as f:
         f.attrs["mcsgd_kind"] = kind
         f.attrs["mcsgd_format"] = FORMAT_VERSION
         yield f
         f.attrs["complete"] = True
-    write_bytes_atomic(path, buf.getvalue())
+    data = bytearray(buf.getvalue())
+    rec = _RECORD + hashlib.sha256(memoryview(data)[USERBLOCK:]).hexdigest().encode() + b"\n"
+    data[:len(rec)] = rec
+    write_bytes_atomic(path, bytes(data))
+
+
+def verify_file_bytes(path: str | os.PathLike) -> str | None:
+    """Why the bytes of an mcsgd scan file do not match its user-block checksum (None: they do,
+    or the file predates the user block: it starts with the HDF5 signature)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(USERBLOCK)
+            if head.startswith(_HDF5_SIGNATURE):
+                return None  # written before the user block: checked by its attributes only
+            if len(head) < USERBLOCK or not head.startswith(_RECORD):
+                return "no file checksum (damaged or foreign file)"
+            want = head[len(_RECORD):len(_RECORD) + 64]
+            h = hashlib.sha256()
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        return f"unreadable ({e.strerror})"
+    if h.hexdigest().encode() != want:
+        return "file checksum mismatch (damaged file)"
+    return None
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -416,6 +452,9 @@ def check_result(path: str | os.PathLike, task: Task) -> str | None:
         return "missing"
     if p.stat().st_size == 0:
         return "empty file"
+    bad = verify_file_bytes(p)  # every byte, before HDF5 parses anything
+    if bad is not None:
+        return bad
     try:
         with h5py.File(p, "r") as f:
             kind = f.attrs.get("mcsgd_kind")
@@ -472,6 +511,9 @@ def _ckpt_reason(out: str | os.PathLike, task: Task) -> str | None:
     cp = ckpt_path(out, task.id)
     if not cp.exists():
         return None
+    bad = verify_file_bytes(cp)
+    if bad is not None:
+        return f"damaged checkpoint ({bad}; will restart)"
     try:
         with h5py.File(cp, "r") as f:
             bad = verify_checksum(f)

@@ -215,11 +215,14 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
     """
     from ..io import open_checked
     from ..run import LoopState
-    from .store import verify_checksum
+    from .store import verify_checksum, verify_file_bytes
 
     if not path.exists():
         return None
     try:
+        bad = verify_file_bytes(path)
+        if bad is not None:
+            raise ValueError(bad)
         with open_checked(path, "checkpoint") as f:
             bad = verify_checksum(f)
             if bad is not None:
