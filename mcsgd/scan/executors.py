@@ -3,9 +3,12 @@
 local
     Tasks of the selected shard run in a ``ProcessPoolExecutor`` with the *spawn* start method
     (in the calling process when there is one worker). Each worker sets its numba thread count
-    so that workers x threads = cores, and dies with its parent (``PR_SET_PDEATHSIG``), so a
-    ``kill -9`` of the scan leaves no orphan holding a task. A task whose lock is held by
-    another process (another shard) is retried for ``lock_wait`` seconds, then left to it.
+    so that workers x threads = cores, and dies with its parent (``PR_SET_PDEATHSIG``, a
+    parent-pid check right after it and a watchdog thread), so a ``kill -9`` of the scan, even
+    during the workers' start-up, leaves no orphan holding a task. A worker that dies (e.g. the
+    OOM killer) fails only its task: the pool is restarted and the other tasks go on. A full
+    disk stops the scan (:class:`~mcsgd.scan.store.DiskFullError`). A task whose lock is held
+    by another process (another shard) is retried for ``lock_wait`` seconds, then left to it.
 slurm
     Renders an sbatch job-array script from a template (``runs/slurm/array.sbatch.template``
     or ``[slurm] template``) into ``DIR/slurm/array.sbatch`` and submits it with
