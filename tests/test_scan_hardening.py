@@ -531,6 +531,15 @@ def test_max_tasks_can_be_raised_and_counts_exactly(tmp_path):
     check_task_count(10, 10)
     with pytest.raises(ParameterError):
         check_task_count(11, 10)
+    # the array elements of a scan started with --max-tasks read DIR/scan.toml: same limit
+    from mcsgd.scan.store import prepare_dir
+
+    sp.write_text("max_tasks = 5\n" + sp.read_text())
+    with pytest.raises(ParameterError, match="max_tasks = 5"):
+        load_spec(sp)
+    prepare_dir(load_spec(sp, max_tasks=6))
+    copy = Path(load_spec(sp, max_tasks=6).out) / "scan.toml"
+    assert len(load_spec(copy).tasks) == 6
 
 
 # ---- a full disk ------------------------------------------------------------------------------

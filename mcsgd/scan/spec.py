@@ -44,6 +44,7 @@ TOP_KEYS = ("name", "seed", "instances", "out", "experiment", "instance", "run",
             "continuous", "execution", "slurm", "dask", "max_tasks")
 MAX_TASKS = 100_000  # default limit on the tasks of one scan (``max_tasks`` / ``--max-tasks``)
 SPEC_DIR_HEADER = "# mcsgd-spec: "  # first line of DIR/scan.toml: the original file's path
+MAX_TASKS_HEADER = "# mcsgd-max-tasks: "  # its second line when --max-tasks was given
 RUN_DEFAULTS: dict[str, Any] = {
     "sweeps": 1000, "replicas": 2, "init": "random", "grid": "log", "grid_points": 40,
     "window": 0.5,
@@ -130,6 +131,7 @@ class Spec:
     execution: dict[str, Any]
     slurm: dict[str, Any]
     dask: dict[str, Any]
+    max_tasks: int | None = None  # a --max-tasks override (kept in DIR/scan.toml for the array)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -464,6 +466,14 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
         first, _, text = text.partition("\n")
         orig = Path(first[len(SPEC_DIR_HEADER):].strip())
         spec_dir, default_name = orig.parent, orig.stem
+        if text.startswith(MAX_TASKS_HEADER):  # the limit the scan was started with
+            line, _, text = text.partition("\n")
+            if max_tasks is None:
+                try:
+                    max_tasks = int(line[len(MAX_TASKS_HEADER):])
+                except ValueError:
+                    raise _err("max_tasks", f"{line!r} is not an integer") from None
+    override = max_tasks
     raw = parse_toml(text, path or "<scan>")
     _check_keys("", raw, TOP_KEYS)
     name = _str("name", raw.get("name", default_name))
@@ -585,7 +595,7 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                              "remove repeated values")
     return Spec(path=str(Path(path).resolve()) if path else None, text=text, name=name,
                 seed=int(seed), out=out, tasks=tasks, execution=execution, slurm=slurm,
-                dask=dask)
+                dask=dask, max_tasks=override)
 
 
 def _make_task(params: dict[str, Any], seed: int) -> Task:

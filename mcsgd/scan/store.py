@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .spec import SPEC_DIR_HEADER, Spec, Task
+from .spec import MAX_TASKS_HEADER, SPEC_DIR_HEADER, Spec, Task
 
 MANIFEST = "scan.json"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -232,7 +232,8 @@ def prepare_dir(spec: Spec) -> None:
         _atomic_write_text(mp, text)
     st = out / "scan.toml"
     orig = spec.path or str(Path.cwd() / "scan.toml")
-    copy = f"{SPEC_DIR_HEADER}{orig}\n{spec.text}"
+    limit = "" if spec.max_tasks is None else f"{MAX_TASKS_HEADER}{int(spec.max_tasks)}\n"
+    copy = f"{SPEC_DIR_HEADER}{orig}\n{limit}{spec.text}"
     if not st.exists() or st.read_text() != copy:
         _atomic_write_text(st, copy)
 
