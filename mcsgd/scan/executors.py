@@ -297,9 +297,10 @@ def _after_worker_death(out: str, broken: list[Task], procs: dict[int, Any],
             started[t.id] = h[0]
     culprits = {t.id for t in broken if started.get(t.id) in dead}
     if not culprits:  # cause not identified: suspect every task that was running
-        for tid in started:
+        suspects = list(started) or [t.id for t in broken]
+        for tid in suspects:
             deaths[tid] = deaths.get(tid, 0) + 1
-            if deaths[tid] >= 2:
+            if deaths[tid] >= (2 if started else 3):
                 culprits.add(tid)
     again = []
     for t in broken:
