@@ -463,7 +463,7 @@ def test_kill_9_during_start_up_leaves_no_orphan_worker(tmp_path):
         proc.wait()
     assert kills >= 3
     t0 = time.monotonic()
-    while _marked(marker) and time.monotonic() - t0 < 5:
+    while _marked(marker) and time.monotonic() - t0 < 30:  # start-up may be slow under load
         time.sleep(0.1)
     left = _marked(marker)
     for pid in left:  # do not leave them behind even when the test fails
