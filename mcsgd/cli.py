@@ -124,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+    except BrokenPipeError:  # the reader went away (e.g. `mcsgd ... | head -1`): no traceback
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        code = 141  # 128 + SIGPIPE, as a shell reports a process killed by SIGPIPE
     except (UsageError, ParameterError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         print(f"mcsgd: error: {msg}", file=sys.stderr)

@@ -20,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("spec", help="scan file (TOML)")
     p.add_argument("--out", default=None, help="output directory (overrides the file's 'out')")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _max_tasks_option(p)
     p.set_defaults(func=_plan)
 
     r = ss.add_parser("run", help="run the tasks that are not done (resumes checkpoints)",
@@ -42,6 +43,7 @@ def register(sub) -> None:
                    help="slurm: wait until the job array has finished, then report the status")
     r.add_argument("--json", action="store_true", help="one JSON object on stdout")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    _max_tasks_option(r)
     r.set_defaults(func=_run)
 
     st = ss.add_parser("status", help="done / running / missing / failed tasks, with reasons",
@@ -72,6 +74,22 @@ def register(sub) -> None:
     t.set_defaults(func=_template)
 
 
+def _max_tasks_option(p) -> None:
+    from .scan.spec import MAX_TASKS
+
+    p.add_argument("--max-tasks", type=int, default=None, metavar="N",
+                   help=f"refuse a scan of more than N tasks (default: the file's max_tasks, "
+                   f"else {MAX_TASKS}); counted before expanding")
+
+
+def _max_tasks(args) -> int | None:
+    from .errors import check_range
+
+    if args.max_tasks is not None:
+        check_range("--max-tasks", args.max_tasks, 1, None, integer=True)
+    return args.max_tasks
+
+
 def _parse_shard(text: str | None) -> tuple[int, int]:
     from .errors import ParameterError
 
@@ -92,7 +110,7 @@ def _plan(args) -> int:
     from .cli import emit_json
     from .scan import load_spec
 
-    spec = load_spec(args.spec, out=args.out)
+    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
     if args.json:
         emit_json({"name": spec.name, "seed": spec.seed, "out": spec.out,
                    "tasks": [{"id": t.id, "params": t.params, "spawn_key": list(t.key)}
@@ -122,8 +140,9 @@ def _run(args) -> int:
         from .errors import ParameterError
 
         raise ParameterError("--wait applies to --executor slurm")
-    spec = load_spec(args.spec, out=args.out)
+    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
     quiet = args.quiet or args.json
+    from .scan.store import DiskFullError
     from .scan.task import Terminated
 
     try:
@@ -134,6 +153,9 @@ def _run(args) -> int:
         print(f"mcsgd: terminated ({e}); run the same command again to resume",
               file=sys.stderr)
         return 143
+    except DiskFullError as e:
+        print(f"mcsgd: error: {e}", file=sys.stderr)
+        return 74
     if args.executor == "slurm" and not args.wait:
         if args.json:
             emit_json(res)

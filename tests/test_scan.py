@@ -157,7 +157,7 @@ def test_integrity_truncated_empty_foreign_files_are_redone(tmp_path, capsys):
     st = status(out)
     assert st["counts"] == {"done": 0, "running": 0, "failed": 0, "missing": 3}
     reasons = " ".join(t["reason"] for t in st["tasks"])
-    assert "empty file" in reasons and "foreign file" in reasons and "unreadable" in reasons
+    assert "empty file" in reasons and "foreign file" in reasons and "damaged file" in reasons
     assert main(["scan", "status", str(out)]) == 0
     assert "will be recomputed" in capsys.readouterr().out
     assert main(["scan", "run", str(spec_p), "--workers", "1", "--quiet"]) == 0
@@ -171,7 +171,7 @@ def test_integrity_truncated_empty_foreign_files_are_redone(tmp_path, capsys):
         f.attrs["complete"] = False
     assert "belongs to task" in check_result(files[0], spec.tasks[0])
     assert "checksum" in check_result(files[1], spec.tasks[1])
-    assert check_result(files[2], spec.tasks[2]) == "incomplete"
+    assert "checksum" in check_result(files[2], spec.tasks[2])
     assert main(["scan", "run", str(spec_p), "--workers", "1", "--quiet"]) == 0
     assert_same_scan(ref, out)
 
