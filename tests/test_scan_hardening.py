@@ -80,7 +80,11 @@ def test_rendered_script_runs_nothing_but_the_scan_command(tmp_path, monkeypatch
     is refused by render_sbatch; valid but shell-hostile paths (spaces, $(...), quotes,
     backticks in the output directory, working directory) are quoted, so running the rendered
     script executes exactly one command, the scan, with the paths passed literally."""
-    from mcsgd.scan.executors import DEFAULT_TEMPLATE, render_sbatch
+    from importlib import resources
+
+    from mcsgd.scan.executors import TEMPLATE_RESOURCE, render_sbatch
+
+    template = resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE).read_text()
 
     spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "o"))
     for key, bad in [("job_name", "x\ntouch /tmp/pwned\n#"), ("time", "1\nid"),
@@ -101,7 +105,7 @@ def test_rendered_script_runs_nothing_but_the_scan_command(tmp_path, monkeypatch
     monkeypatch.setattr(sys, "executable", str(stub))
     monkeypatch.chdir(weird)
     tpl = tmp_path / "t.sbatch"
-    tpl.write_text(DEFAULT_TEMPLATE)
+    tpl.write_text(template)
     spec = dataclasses.replace(spec, out=str(out), slurm={
         **spec.slurm, "template": str(tpl), "partition": "a,b", "extra": ["--account=x"]})
     script = render_sbatch(spec, 3)
