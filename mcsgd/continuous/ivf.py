@@ -187,18 +187,29 @@ def run_ivf(
         groups = []
     S1 = np.zeros((R, P))
     S2g = np.zeros((max(len(groups), 1), P, P))  # per jackknife group (or one pooled sum)
+    nbuf = 64  # records are buffered so that the per-group sums cost one matmul per block
+    buf = np.empty((nbuf, R, P))
+    nb = 0
+
+    def flush(k: int) -> None:
+        X = buf[:k]
+        for gi, g in enumerate(groups or [np.arange(R)]):
+            Xg = X[:, g].reshape(-1, P)
+            S2g[gi] += Xg.T @ Xg
+
     n = 0
     for t in range(int(steps)):
         sgd.step()
         if (t + 1) % record_every == 0:
             x = sgd.theta - tstar
             S1 += x
-            if groups:
-                for gi, g in enumerate(groups):
-                    S2g[gi] += x[g].T @ x[g]
-            else:
-                S2g[0] += x.T @ x
+            buf[nb] = x
+            nb += 1
+            if nb == nbuf:
+                flush(nb)
+                nb = 0
             n += 1
+    flush(nb)
     check_finite(sgd)
     if n < 2:
         raise ParameterError("steps / record_every must give at least 2 samples")
