@@ -13,13 +13,16 @@ only the planting changed (``--planting shuffled``: a uniformly shuffled balance
   B = 0.5 and 0.9: the difference in units of its combined error, z = dT / sqrt(e1^2 + e2^2).
 
 Only the command-line interface is used, so the numbers follow the package's own instance and
-seed derivation. Usage::
+seed derivation (they change when it does; the comparison does not depend on it). Usage::
 
-    python runs/planted_leak.py            # the table in docs/recovery.md (~25 min, 2 cores)
-    python runs/planted_leak.py --quick    # a smoke test (~2 min)
+    python runs/planted_leak.py            # the table in docs/recovery.md (~10 min on 2 busy
+                                           # cores, ~4 min on 2 free ones)
+    python runs/planted_leak.py --quick    # a smoke test (~1 min)
+    python runs/planted_leak.py --from-json A.json B.json   # re-analyse / merge stored parts
 
 Prints a Markdown table and writes JSON (``--out``, default runs/out/planted_leak.json) with the
-parameters, the package version and the raw recovery times.
+parameters, the package version, the raw recovery times (null: not recovered), the calibration
+parameters of both plantings, and every comparison.
 """
 
 from __future__ import annotations
