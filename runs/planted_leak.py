@@ -40,6 +40,8 @@ import h5py
 import numpy as np
 from scipy.stats import binom, binomtest, fisher_exact, mannwhitneyu
 
+from mcsgd.recover import wilson_interval
+
 PLANTINGS = ("index", "shuffled")
 FULL = dict(c=[20.0, 22.0, 24.0], B=[0.85], n=6000, instances=20, replicas=4, sweeps=2500,
             seed=1, cal_c=20.0, cal_B=[0.5, 0.9], cal_n=20000, cal_instances=24,
@@ -99,8 +101,6 @@ def exact_ci(k: int, n: int) -> list[float]:
 
 def newcombe_diff_ci(ka: int, na: int, kb: int, nb: int) -> list[float]:
     """95% Newcombe (hybrid Wilson score) interval of the difference ka/na - kb/nb."""
-    from mcsgd.recover import wilson_interval
-
     pa, pb = ka / na, kb / nb
     la, ua = wilson_interval(ka, na)
     lb, ub = wilson_interval(kb, nb)
@@ -170,6 +170,7 @@ def analyse(res: dict) -> None:
             r = cmp[pl]
             r["t_rec"] = [math.inf if t is None else float(t) for t in r["t_rec"]]
             r["exact_ci"] = exact_ci(r["recovered"], r["runs"])
+            r["wilson_ci"] = list(wilson_interval(r["recovered"], r["runs"]))
         cmp.update(compare_recovery(cmp["index"], cmp["shuffled"], cmp["sweeps"],
                                     cmp["replicas"]))
     for r in res["T_eq"]:
@@ -185,23 +186,31 @@ def _f(x, p=0, none="∞") -> str:
     return f"{x:.{p}f}"
 
 
+DEFAULT_CI_METHOD = "wilson / order statistics (runs independent)"  # recover before 0.2
+
+
 def tables(res: dict) -> str:
-    lines = ["| seed | c | B | planting | recovered | Wilson 95% | exact 95% | "
-             "median t_rec [95% CI] | Δ success [95%] | Fisher p | median ratio [95%] | "
-             "Mann-Whitney p (runs; instances) | "
-             "P(index faster) |",
+    """The recovery and T_eq comparison tables (Markdown) and the interval methods used."""
+    lines = ["| seed | c | B | planting | recovered | Wilson / exact 95% (runs) | "
+             "recover's 95% | median t_rec [95%] | Δ success [95%] | Fisher p | "
+             "median ratio [95%] | Mann-Whitney p (runs; instances) | P(index faster) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    methods = set()
     for cmp in res["recovery"]:
         for pl in PLANTINGS:
             r = cmp[pl]
+            method = r.get("ci_method", DEFAULT_CI_METHOD)
+            methods.add(method)
             ci = r["t_rec_median_ci"] or [None, None]
-            defined = int(binom.ppf(0.025, r["runs"], 0.5)) - 1 >= 0  # enough runs for a CI
-            ci_txt = f"[{_f(ci[0])}, {_f(ci[1])}]" if defined else "[n/a]"
+            # the order-statistic interval is undefined (not infinite) for too few runs
+            undefined = ("order statistics" in method
+                         and int(binom.ppf(0.025, r["runs"], 0.5)) - 1 < 0)
+            ci_txt = "[n/a]" if undefined else f"[{_f(ci[0])}, {_f(ci[1])}]"
+            w, e, sc = r["wilson_ci"], r["exact_ci"], r["success_ci"]
             cells = [str(cmp["seed"]), f"{cmp['c']:g}", f"{cmp['B']:g}", pl,
                      f"{r['recovered']}/{r['runs']}",
-                     f"{r['success_ci'][0]:.2f}–{r['success_ci'][1]:.2f}",
-                     f"{r['exact_ci'][0]:.2f}–{r['exact_ci'][1]:.2f}",
-                     f"{_f(r['t_rec_median'])} {ci_txt}"]
+                     f"{w[0]:.2f}–{w[1]:.2f} / {e[0]:.2f}–{e[1]:.2f}",
+                     f"{sc[0]:.2f}–{sc[1]:.2f}", f"{_f(r['t_rec_median'])} {ci_txt}"]
             if pl == PLANTINGS[0]:
                 d, dci = cmp["success_diff"], cmp["success_diff_ci"]
                 mr, mci = cmp["median_ratio"], cmp["median_ratio_ci"]
@@ -213,6 +222,8 @@ def tables(res: dict) -> str:
             else:
                 cells += [""] * 5
             lines.append("| " + " | ".join(cells) + " |")
+    if methods:
+        lines += ["", "recover's intervals (success, median t_rec): " + "; ".join(sorted(methods))]
     lines += ["", "| c | B | T_eq index | T_eq shuffled | ΔT_eq | z |", "|---|---|---|---|---|---|"]
     for r in res["T_eq"]:
         lines.append(f"| {r['c']:g} | {r['B']:g} | {r['index'][0]:.4f} ± {r['index'][1]:.4f} | "
