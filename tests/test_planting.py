@@ -109,3 +109,12 @@ def test_reproduction_specs_state_their_planting(name):
     else:  # tb-curve builds calibration Problems from the [problem] table, shuffle included
         pr = load_spec(None, quick=True)["problem"]
         assert Problem(n=1000, c=5.0, **pr).shuffle == spec["problem"]["shuffle"]
+
+
+def test_reproduce_recovery_refuses_a_non_bool_shuffle(tmp_path, capsys):
+    """A spec's problem.shuffle must be a bool (no silent truthiness of "no" or 0)."""
+    text = resources.files("mcsgd").joinpath("data/recovery.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("shuffle = false", 'shuffle = "no"', 1))
+    assert main(["reproduce", "recovery", "--spec", str(bad), "--out", str(tmp_path)]) == 2
+    assert "problem.shuffle = 'no' must be true or false" in capsys.readouterr().err
