@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .cli_core import add_force_arg
+
 
 def register(sub) -> None:
     """Add ``calibrate`` and ``reproduce`` to the ``mcsgd`` subparsers."""
@@ -36,6 +38,7 @@ def register(sub) -> None:
                    help="explicit Metropolis temperatures (default: automatic)")
     c.add_argument("--threads", type=int, default=None)
     c.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_force_arg(c)
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     c.add_argument("--plot", default=None, help="write the T(B) figure to this PNG")
     c.add_argument("--quiet", action="store_true")
@@ -67,11 +70,17 @@ def register(sub) -> None:
 
 
 def _problem_from_args(args):
+    import problems
+
     from .calibrate import Problem
     from .errors import check_range
 
     check_range("n", args.n, 2, None, integer=True)
     graph = args.graph or ("er" if args.problem == "coloring" else "regular")
+    if args.problem == "coloring":
+        problems.check_coloring_params(args.n, args.q, args.c, graph, not args.unplanted)
+    else:
+        problems.check_ising_params(args.n, args.c, graph, args.noise)
     return Problem(problem=args.problem, n=args.n, q=args.q, c=args.c, graph=graph,
                    planted=not args.unplanted, noise=args.noise)
 
@@ -95,6 +104,28 @@ def _calibrate(args) -> int:
         raise ParameterError("--B needs at least one value in (0, 1]")
     targets = [SGD(b) for b in args.B]
     check_range("window", args.window, 0, 1, lo_open=True, hi_open=True)
+    check_range("instances", args.instances, 1, None, integer=True)
+    check_range("replicas", args.replicas, 1, None, integer=True)
+    check_range("sweeps", args.sweeps, 4, None, integer=True)
+    check_range("seed", args.seed, 0, None, integer=True)
+    if args.threads is not None:
+        check_range("threads", args.threads, 1, None, integer=True)
+    if args.T_grid is not None:
+        if not args.T_grid:
+            raise ParameterError("--T-grid needs at least one temperature > 0")
+        for t in args.T_grid:
+            check_range("T-grid", t, 0, None, lo_open=True)
+    from problems.coloring import expected_edges
+
+    from .outputs import check_memory, check_output, run_memory_bytes
+
+    m = expected_edges(prob.n, prob.c, prob.graph)
+    check_memory(f"calibrate ({args.instances} instances of N = {prob.n}, M = {m}, "
+                 f"{args.replicas} replicas)",
+                 args.instances * (16.0 * m + 5.0 * prob.n)
+                 + run_memory_bytes(prob.n, m, args.replicas, 40, True))
+    check_output(args.output, option="-o", mcsgd_kind="calibration", force=args.force)
+    check_output(args.plot, option="--plot", kind="plot")
     if args.plot:
         from .plots import require_matplotlib
 
@@ -194,6 +225,11 @@ def _reproduce_tb(args) -> int:
         return 0
     exp, pr = spec["experiment"], spec["problem"]
     out = args.out or exp.get("out", "runs/out/tb_curve")
+    from .outputs import check_output_dir
+
+    if not isinstance(out, str):
+        raise ParameterError(f"spec: experiment.out = {out!r} is not a string")
+    check_output_dir(out)
     os.makedirs(out, exist_ok=True)
     cs = exp["c"]
     if args.c_index is not None and not (0 <= args.c_index < len(cs)):

@@ -25,21 +25,25 @@ def check_range(
     lo_open: bool = False,
     hi_open: bool = False,
     integer: bool = False,
+    allow_inf: bool = False,
 ) -> None:
     """Raise :class:`ParameterError` unless ``lo (<|<=) value (<|<=) hi``.
 
     The message names the parameter and the allowed interval, e.g.
-    ``B = 1.5 is not in (0, 1]``.
+    ``B = 1.5 is not in (0, 1]``. NaN is always rejected; ``+-inf`` is rejected unless
+    ``allow_inf`` (a limit that means something, e.g. T = inf: accept every move), even when
+    the interval is unbounded on that side.
     """
-    if integer:
-        if isinstance(value, bool) or not float(value).is_integer():
-            raise ParameterError(f"{name} = {value!r} must be an integer")
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{name} = {value!r} is not a number") from None
+    if integer and (isinstance(value, bool) or not v.is_integer()):
+        raise ParameterError(f"{name} = {value!r} must be an integer")
     if v != v:
         raise ParameterError(f"{name} is NaN")
+    if not allow_inf and v in (float("inf"), float("-inf")):
+        raise ParameterError(f"{name} = {v!r} is not finite (must be a finite number)")
     bad = False
     if lo is not None and (v < lo or (lo_open and v == lo)):
         bad = True

@@ -14,11 +14,35 @@ import numpy as np
 from mcsgd.errors import ParameterError, check_choice, check_range
 from mcsgd.rng import generator
 
-from .coloring import _dedupe_keys, _er_edges
+from .coloring import INT32_MAX, _dedupe_keys, _er_edges, check_graph_size, expected_edges
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
 
 GRAPHS = ("regular", "er", "er-simple")
+
+
+def check_ising_params(
+    n: int, d: float, graph: str = "regular", noise: float = 0.0, seed: int = 0
+) -> None:
+    """Validate the arguments of :func:`ising` without building anything.
+
+    The one validator of Ising parameters, used by :func:`ising` and by the scan-file checker
+    (ranges, an integer degree <= n-1 with even n*d for regular graphs, int32 and memory limits).
+    """
+    check_range("n", n, 2, None, integer=True)
+    check_range("d", d, 0, None)
+    check_choice("graph", graph, GRAPHS)
+    check_range("noise", noise, 0, 1)
+    check_range("seed", seed, 0, None, integer=True)
+    n = int(n)
+    if n > INT32_MAX:
+        raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
+    if graph == "regular":
+        check_range("d (degree of a regular graph)", d, 0, n - 1, integer=True)
+        if (n * int(d)) % 2:
+            raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
+    m = expected_edges(n, d, graph)
+    check_graph_size(n, m, "the Ising instance")
 
 
 def ising(
@@ -46,16 +70,8 @@ def ising(
     seed : int
         Non-negative seed.
     """
-    check_range("n", n, 2, None, integer=True)
-    check_range("d", d, 0, None)
-    check_choice("graph", graph, GRAPHS)
-    check_range("noise", noise, 0, 1)
-    check_range("seed", seed, 0, None, integer=True)
+    check_ising_params(n, d, graph, noise, seed)
     n, seed = int(n), int(seed)
-    if graph == "regular":
-        check_range("d (degree of a regular graph)", d, 0, n - 1, integer=True)
-        if (n * int(d)) % 2:
-            raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
     rng = generator(seed, (1,))
     if graph == "regular":
         u, v = random_regular_edges(n, int(d), rng, group=None, simple=True)
