@@ -100,11 +100,6 @@ def check_output(
     p = Path(path)
     if str(path) == "":
         raise ParameterError(f"{option} is an empty file name")
-    exts = EXTENSIONS[kind]
-    if p.suffix.lower() not in exts:
-        what = {"h5": "an HDF5 file", "plot": "a figure", "json": "a JSON file"}[kind]
-        raise ParameterError(f"{option} = {str(path)!r} must name {what} ending in "
-                             f"{', '.join(exts)}")
     for src in inputs:
         if src is not None and _same(p, Path(src)):
             raise ParameterError(f"{option} = {str(path)!r} is an input of this command "
@@ -116,6 +111,11 @@ def check_output(
                              "another file")
     if p.is_dir():
         raise ParameterError(f"{option} = {str(path)!r} is a directory")
+    exts = EXTENSIONS[kind]
+    if p.suffix.lower() not in exts:
+        what = {"h5": "an HDF5 file", "plot": "a figure", "json": "a JSON file"}[kind]
+        raise ParameterError(f"{option} = {str(path)!r} must name {what} ending in "
+                             f"{', '.join(exts)}")
     anc = p.resolve().parent
     while not anc.exists() and anc != anc.parent:
         anc = anc.parent

@@ -82,6 +82,9 @@ def check_coloring_params(
         raise ParameterError(
             f"n = {n} must be divisible by q = {q} for a planted (balanced) colouring"
         )
+    if planted and graph == "regular" and int(c) > n - n // q:
+        raise ParameterError(f"c = {c} is more than the n - n/q = {n - n // q} nodes outside "
+                             "a planted group (degree of a planted regular graph)")
     if not planted and n < 2 and c > 0:
         raise ParameterError(f"n = {n} is too small for edges (n >= 2 needed)")
     m = expected_edges(n, c, graph)
