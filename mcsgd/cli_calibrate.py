@@ -217,7 +217,7 @@ def load_spec(path: str | None, quick: bool) -> dict:
 def _reproduce_tb(args) -> int:
     from .calibrate import Calibration, Problem, calibrate
     from .dynamics import SGD
-    from .errors import FileFormatError, ParameterError
+    from .errors import FileFormatError, ParameterError, check_range
 
     spec = load_spec(args.spec, args.quick)
     if args.print_spec:
@@ -230,7 +230,6 @@ def _reproduce_tb(args) -> int:
     if not isinstance(out, str):
         raise ParameterError(f"spec: experiment.out = {out!r} is not a string")
     check_output_dir(out)
-    os.makedirs(out, exist_ok=True)
     cs = exp["c"]
     if args.c_index is not None and not (0 <= args.c_index < len(cs)):
         raise ParameterError(f"c-index = {args.c_index} is not in [0, {len(cs) - 1}]")
@@ -240,10 +239,23 @@ def _reproduce_tb(args) -> int:
         bad_pr = set(pr) - {"problem", "q", "graph", "planted", "noise"}
         if bad_pr:
             raise ParameterError(f"spec: unknown key(s) problem.{', problem.'.join(bad_pr)}")
+        for k in ("n", "instances", "replicas", "sweeps", "seed", "window"):
+            if k in exp:
+                check_range(f"experiment.{k}", exp[k], 0, None, integer=k != "window")
         probs = [Problem(n=int(exp["n"]), c=float(c), **pr) for c in cs]
+        import problems
+
+        for p in probs:
+            if p.problem == "coloring":
+                problems.check_coloring_params(p.n, p.q, p.c, p.graph, p.planted)
+            else:
+                problems.check_ising_params(p.n, p.c, p.graph, p.noise)
         targets = [SGD(float(b)) for b in exp["B"]]
     except ParameterError as e:
         raise ParameterError(f"spec: {e}") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParameterError(f"spec: bad or missing value ({type(e).__name__}: {e})") from None
+    os.makedirs(out, exist_ok=True)
     cals = {}
     for i in idx:
         path = os.path.join(out, f"calib_c{cs[i]:g}.h5")

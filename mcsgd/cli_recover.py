@@ -218,7 +218,29 @@ def _reproduce_recovery(args) -> int:
     missing = [k for k in need if k not in ex]
     if missing:
         raise ParameterError(f"spec: missing experiment.{', experiment.'.join(missing)}")
-    q = int(pr.get("q", 5))
+    from .errors import check_range
+
+    try:
+        for k in ("n", "instances", "replicas", "sweeps", "seed", "bp_n"):
+            if k in ex:
+                check_range(f"experiment.{k}", ex[k], 1 if k != "seed" else 0, None,
+                            integer=True)
+        for k in ("c", "B", "T"):
+            if not isinstance(ex[k], list) or not ex[k]:
+                raise ParameterError(f"experiment.{k} must be a non-empty list")
+        q = int(pr.get("q", 5))
+        import problems
+
+        for c in ex["c"]:
+            problems.check_coloring_params(int(ex["n"]), q, c, pr.get("graph", "er"), True)
+        for b in ex["B"]:
+            SGD(b)
+        for t in ex["T"]:
+            Metropolis(t)
+    except ParameterError as e:
+        raise ParameterError(f"spec: {e}") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParameterError(f"spec: bad or missing value ({type(e).__name__}: {e})") from None
     out = args.out or ex.get("out", "runs/out/recovery")
     from .outputs import check_output_dir
 
