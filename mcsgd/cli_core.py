@@ -92,6 +92,8 @@ def register(sub) -> None:
     d.add_argument("--c", type=float, default=10.0)
     d.add_argument("--sweeps", type=int, default=400)
     d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--force", action="store_true",
+                   help="replace files in --out that are not results of an earlier demo")
     d.set_defaults(func=_demo)
 
 
@@ -247,7 +249,7 @@ def _demo(args) -> int:
     targets += [os.path.join(args.out, f"run_{k}_{dyn.name}.h5") for k, (_, dyn) in
                 enumerate(rows)]
     for path, kind in zip(targets, ["instance"] + ["run"] * len(rows), strict=True):
-        check_output(path, option="--out", mcsgd_kind=kind)
+        check_output(path, option="--out", mcsgd_kind=kind, force=args.force)
     check_run_memory(args.n, round(args.c * args.n / 2), 2, 40, True)
     os.makedirs(args.out, exist_ok=True)
     inst = problems.planted_coloring(args.n, q, args.c, seed=args.seed)

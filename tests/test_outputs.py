@@ -321,3 +321,15 @@ def test_demo_validates_before_writing(tmp_path, capsys):
     assert main(["demo", "--sweeps", "0", "--n", "100", "--out", str(dm)]) == 2
     assert "sweeps = 0" in _err_line(capsys)
     assert not dm.exists()
+
+
+def test_demo_does_not_replace_unrelated_files(tmp_path, capsys):
+    """demo writes fixed names under --out: an unrelated file there is kept (exit 2) unless
+    --force."""
+    dm = tmp_path / "dm"
+    dm.mkdir()
+    (dm / "instance.h5").write_text("mine")
+    assert main(["demo", "--sweeps", "5", "--n", "100", "--out", str(dm)]) == 2
+    assert "--force" in _err_line(capsys)
+    assert (dm / "instance.h5").read_text() == "mine"
+    assert sorted(p.name for p in dm.iterdir()) == ["instance.h5"]
