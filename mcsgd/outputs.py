@@ -176,6 +176,23 @@ def available_memory() -> int:
         return 2**40
 
 
+def total_memory() -> int:
+    """Bytes of physical memory of this host (``SC_PHYS_PAGES * SC_PAGE_SIZE``, else
+    ``MemTotal``, else 2**40): the bound for work that may run later or elsewhere (scan tasks)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 2**40
+
+
 def _fmt_bytes(b: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         if b < 1024 or unit == "EiB":
@@ -202,7 +219,7 @@ def run_memory_bytes(n: int, m: int, replicas: int, grid_points: int, sgd: bool)
 
 
 def check_run_memory(n: int, m: int, replicas: int, grid_points: int, sgd: bool,
-                     what: str = "the run") -> None:
+                     what: str = "the run", available: int | None = None) -> None:
     """:func:`check_memory` of :func:`run_memory_bytes` (names the sizes in the message)."""
     check_memory(f"{what} ({replicas} replicas of N = {n}, M = {m}, {grid_points} grid "
-                 "points)", run_memory_bytes(n, m, replicas, grid_points, sgd))
+                 "points)", run_memory_bytes(n, m, replicas, grid_points, sgd), available)

@@ -44,7 +44,8 @@ def expected_edges(n: int, c: float, graph: str) -> int:
     return int(n) * int(c) // 2 if graph == "regular" else int(round(float(c) * int(n) / 2))
 
 
-def check_graph_size(n: int, m: float, what: str = "the graph") -> None:
+def check_graph_size(n: int, m: float, what: str = "the graph",
+                     available: int | None = None) -> None:
     """Refuse sizes beyond the int32 CSR layout or the available memory (ParameterError)."""
     from mcsgd.outputs import check_memory
 
@@ -53,18 +54,20 @@ def check_graph_size(n: int, m: float, what: str = "the graph") -> None:
     if 2 * m > INT32_MAX:
         raise ParameterError(f"{what} would have 2M = {2 * m:.4g} half-edges, beyond the int32 "
                              f"CSR limit {INT32_MAX} (reduce n or c)")
-    check_memory(f"{what} (n = {n}, M = {m:.4g} edges)", graph_memory_bytes(n, m))
+    check_memory(f"{what} (n = {n}, M = {m:.4g} edges)", graph_memory_bytes(n, m), available)
 
 
 def check_coloring_params(
-    n: int, q: int, c: float, graph: str = "er", planted: bool = True, seed: int = 0
+    n: int, q: int, c: float, graph: str = "er", planted: bool = True, seed: int = 0,
+    available: int | None = None,
 ) -> None:
     """Validate the arguments of :func:`coloring` without building anything.
 
     The one validator of colouring parameters: used by :func:`coloring` and by the scan-file
     checker, so a scan accepts exactly what ``mcsgd generate coloring`` accepts (ranges, an
     integer degree <= n-1 with even n*d for regular graphs, divisibility of a planted
-    colouring, the int32 CSR limits and the memory the graph needs).
+    colouring, the int32 CSR limits and the memory the graph needs: ``available`` bytes,
+    default :func:`mcsgd.outputs.available_memory`).
     """
     check_range("n", n, 1, None, integer=True)
     check_range("q", q, 2, 127, integer=True)
@@ -90,7 +93,7 @@ def check_coloring_params(
     m = expected_edges(n, c, graph)
     if graph == "er-simple" and m > n * (n - 1) // 2 * (1 - 1 / q if planted else 1) * 0.5:
         raise ParameterError(f"c = {c} is too dense for a simple graph with n = {n}")
-    check_graph_size(n, m, "the colouring instance")
+    check_graph_size(n, m, "the colouring instance", available)
 
 
 def _dedupe_keys(keys: np.ndarray, n: int) -> np.ndarray:

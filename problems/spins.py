@@ -22,7 +22,8 @@ GRAPHS = ("regular", "er", "er-simple")
 
 
 def check_ising_params(
-    n: int, d: float, graph: str = "regular", noise: float = 0.0, seed: int = 0
+    n: int, d: float, graph: str = "regular", noise: float = 0.0, seed: int = 0,
+    available: int | None = None,
 ) -> None:
     """Validate the arguments of :func:`ising` without building anything.
 
@@ -42,7 +43,7 @@ def check_ising_params(
         if (n * int(d)) % 2:
             raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
     m = expected_edges(n, d, graph)
-    check_graph_size(n, m, "the Ising instance")
+    check_graph_size(n, m, "the Ising instance", available)
 
 
 def ising(

@@ -328,12 +328,16 @@ def _generator_check(path: str, raw: dict[str, Any], out: dict[str, Any], prob: 
     memory limits). Errors name the key, e.g. ``instance.c: ...``."""
     import problems
 
+    from ..outputs import total_memory
+
+    mem = total_memory()  # instances are built later, maybe on other nodes
     try:
         if prob == "coloring":
             problems.check_coloring_params(out["n"], out["q"], out["c"], out["graph"],
-                                           out["planted"])
+                                           out["planted"], available=mem)
         else:
-            problems.check_ising_params(out["n"], out["d"], out["graph"], out["noise"])
+            problems.check_ising_params(out["n"], out["d"], out["graph"], out["noise"],
+                                        available=mem)
     except ParameterError as e:
         msg = str(e)
         head = msg.split(" ", 1)[0].split("*", 1)[0]
@@ -363,7 +367,7 @@ def _check_run_size(path: str, ip: dict[str, Any], dp: dict[str, Any], r: dict[s
     task is written; the message names ``<table>.replicas``."""
     from problems.coloring import expected_edges
 
-    from ..outputs import check_run_memory
+    from ..outputs import check_run_memory, total_memory
 
     if ip["problem"] == "file":
         if ip["path"] not in seen:
@@ -377,8 +381,9 @@ def _check_run_size(path: str, ip: dict[str, Any], dp: dict[str, Any], r: dict[s
         return
     seen[key] = True
     try:
+        # tasks may run later or on other nodes: bound by this host's physical memory
         check_run_memory(n, m, r["replicas"], r["grid_points"], dp["dynamics"] == "sgd",
-                         what="a task")
+                         what="a task", available=total_memory())
     except ParameterError as e:
         raise _err(f"{path}.replicas", str(e)) from None
 
