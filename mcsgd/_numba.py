@@ -6,7 +6,9 @@ it would break the exact handling of ``inf`` (T = 0) and ``nan``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import numba
 
@@ -28,3 +30,20 @@ def set_threads(n: int | None) -> int:
     if n is not None:
         numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     return numba.get_num_threads()
+
+
+@contextlib.contextmanager
+def threads_scope(n: int | None) -> Iterator[int]:
+    """Run the body with numba's thread count set to ``n`` (``None``: leave as is) and restore
+    the previous count afterwards, even on error; yields the count in force.
+
+    numba's count is per calling (Python) thread, so the scope affects only the caller.
+    """
+    if n is None:
+        yield numba.get_num_threads()
+        return
+    prev = numba.get_num_threads()
+    try:
+        yield set_threads(n)
+    finally:
+        numba.set_num_threads(prev)

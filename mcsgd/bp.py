@@ -79,7 +79,8 @@ import numpy as np
 
 from ._numba import njit
 from .errors import ParameterError, check_choice, check_range
-from .rng import generator, randbelow, stream_states
+from .rng import randbelow
+from .seeds import BP_MESSAGES, BP_ORDER, namespaced_generator, namespaced_states
 
 INITS = ("uninformative", "random", "planted")
 SCHEDULES = ("random", "parallel")
@@ -405,8 +406,9 @@ def bp(
     tol : float
         Convergence threshold (> 0) on the largest absolute message change of an iteration.
     seed : int
-        Non-negative seed: initial messages from ``SeedSequence(seed, spawn_key=(0,))``, the
-        random update order from ``SeedSequence(seed, spawn_key=(1, 0))``.
+        Seed in [0, 2**64): initial messages from ``SeedSequence(seed, (BP_MESSAGES,))``, the
+        random update order from ``SeedSequence(seed, (BP_ORDER, 0))`` (:mod:`mcsgd.seeds`;
+        streams of their own, shared with no instance or dynamics).
     schedule : {"random", "parallel"}
         Random sequential or synchronous updates.
     prior : float64[N, q] or None
@@ -432,7 +434,7 @@ def bp(
     check_range("perturbation", perturbation, 0, 1, hi_open=True)
     check_range("max_iter", max_iter, 1, None, integer=True)
     check_range("tol", tol, 0, None, lo_open=True)
-    check_range("seed", seed, 0, None, integer=True)
+    check_range("seed", seed, 0, 2**64 - 1, integer=True)
     check_choice("schedule", schedule, SCHEDULES)
     if init == "planted" and instance.planted is None:
         raise ParameterError("init = 'planted' needs an instance with a planted solution")
@@ -468,7 +470,7 @@ def bp(
     m2 = rev.shape[0]
 
     # initial messages
-    rng = generator(seed, (0,))
+    rng = namespaced_generator(BP_MESSAGES, seed)
     if init == "uninformative":
         msg = 1.0 + perturbation * rng.uniform(-1.0, 1.0, size=(m2, q))
     elif init == "random":
@@ -489,7 +491,7 @@ def bp(
     suf = np.empty((dmax + 1, q))
     tmp = np.empty(q)
     order = np.arange(n, dtype=np.int32)
-    state = stream_states(seed, (1,), 1)
+    state = namespaced_states(BP_ORDER, seed, (), 1)
     other = np.empty_like(msg) if schedule == "parallel" else msg
     history: list[float] = []
     t1 = time.perf_counter()

@@ -12,9 +12,14 @@ Out of equilibrium
     interpolated across the T grid; with rescaling, e_MC(lambda t; T) (log-time interpolation)
     and the factor lambda reported.
 Errors
-    Jackknife over independent units (instance k, replica r): every estimate is recomputed with
-    one unit left out of both the SGD and the Metropolis means, so instance-to-instance
-    fluctuations common to both are handled consistently.
+    Every estimate is built from the mean over instances of the replica means (SGD and
+    Metropolis on the same instances). ``*_err`` is the instance-clustered jackknife: each
+    instance in turn is left out of both the SGD and the Metropolis means, so the error contains
+    the thermal and the instance-to-instance (disorder) spread, with instances - 1 degrees of
+    freedom (``err_dof``). ``*_err_thermal`` is the error for the fixed instances (stratified
+    jackknife leaving out one replica of one instance at a time; needs >= 2 replicas). Below 4
+    instances a :class:`DisorderErrorWarning` is raised and ``disorder_err`` is false; with a
+    single instance ``*_err`` is the thermal error (the disorder part is not estimated).
 Diagnostics
     Two halves of the window agree (paired t-test over units), random and planted initial
     conditions agree (Welch t-test; planted instances); a diagnostic fails at p < 0.01. Also the
@@ -30,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +48,7 @@ from .dynamics import SGD, Metropolis
 from .errors import ParameterError, check_choice, check_range
 from .observables import integrated_autocorr_time
 from .run import RunResult, run
+from .seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
 
 MODES = ("equilibrium", "relaxation", "both")
 P_THRESHOLD = 0.01  # diagnostics fail below this two-sided p-value
@@ -87,7 +94,9 @@ def jackknife(estimate: Callable[[np.ndarray], float], units: int) -> tuple[floa
     """Jackknife: ``estimate(mask)`` evaluated on all units and with each one left out.
 
     Returns (full-sample estimate, jackknife standard error); NaN error if any leave-one-out
-    estimate is NaN or there are fewer than 2 units.
+    estimate is NaN or there are fewer than 2 units. The units are treated as independent: on
+    (instance, replica) units this misses the instance-to-instance part of the error (use
+    :func:`clustered_jackknife`).
     """
     full = estimate(np.ones(units, bool))
     if units < 2:
@@ -103,7 +112,114 @@ def jackknife(estimate: Callable[[np.ndarray], float], units: int) -> tuple[floa
     return full, err
 
 
-def equilibrium_T(T_grid: np.ndarray, E_mc: np.ndarray, e_sgd: np.ndarray) -> tuple[float, float]:
+MIN_DISORDER_INSTANCES = 4  # below this the instance-to-instance error is flagged as unreliable
+# the thermal-only (fixed-instance) error of each reported *_err column
+THERMAL_KEYS = ("energy_err_thermal", "T_eq_err_thermal", "T_eq_para_err_thermal",
+                "T_neq_err_thermal", "T_neq_rescaled_err_thermal", "time_scale_err_thermal")
+
+
+class DisorderErrorWarning(UserWarning):
+    """Too few instances for a reliable instance-to-instance (disorder) error estimate."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusteredError:
+    """An estimate with its instance-clustered and thermal-only jackknife errors.
+
+    ``err`` is what calibration reports as ``*_err``: with >= 2 instances the delete-one-
+    instance jackknife (``err_dof`` = instances - 1 degrees of freedom; it estimates the
+    thermal and the instance-to-instance spread together); with one instance the thermal
+    error (``disorder_err`` False, the disorder part is then not estimated at all).
+    ``err_thermal`` is the stratified delete-one-replica jackknife: the error for these fixed
+    instances (NaN when an instance has a single replica).
+    """
+
+    value: float
+    err: float
+    err_thermal: float
+    err_clustered: float
+    n_instances: int
+    err_dof: int
+
+    @property
+    def disorder_err(self) -> bool:
+        """True when ``err`` includes an instance-to-instance estimate from >= 4 instances."""
+        return self.n_instances >= MIN_DISORDER_INSTANCES
+
+
+def _group_index(groups: np.ndarray | None, units: int) -> np.ndarray:
+    if groups is None:
+        return np.arange(units)
+    g = np.asarray(groups)
+    if g.shape != (units,):
+        raise ParameterError(f"groups: need one instance label per unit ({units}), got {g.shape}")
+    return np.unique(g, return_inverse=True)[1]
+
+
+def _balanced_weights(gi: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Weights float64[U] summing to 1: every kept instance counts equally, and within an
+    instance every kept unit equally (the mean over instances of the replica means)."""
+    w = np.zeros(gi.size)
+    labels = np.unique(gi[keep])
+    for k in labels:
+        sel = keep & (gi == k)
+        w[sel] = 1.0 / (labels.size * sel.sum())
+    return w
+
+
+def clustered_jackknife(estimate: Callable[[np.ndarray], float],
+                        groups: np.ndarray | None, units: int) -> ClusteredError:
+    """Instance-clustered and thermal-only jackknife errors of ``estimate(w)``.
+
+    Parameters
+    ----------
+    estimate : callable
+        ``estimate(w)`` with ``w`` float64[U] unit weights (non-negative, summing to 1) returns
+        the estimate built from the weighted unit means.
+    groups : int array [U] or None
+        Instance label of each unit (None: every unit is its own instance).
+    units : int
+        Number of units U.
+
+    Returns
+    -------
+    ClusteredError
+        The value uses equal weight per instance (the mean of replica means). Clustered error:
+        leave out one whole instance at a time (K pseudo-values). Thermal error: stratified
+        jackknife, leaving out one replica of one instance at a time while the other instances
+        keep their weight, ``sum_k (R_k-1)/R_k sum_r (theta_(k,r) - theta_(k,.))^2``.
+    """
+    gi = _group_index(groups, units)
+    all_ = np.ones(units, bool)
+    value = float(estimate(_balanced_weights(gi, all_)))
+    K = int(gi.max()) + 1 if units else 0
+    err_c = math.nan
+    if K >= 2:
+        loo = np.array([estimate(_balanced_weights(gi, gi != k)) for k in range(K)], float)
+        if np.all(np.isfinite(loo)):
+            err_c = math.sqrt((K - 1) / K * ((loo - loo.mean()) ** 2).sum())
+    var_t = 0.0
+    for k in range(K):
+        idx = np.flatnonzero(gi == k)
+        if idx.size < 2:
+            var_t = math.nan
+            break
+        th = np.empty(idx.size)
+        for j, u in enumerate(idx):
+            keep = all_.copy()
+            keep[u] = False
+            th[j] = estimate(_balanced_weights(gi, keep))
+        if not np.all(np.isfinite(th)):
+            var_t = math.nan
+            break
+        var_t += (idx.size - 1) / idx.size * ((th - th.mean()) ** 2).sum()
+    err_t = math.sqrt(var_t) if np.isfinite(var_t) else math.nan
+    err = err_c if K >= 2 else err_t
+    return ClusteredError(value, err, err_t, err_c, K, max(K - 1, 0))
+
+
+def equilibrium_T(T_grid: np.ndarray, E_mc: np.ndarray, e_sgd: np.ndarray,
+                  groups: np.ndarray | None = None, *, full: bool = False):
     """T_eq and its jackknife error.
 
     Parameters
@@ -111,16 +227,35 @@ def equilibrium_T(T_grid: np.ndarray, E_mc: np.ndarray, e_sgd: np.ndarray) -> tu
     T_grid : float64[nT]
     E_mc : float64[nT, U]   stationary energy density of Metropolis per unit and T
     e_sgd : float64[U]      stationary energy density of the target dynamics per unit
+    groups : int[U], optional
+        Instance of each unit (SGD and Metropolis unit u ran on the same instance). Default:
+        every unit is independent.
+    full : bool
+        Return the :class:`ClusteredError` instead of ``(T_eq, err)``.
+
+    Returns
+    -------
+    (T_eq, err) with the instance-clustered error, or a ClusteredError with ``full``.
     """
-    def est(mask):
-        return invert_curve(T_grid, E_mc[:, mask].mean(1), e_sgd[mask].mean())
+    def est(w):
+        return invert_curve(T_grid, E_mc @ w, float(e_sgd @ w))
 
-    return jackknife(est, e_sgd.shape[0])
+    r = clustered_jackknife(est, groups, e_sgd.shape[0])
+    return r if full else (r.value, r.err)
 
 
-def para_T(e_sgd: np.ndarray, inverse: Callable[[float], float]) -> tuple[float, float]:
-    """T from an exact energy-temperature relation (e.g. e_para) with a jackknife error."""
-    return jackknife(lambda m: float(inverse(e_sgd[m].mean())), e_sgd.shape[0])
+def para_T(e_sgd: np.ndarray, inverse: Callable[[float], float],
+           groups: np.ndarray | None = None, *, full: bool = False):
+    """T from an exact energy-temperature relation (e.g. e_para) with a jackknife error
+    (instance-clustered with ``groups``; see :func:`equilibrium_T` for ``full``)."""
+    r = clustered_jackknife(lambda w: float(inverse(float(e_sgd @ w))), groups, e_sgd.shape[0])
+    return r if full else (r.value, r.err)
+
+
+def mean_errors(x: np.ndarray, groups: np.ndarray | None = None) -> ClusteredError:
+    """Mean of unit values ``x`` [U] (equal weight per instance) with clustered and thermal
+    errors (the jackknife of a mean is the usual standard error, here in closed form)."""
+    return clustered_jackknife(lambda w: float(np.asarray(x, float) @ w), groups, len(x))
 
 
 def _relax_distance(times, curves_mc, T_grid, target, T, lam=1.0):
@@ -142,6 +277,7 @@ def relaxation_T(
     C_mc: np.ndarray,
     c_sgd: np.ndarray,
     rescale: bool = False,
+    groups: np.ndarray | None = None,
 ) -> dict[str, float]:
     """T_neq (and the time-rescaling factor) with jackknife errors.
 
@@ -152,10 +288,13 @@ def relaxation_T(
     C_mc : float64[nT, U, nt]    Metropolis relaxation curves per unit
     c_sgd : float64[U, nt]       target relaxation curves per unit
     rescale : bool               also fit lambda in e_MC(lambda t; T), lambda in [1/8, 8]
+    groups : int[U], optional    instance of each unit (default: units independent)
 
     Returns
     -------
-    dict with ``T``, ``T_err`` and, with ``rescale``, ``scale``, ``scale_err``.
+    dict with ``T``, ``T_err`` (instance-clustered, see :func:`clustered_jackknife`),
+    ``T_err_thermal``, ``n_instances``, ``err_dof`` and, with ``rescale``, ``scale``,
+    ``scale_err``, ``scale_err_thermal``.
     """
     keep = np.asarray(times) >= 1
     t = np.asarray(times, float)[keep]
@@ -164,9 +303,17 @@ def relaxation_T(
     Tg = np.asarray(T_grid, float)
     lo, hi = Tg.min(), Tg.max()
 
-    def fit(mask):
-        target = c[mask].mean(0)
-        curves = C[:, mask].mean(1)
+    cache: dict[bytes, tuple[float, float]] = {}
+
+    def fit(w):
+        key = w.tobytes()
+        if key not in cache:
+            cache[key] = _fit(w)
+        return cache[key]
+
+    def _fit(w):
+        target = w @ c
+        curves = np.tensordot(C, w, axes=([1], [0]))  # [nT, nt]
         # coarse scan then bounded refinement (D(T) can have shallow side minima)
         scan = np.linspace(lo, hi, 41)
         dv = [_relax_distance(t, curves, Tg, target, x) for x in scan]
@@ -192,11 +339,12 @@ def relaxation_T(
         return float(best.x[0]), lam
 
     units = c.shape[0]
-    T_full, T_err = jackknife(lambda m: fit(m)[0], units)
-    out = {"T": T_full, "T_err": T_err}
+    rT = clustered_jackknife(lambda w: fit(w)[0], groups, units)
+    out = {"T": rT.value, "T_err": rT.err, "T_err_thermal": rT.err_thermal,
+           "n_instances": rT.n_instances, "err_dof": rT.err_dof}
     if rescale:
-        s_full, s_err = jackknife(lambda m: fit(m)[1], units)
-        out.update(scale=s_full, scale_err=s_err)
+        rs = clustered_jackknife(lambda w: fit(w)[1], groups, units)
+        out.update(scale=rs.value, scale_err=rs.err, scale_err_thermal=rs.err_thermal)
     return out
 
 
@@ -232,9 +380,13 @@ def welch_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 # orchestration
 # ---------------------------------------------------------------------------------------------
+# graph ensembles of both problems (an unknown name is an error, never a default)
+GRAPHS = ("er", "er-simple", "regular")
+
+
 @dataclasses.dataclass
 class Problem:
-    """What to calibrate on: a generator and its parameters (instances differ by seed)."""
+    """What to calibrate on: a generator and its parameters (instances differ by index k)."""
 
     problem: str = "coloring"
     n: int = 50_000
@@ -243,26 +395,32 @@ class Problem:
     graph: str = "er"
     planted: bool = True
     noise: float = 0.0
+    shuffle: bool = False     # colouring: shuffle the balanced planted assignment
 
     def __post_init__(self) -> None:
         check_choice("problem", self.problem, ("coloring", "ising"))
         check_range("n", self.n, 2, None, integer=True)
         check_range("c", self.c, 0, None)
+        check_choice("graph", self.graph, GRAPHS)
         if self.problem == "coloring":
             check_range("q", self.q, 2, 127, integer=True)
         else:
             self.q = 2
+            if self.shuffle:
+                raise ParameterError("shuffle applies to planted colourings only "
+                                     "(problem = 'coloring'), not to 'ising'")
 
-    def generate(self, seed: int):
-        """The instance with this seed."""
+    def generate(self, seed: int, k: int = 0):
+        """Instance ``k`` of (these parameters, ``seed``) (:mod:`problems.seeds`): the same graph
+        as ``mcsgd generate ... --seed seed --instance k``."""
         import problems
 
         if self.problem == "coloring":
             return problems.coloring(self.n, self.q, self.c, planted=self.planted,
-                                     graph=self.graph, seed=seed)
-        graph = self.graph if self.graph in ("regular", "er", "er-simple") else "regular"
-        return problems.ising(self.n, self.c, graph=graph, planted=self.planted,
-                              noise=self.noise, seed=seed)
+                                     graph=self.graph, shuffle=self.shuffle, seed=seed,
+                                     instance=k)
+        return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
+                              noise=self.noise, seed=seed, instance=k)
 
     @property
     def degree_law(self) -> str:
@@ -303,11 +461,19 @@ class Calibration:
     curves_sgd: np.ndarray            # float64[nB, nt] mean relaxation curves
     curves_mc: np.ndarray             # float64[nT, nt]
     timing: dict[str, float]
+    # error metadata: n_instances, err_dof, disorder_err, err_kind,
+    # metropolis_energy_err_thermal (empty for files written before it existed)
+    errors: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` object: lists keyed by name plus ``params``."""
+        """The ``--json`` object: lists keyed by name, ``params``, the Metropolis grid and the
+        error metadata (``n_instances``, ``err_dof``, ``disorder_err``, ``err_kind``)."""
         out = {"params": self.params, **self.table}
         out["metropolis"] = {"T": self.T_grid, "energy": self.e_mc, "energy_err": self.e_mc_err}
+        if "metropolis_energy_err_thermal" in self.errors:
+            out["metropolis"]["energy_err_thermal"] = self.errors["metropolis_energy_err_thermal"]
+        out.update({k: v for k, v in self.errors.items()
+                    if k != "metropolis_energy_err_thermal"})
         out["timing"] = self.timing
         return out
 
@@ -319,6 +485,7 @@ class Calibration:
             write_json_attr(f, "params", self.params)
             write_json_attr(f, "provenance", provenance())
             write_json_attr(f, "timing", self.timing)
+            write_json_attr(f, "errors", self.errors)
             g = f.create_group("table")
             for k, v in self.table.items():  # None -> NaN; booleans -> 0/1 (restored on load)
                 g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
@@ -346,6 +513,7 @@ class Calibration:
                 curves_sgd=f["relaxation/sgd"][...],
                 curves_mc=f["relaxation/metropolis"][...],
                 timing=read_json_attr(f, "timing", {}),
+                errors=read_json_attr(f, "errors", {}),
             )
 
 
@@ -396,8 +564,9 @@ def calibrate(
     Parameters
     ----------
     prob : Problem
-        Problem family; instance k is ``prob.generate(seed_k)`` with seed_k derived from
-        ``SeedSequence(seed, spawn_key=(k,))``; every dynamics runs on the same instances.
+        Problem family; instance k is ``prob.generate(seed, k)`` (instance k of the problem
+        parameters and ``seed``, :mod:`problems.seeds`); every dynamics runs on the same
+        instances. Run streams: task keys ``(CALIBRATION, k, role, j)`` (:mod:`mcsgd.seeds`).
     targets : sequence of SGD (or Metropolis, for closed-loop checks)
     instances, replicas, sweeps : int
         K instances x R replicas; each run lasts ``sweeps`` sweeps from a random start
@@ -424,29 +593,28 @@ def calibrate(
     t_start = time.perf_counter()
     say = progress or (lambda msg: None)
     th = prob.theory()
-    seeds = [int(np.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1)[0])
-             for k in range(instances)]
-    insts = [prob.generate(s) for s in seeds]
+    insts = [prob.generate(seed, k) for k in range(instances)]
     run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
                   threads=threads)
 
     def run_all(dyn, tag, init="random"):
         res = []
         for k, inst in enumerate(insts):
-            res.append(run(inst, dyn, seed=seed, key=(k, *tag), init=init, **run_kw))
+            res.append(run(inst, dyn, seed=seed, key=(CALIBRATION, k, *tag), init=init,
+                           **run_kw))
         return _unit_stats(res), res[0].time
 
     # target runs
     sgd_stats, times = [], None
     for j, dyn in enumerate(targets):
         say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
-        st, times = run_all(dyn, (1, j))
+        st, times = run_all(dyn, (CAL_TARGET, j))
         sgd_stats.append(st)
     planted_stats: list[dict | None] = [None] * len(targets)
     if mode != "relaxation" and prob.planted:
         for j, dyn in enumerate(targets):
             say(f"target {j + 1}/{len(targets)} from the planted start")
-            planted_stats[j] = run_all(dyn, (2, j), init="planted")[0]
+            planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
 
     # theory guesses and the T grid
     def guess(dyn):
@@ -462,7 +630,8 @@ def calibrate(
             if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
                 continue
             say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
-            mc[T] = run_all(Metropolis(T), (3, int(round(T * 1e6))))[0]
+            tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
+            mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
 
     if T_grid is not None:
         ensure(T_grid)
@@ -496,15 +665,25 @@ def calibrate(
         ensure(extra)
 
     Ts, E_mc, C_mc = grid_arrays()
-    U = E_mc.shape[1]
+    # unit u = (instance u // replicas, replica u % replicas), in run_all's order
+    groups = np.repeat(np.arange(instances), replicas)
+    if instances < MIN_DISORDER_INSTANCES:
+        warnings.warn(
+            f"instances = {instances} < {MIN_DISORDER_INSTANCES}: the instance-to-instance part "
+            + ("of the error is not estimated (*_err are thermal-only errors for this one "
+               "instance)" if instances < 2 else
+               f"of the error rests on {instances - 1} degree(s) of freedom (*_err are "
+               "delete-one-instance jackknife errors; use Student-t quantiles)"),
+            DisorderErrorWarning, stacklevel=2)
     table: dict[str, list] = {k: [] for k in (
         "B", "T", "T0", "T_adb", "T_drift", "energy", "energy_err",
         "T_eq", "T_eq_err", "T_eq_para", "T_eq_para_err",
         "T_neq", "T_neq_err", "T_neq_rescaled", "T_neq_rescaled_err", "time_scale",
         "time_scale_err", "halves_t", "halves_p", "stationary", "tau_int", "init_t", "init_p",
-        "init_agree",
+        "init_agree", *THERMAL_KEYS,
     )}
-    for dyn, st in zip(targets, sgd_stats, strict=True):
+    nan = math.nan
+    for dyn, st, pst in zip(targets, sgd_stats, planted_stats, strict=True):
         e = st["means"]
         is_sgd = isinstance(dyn, SGD)
         table["B"].append(dyn.B if is_sgd else None)
@@ -512,35 +691,36 @@ def calibrate(
         table["T0"].append(th["T0"](dyn.B) if is_sgd else None)
         table["T_adb"].append(th["T_adb"](dyn.B) if is_sgd else None)
         table["T_drift"].append(th["T_drift"](dyn.B) if is_sgd else None)
-        table["energy"].append(float(e.mean()))
-        table["energy_err"].append(float(e.std(ddof=1) / math.sqrt(U)))
+        en = mean_errors(e, groups)
+        table["energy"].append(en.value)
+        table["energy_err"].append(en.err)
+        table["energy_err_thermal"].append(en.err_thermal)
         if mode != "relaxation":
-            T_eq, T_eq_err = equilibrium_T(Ts, E_mc, e)
-            Tp, Tp_err = para_T(e, th["T_para"])
+            rq = equilibrium_T(Ts, E_mc, e, groups, full=True)
+            rp = para_T(e, th["T_para"], groups, full=True)
         else:
-            T_eq = T_eq_err = Tp = Tp_err = math.nan
-        table["T_eq"].append(T_eq)
-        table["T_eq_err"].append(T_eq_err)
-        table["T_eq_para"].append(Tp)
-        table["T_eq_para_err"].append(Tp_err)
+            rq = rp = ClusteredError(nan, nan, nan, nan, instances, max(instances - 1, 0))
+        for name, r in (("T_eq", rq), ("T_eq_para", rp)):
+            table[name].append(r.value)
+            table[name + "_err"].append(r.err)
+            table[name + "_err_thermal"].append(r.err_thermal)
         if mode != "equilibrium":
-            r0 = relaxation_T(times, Ts, C_mc, st["curves"])
-            r1 = relaxation_T(times, Ts, C_mc, st["curves"], rescale=True)
+            r0 = relaxation_T(times, Ts, C_mc, st["curves"], groups=groups)
+            r1 = relaxation_T(times, Ts, C_mc, st["curves"], rescale=True, groups=groups)
         else:
-            r0 = {"T": math.nan, "T_err": math.nan}
-            r1 = {"T": math.nan, "T_err": math.nan, "scale": math.nan, "scale_err": math.nan}
-        table["T_neq"].append(r0["T"])
-        table["T_neq_err"].append(r0["T_err"])
-        table["T_neq_rescaled"].append(r1["T"])
-        table["T_neq_rescaled_err"].append(r1["T_err"])
-        table["time_scale"].append(r1["scale"])
-        table["time_scale_err"].append(r1["scale_err"])
+            r0 = {"T": nan, "T_err": nan, "T_err_thermal": nan}
+            r1 = {"T": nan, "T_err": nan, "T_err_thermal": nan, "scale": nan, "scale_err": nan,
+                  "scale_err_thermal": nan}
+        for name, r, k in (("T_neq", r0, "T"), ("T_neq_rescaled", r1, "T"),
+                           ("time_scale", r1, "scale")):
+            table[name].append(r[k])
+            table[name + "_err"].append(r[k + "_err"])
+            table[name + "_err_thermal"].append(r[k + "_err_thermal"])
         tt, pp = halves_test(st["traces"])
         table["halves_t"].append(tt)
         table["halves_p"].append(pp)
         table["stationary"].append(bool(np.isfinite(pp) and pp > P_THRESHOLD))
         table["tau_int"].append(integrated_autocorr_time(st["traces"]) * st["blk"])
-        pst = planted_stats[targets.index(dyn)]
         if pst is not None:
             ti, pi = welch_test(e, pst["means"])
             table["init_t"].append(ti)
@@ -555,13 +735,19 @@ def calibrate(
         "targets": [d.params() for d in targets],
         "instances": instances, "replicas": replicas, "sweeps": sweeps, "seed": seed,
         "mode": mode, "window": window, "grid_points": grid_points,
-        "instance_seeds": seeds,
+        "instance_seeds": [seed] * instances,  # instance k = (problem, seed, k)
+        "instance_index": list(range(instances)),
         "T_grid": "auto" if T_grid is None else list(map(float, T_grid)),
     }
-    e_mc = E_mc.mean(1)
-    e_mc_err = E_mc.std(1, ddof=1) / math.sqrt(U)
+    mc_err = [mean_errors(row, groups) for row in E_mc]
+    e_mc = np.array([r.value for r in mc_err])
+    e_mc_err = np.array([r.err for r in mc_err])
+    errors = {"n_instances": instances, "err_dof": max(instances - 1, 0),
+              "disorder_err": instances >= MIN_DISORDER_INSTANCES,
+              "err_kind": "instance-clustered jackknife" if instances >= 2 else "thermal only",
+              "metropolis_energy_err_thermal": [r.err_thermal for r in mc_err]}
     return Calibration(
-        params=params, table=table, T_grid=Ts, e_mc=e_mc, e_mc_err=e_mc_err,
+        params=params, table=table, T_grid=Ts, e_mc=e_mc, e_mc_err=e_mc_err, errors=errors,
         times=np.asarray(times), curves_sgd=np.stack([s["curves"].mean(0) for s in sgd_stats]),
         curves_mc=C_mc.mean(1), timing={"total_s": time.perf_counter() - t_start,
                                         "metropolis_points": int(len(Ts))},

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 from typing import Any
 
@@ -24,6 +25,10 @@ _GROUPS = [
     ("mcsgd.cli_recover", "register"),
     ("mcsgd.continuous.cli", "register"),
 ]
+
+
+# relative tolerance (in units of STEP) within which a range hits its STOP
+_RANGE_TOL = 1e-9
 
 
 class UsageError(Exception):
@@ -45,23 +50,44 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
+def parse_range(text: str) -> list[float]:
+    """Expand ``"START:STOP:STEP"`` into floats ``START, START ± STEP, ...`` up to STOP.
+
+    STOP is included only when it is hit within a tolerance (1e-9 of STEP), never overshot:
+    ``0.5:1.0:0.3`` gives ``[0.5, 0.8]``. STOP < START gives a descending range (STEP may be
+    given positive, as a magnitude, or negative); START == STOP gives one value. Values are
+    rounded to 12 decimals so that ``0.80:0.98:0.02`` yields ``0.98`` exactly. Raises
+    :class:`ValueError` on a malformed range (not three numbers, STEP zero or not finite, or a
+    negative STEP with STOP > START).
+    """
+    parts = [float(x) for x in text.split(":")]
+    if len(parts) != 3 or not all(math.isfinite(x) for x in parts):
+        raise ValueError(f"{text!r}: a range is START:STOP:STEP with three finite numbers")
+    start, stop, step = parts
+    if step == 0:
+        raise ValueError(f"{text!r}: STEP must not be 0")
+    span = stop - start
+    if step < 0 and span > 0:
+        raise ValueError(f"{text!r}: STEP < 0 needs STOP < START")
+    step = math.copysign(abs(step), span) if span else abs(step)
+    n = int(math.floor(abs(span) / abs(step) + _RANGE_TOL))  # whole steps that fit
+    vals = [round(start + k * step, 12) for k in range(n + 1)]
+    if abs(start + n * step - stop) <= _RANGE_TOL * abs(step):
+        vals[-1] = stop
+    return vals
+
+
 def float_list(text: str) -> list[float]:
-    """Parse ``"0.1,0.3"`` or a range ``"0.80:0.98:0.02"`` (inclusive end) into floats."""
+    """Parse ``"0.1,0.3"`` or a range ``"0.80:0.98:0.02"`` (see :func:`parse_range`) into floats."""
     text = text.strip()
     try:
         if ":" in text:
-            parts = [float(x) for x in text.split(":")]
-            if len(parts) != 3 or parts[2] <= 0:
-                raise ValueError
-            start, stop, step = parts
-            n = int(round((stop - start) / step)) + 1
-            if n < 1:
-                raise ValueError
-            return [round(start + k * step, 12) for k in range(n)]
+            return parse_range(text)
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of numbers or a range START:STOP:STEP"
+            f"{text!r} is not a comma-separated list of numbers or a range START:STOP:STEP "
+            "(STOP included when hit, never overshot)"
         ) from None
 
 
@@ -98,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+    except BrokenPipeError:  # the reader went away (e.g. `mcsgd ... | head -1`): no traceback
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        code = 141  # 128 + SIGPIPE, as a shell reports a process killed by SIGPIPE
     except (UsageError, ParameterError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         print(f"mcsgd: error: {msg}", file=sys.stderr)

@@ -26,6 +26,11 @@ def register(sub) -> None:
     c.add_argument("--noise", type=float, default=0.0, help="ising: planted coupling noise")
     c.add_argument("--unplanted", action="store_true",
                    help="random instead of planted instances")
+    c.add_argument("--planting", choices=["index", "shuffled"], default=None,
+                   help="coloring: planted colours floor(i/(N/q)) (index) or a shuffled "
+                   "balanced assignment; default index")
+    c.add_argument("--shuffle", action="store_true",
+                   help="the same as --planting shuffled")
     c.add_argument("--B", type=float_list, required=True,
                    help="mini-batch fractions, e.g. 0.1,0.3,0.5 or 0.1:0.9:0.2")
     c.add_argument("--seed", type=int, default=1)
@@ -51,7 +56,7 @@ def register(sub) -> None:
     t = rs.add_parser(
         "tb-curve", help="the temperature-batch-size curve T(B) for several c",
         description="Calibrate T(B) for every c of the spec (default: the embedded "
-        "runs/tb_curve.toml), then write the table and the figures.")
+        "mcsgd/data/tb_curve.toml; --print-spec shows it), then write the table and the figures.")
     t.add_argument("--quick", action="store_true",
                    help="the [quick] overrides (a few minutes on 2 cores)")
     t.add_argument("--spec", default=None, help="spec TOML (default: the embedded one)")
@@ -81,8 +86,11 @@ def _problem_from_args(args):
         problems.check_coloring_params(args.n, args.q, args.c, graph, not args.unplanted)
     else:
         problems.check_ising_params(args.n, args.c, graph, args.noise)
+    from .cli_recover import shuffle_from_args
+
     return Problem(problem=args.problem, n=args.n, q=args.q, c=args.c, graph=graph,
-                   planted=not args.unplanted, noise=args.noise)
+                   planted=not args.unplanted, noise=args.noise,
+                   shuffle=shuffle_from_args(args))
 
 
 def _say(quiet):
@@ -214,7 +222,38 @@ def load_spec(path: str | None, quick: bool) -> dict:
     return {"problem": dict(spec["problem"]), "experiment": exp, "text": text}
 
 
+def stale_keys(stored: dict, prob, targets, run_kw: dict) -> list[str]:
+    """Calibration parameters in which a stored result differs from what a spec asks for.
+
+    ``stored`` is a :attr:`Calibration.params` dict; the comparison covers the whole problem,
+    every target dynamics (so the B list and its order), and ``run_kw`` (instances, replicas,
+    sweeps, seed, mode, window), after a JSON round trip so that file and spec compare alike.
+    An empty list means the stored result is what would be computed (the caller also compares
+    the mcsgd version that wrote it, :func:`stored_version`).
+    """
+    import dataclasses
+    import json
+
+    from .io import to_jsonable
+
+    def norm(x):
+        return json.loads(json.dumps(to_jsonable(x)))
+
+    want = {"problem": dataclasses.asdict(prob), "targets": [d.params() for d in targets],
+            **run_kw}
+    return [k for k, v in want.items() if norm(stored.get(k)) != norm(v)]
+
+
+def stored_version(path: str) -> str | None:
+    """The mcsgd version that wrote an HDF5 result (its provenance), None if unrecorded."""
+    from .io import open_checked, read_json_attr
+
+    with open_checked(path, "calibration") as f:
+        return read_json_attr(f, "provenance", {}).get("mcsgd")
+
+
 def _reproduce_tb(args) -> int:
+    from . import __version__
     from .calibrate import Calibration, Problem, calibrate
     from .dynamics import SGD
     from .errors import FileFormatError, ParameterError, check_range
@@ -236,7 +275,7 @@ def _reproduce_tb(args) -> int:
     say = _say(args.quiet)
     idx = range(len(cs)) if args.c_index is None else [args.c_index]
     try:
-        bad_pr = set(pr) - {"problem", "q", "graph", "planted", "noise"}
+        bad_pr = set(pr) - {"problem", "q", "graph", "planted", "noise", "shuffle"}
         if bad_pr:
             raise ParameterError(f"spec: unknown key(s) problem.{', problem.'.join(bad_pr)}")
         for k in ("n", "instances", "replicas", "sweeps", "seed", "window"):
@@ -251,6 +290,9 @@ def _reproduce_tb(args) -> int:
             else:
                 problems.check_ising_params(p.n, p.c, p.graph, p.noise)
         targets = [SGD(float(b)) for b in exp["B"]]
+        run_kw = dict(instances=int(exp["instances"]), replicas=int(exp["replicas"]),
+                      sweeps=int(exp["sweeps"]), seed=int(exp.get("seed", 1)),
+                      mode=exp.get("mode", "both"), window=float(exp.get("window", 0.5)))
     except ParameterError as e:
         raise ParameterError(f"spec: {e}") from None
     except (KeyError, TypeError, ValueError) as e:
@@ -262,19 +304,20 @@ def _reproduce_tb(args) -> int:
         if os.path.exists(path):
             try:
                 cal = Calibration.load(path)
-                same = cal.params["problem"] == probs[i].__dict__
-                if same and cal.params["sweeps"] == exp["sweeps"]:
+                diff = stale_keys(cal.params, probs[i], targets, run_kw)
+                if stored_version(path) != __version__:  # a new version may change results
+                    diff.append("mcsgd version")
+                if not diff:
                     say(f"c = {cs[i]:g}: complete result found in {path}, skipped")
                     cals[i] = cal
                     continue
+                print(f"mcsgd: note: c = {cs[i]:g}: {path} was computed with other "
+                      f"{', '.join(diff)} than the spec asks for; recomputing it",
+                      file=sys.stderr)
             except FileFormatError:
                 say(f"c = {cs[i]:g}: {path} is incomplete or foreign, recomputing")
         say(f"c = {cs[i]:g}: calibrating {len(targets)} batch sizes (N = {exp['n']})")
-        cal = calibrate(probs[i], targets, instances=int(exp["instances"]),
-                        replicas=int(exp["replicas"]), sweeps=int(exp["sweeps"]),
-                        seed=int(exp.get("seed", 1)), mode=exp.get("mode", "both"),
-                        window=float(exp.get("window", 0.5)), threads=args.threads,
-                        progress=say)
+        cal = calibrate(probs[i], targets, **run_kw, threads=args.threads, progress=say)
         cal.save(path)
         cals[i] = cal
         say(f"c = {cs[i]:g}: done in {cal.timing['total_s']:.0f} s -> {path}")

@@ -31,6 +31,9 @@ def register(sub) -> None:
     c.add_argument("--shuffle", action="store_true",
                    help="shuffle the balanced planted assignment")
     c.add_argument("--seed", type=int, required=True, help="non-negative seed")
+    c.add_argument("--instance", type=int, default=0, metavar="K",
+                   help="instance index k (default 0): instance k of (these parameters, seed), "
+                   "the same graph as calibrate/recover/scan instance k with that seed")
     c.add_argument("-o", "--output", required=True, help="output HDF5 file")
     add_force_arg(c)
     c.set_defaults(func=_generate_coloring)
@@ -49,6 +52,8 @@ def register(sub) -> None:
     i.add_argument("--noise", type=float, default=0.0,
                    help="flip probability of each planted coupling, in [0, 1] (default 0)")
     i.add_argument("--seed", type=int, required=True)
+    i.add_argument("--instance", type=int, default=0, metavar="K",
+                   help="instance index k (default 0), as for 'generate coloring'")
     i.add_argument("-o", "--output", required=True)
     add_force_arg(i)
     i.set_defaults(func=_generate_ising)
@@ -154,7 +159,7 @@ def _generate_coloring(args) -> int:
 
     _check_output(args.output, "instance", args)
     inst = problems.coloring(args.n, args.q, args.c, planted=args.planted, graph=args.graph,
-                             shuffle=args.shuffle, seed=args.seed)
+                             shuffle=args.shuffle, seed=args.seed, instance=args.instance)
     inst.save(args.output)
     print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
           f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
@@ -166,7 +171,7 @@ def _generate_ising(args) -> int:
 
     _check_output(args.output, "instance", args)
     inst = problems.ising(args.n, args.d, graph=args.graph, planted=not args.spin_glass,
-                          noise=args.noise, seed=args.seed)
+                          noise=args.noise, seed=args.seed, instance=args.instance)
     inst.save(args.output)
     print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
     return 0
@@ -233,6 +238,7 @@ def _demo(args) -> int:
     from .errors import check_range
     from .outputs import check_output, check_output_dir, check_run_memory
     from .run import run
+    from .seeds import DEMO
     from .theory import T0, e_para_coloring
 
     # everything is validated before the first file is written
@@ -258,7 +264,7 @@ def _demo(args) -> int:
     print(f"instance: planted {q}-colouring, N = {inst.n}, c = {args.c}, M = {inst.m} -> {ipath}")
     print(f"{'dynamics':<22}{'e (per node)':>16}{'+-':>10}{'overlap':>10}{'acc':>8}")
     for k, (label, dyn) in enumerate(rows):
-        res = run(inst, dyn, sweeps=args.sweeps, replicas=2, seed=args.seed, key=(k,))
+        res = run(inst, dyn, sweeps=args.sweeps, replicas=2, seed=args.seed, key=(DEMO, k))
         path = os.path.join(args.out, f"run_{k}_{dyn.name}.h5")
         res.save(path)
         st = res.stationary()

@@ -29,7 +29,12 @@ def register(sub) -> None:
                    help="batch annealing: B linear from START to STOP")
     r.add_argument("--n", type=int, default=10000)
     r.add_argument("--graph", choices=["er", "er-simple", "regular"], default="er")
-    r.add_argument("--shuffle", action="store_true", help="shuffle the planted assignment")
+    r.add_argument("--planting", choices=["index", "shuffled"], default=None,
+                   help="planted colours floor(i/(N/q)) (index, the reference code's) or a "
+                   "shuffled balanced assignment (docs/recovery.md: the planted order leak); "
+                   "default index")
+    r.add_argument("--shuffle", action="store_true",
+                   help="the same as --planting shuffled (kept for compatibility)")
     r.add_argument("--instances", type=int, default=2)
     r.add_argument("--replicas", type=int, default=2)
     r.add_argument("--sweeps", type=int, default=2000)
@@ -51,7 +56,7 @@ def register_reproduce(rs) -> None:
     p = rs.add_parser(
         "recovery", help="recovery windows, optimal batch size, annealing, BP reference",
         description="Run the recovery experiment of the spec (default: the embedded "
-        "runs/recovery.toml) and write the table and the figure.")
+        "mcsgd/data/recovery.toml; --print-spec shows it) and write the table and the figure.")
     p.add_argument("--quick", action="store_true", help="the [quick] overrides")
     p.add_argument("--spec", default=None)
     p.add_argument("--out", default=None)
@@ -60,9 +65,24 @@ def register_reproduce(rs) -> None:
     p.set_defaults(func=_reproduce_recovery)
 
 
-def _instance_maker(q, n, graph, shuffle, seed):
-    import numpy as np
+DEFAULT_PLANTING = "index"
 
+
+def shuffle_from_args(args) -> bool:
+    """True for a shuffled planted assignment (``--planting``, or the older ``--shuffle``)."""
+    from .errors import ParameterError
+
+    planting = args.planting
+    if args.shuffle:
+        if planting == "index":
+            raise ParameterError("--shuffle contradicts --planting index (choose one)")
+        planting = "shuffled"
+    return (planting or DEFAULT_PLANTING) == "shuffled"
+
+
+def _instance_maker(q, n, graph, shuffle, seed):
+    """``make(c, k)``: instance k of (planted colouring q, n, c, graph, shuffle; seed), the same
+    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`problems.seeds`)."""
     import problems
 
     cache = {}
@@ -70,11 +90,9 @@ def _instance_maker(q, n, graph, shuffle, seed):
     def make(c, k):
         key = (float(c), int(k))
         if key not in cache:
-            s = int(np.random.SeedSequence(seed, spawn_key=(7, int(round(c * 1000)), k))
-                    .generate_state(1)[0])
             cache.clear()  # keep one instance set in memory at a time
             cache[key] = problems.coloring(n, q, c, planted=True, graph=graph,
-                                           shuffle=shuffle, seed=s)
+                                           shuffle=shuffle, seed=seed, instance=int(k))
         return cache[key]
 
     return make
@@ -159,6 +177,8 @@ def _recover(args) -> int:
         require_matplotlib()
     say = (lambda m: None) if (args.quiet or args.json) else (
         lambda m: print(f"[recover] {m}", file=sys.stderr, flush=True))
+    args.shuffle = shuffle_from_args(args)
+    args.planting = "shuffled" if args.shuffle else "index"
     make = _instance_maker(args.q, args.n, args.graph, args.shuffle, args.seed)
     rows = recovery_scan(make, args.c, settings, instances=args.instances,
                          replicas=args.replicas, sweeps=args.sweeps, seed=args.seed,
@@ -251,8 +271,10 @@ def _reproduce_recovery(args) -> int:
     say = (lambda m: None) if args.quiet else (
         lambda m: print(f"[recovery] {m}", file=sys.stderr, flush=True))
     seed = int(ex.get("seed", 1))
-    make = _instance_maker(q, int(ex["n"]), pr.get("graph", "er"), bool(pr.get("shuffle", False)),
-                           seed)
+    shuffle = pr.get("shuffle", DEFAULT_PLANTING == "shuffled")
+    if not isinstance(shuffle, bool):
+        raise ParameterError(f"spec: problem.shuffle = {shuffle!r} must be true or false")
+    make = _instance_maker(q, int(ex["n"]), pr.get("graph", "er"), shuffle, seed)
     kw = dict(instances=int(ex["instances"]), replicas=int(ex["replicas"]),
               sweeps=int(ex["sweeps"]), seed=seed, threshold=float(ex.get("threshold", 0.5)),
               progress=say)
@@ -267,14 +289,16 @@ def _reproduce_recovery(args) -> int:
         key = f"{c:g}"
         degree = "regular" if pr.get("graph", "er") == "regular" else "poisson"
         adb = map_T_window_to_B(w_T[key]["lo"], w_T[key]["hi"],
-                                lambda B, c=c, d=degree: theory.T_adb_curve(B, float(c), q, d))
+                                lambda B, c=c, d=degree: theory.T_adb_curve(B, float(c), q, d),
+                                note=lambda m, c=c: say(f"c = {c:g}, B window from T_adb: {m}"))
         # calibrated T(B) on a few B (equilibrium mode, metastable paramagnet before recovery)
         cal_B = ex.get("calibration_B", [])
         cal_map = (None, None)
         cal_T = []
         if cal_B and w_T[key]["lo"] is not None:
             say(f"c = {c:g}: calibrating T(B) at B = {cal_B}")
-            cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c), graph=pr.get("graph", "er")),
+            cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c), graph=pr.get("graph", "er"),
+                                    shuffle=shuffle),
                             [SGD(b) for b in cal_B], instances=1, replicas=4,
                             sweeps=int(ex.get("calibration_sweeps", 400)), seed=seed,
                             mode="equilibrium", refine=1)
@@ -285,7 +309,9 @@ def _reproduce_recovery(args) -> int:
                 cal_map = map_T_window_to_B(
                     w_T[key]["lo"], w_T[key]["hi"],
                     lambda B, Bs=Bs[ok], Ts=Ts[ok]: np.interp(B, Bs, Ts, left=np.nan,
-                                                              right=np.nan))
+                                                              right=np.nan),
+                    note=lambda m, c=c: say(f"c = {c:g}, B window from T_eq (calibrated "
+                                            f"B range only): {m}"))
         summary.append({
             "c": float(c),
             "T_window": [w_T[key]["lo"], w_T[key]["hi"]],

@@ -20,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("spec", help="scan file (TOML)")
     p.add_argument("--out", default=None, help="output directory (overrides the file's 'out')")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _max_tasks_option(p)
     p.set_defaults(func=_plan)
 
     r = ss.add_parser("run", help="run the tasks that are not done (resumes checkpoints)",
@@ -42,6 +43,7 @@ def register(sub) -> None:
                    help="slurm: wait until the job array has finished, then report the status")
     r.add_argument("--json", action="store_true", help="one JSON object on stdout")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    _max_tasks_option(r)
     r.set_defaults(func=_run)
 
     st = ss.add_parser("status", help="done / running / missing / failed tasks, with reasons",
@@ -66,6 +68,28 @@ def register(sub) -> None:
     e = ss.add_parser("example", help="print a small commented example scan file",
                       description="Print a small example scan file documenting every key.")
     e.set_defaults(func=_example)
+
+    t = ss.add_parser("template", help="print the default sbatch template (to copy and edit)",
+                      description="Print the sbatch job-array template of --executor slurm "
+                      "(the package's mcsgd/data/array.sbatch.template); point [slurm] template "
+                      "at your edited copy.")
+    t.set_defaults(func=_template)
+
+
+def _max_tasks_option(p) -> None:
+    from .scan.spec import MAX_TASKS
+
+    p.add_argument("--max-tasks", type=int, default=None, metavar="N",
+                   help=f"refuse a scan of more than N tasks (default: the file's max_tasks, "
+                   f"else {MAX_TASKS}); counted before expanding")
+
+
+def _max_tasks(args) -> int | None:
+    from .errors import check_range
+
+    if args.max_tasks is not None:
+        check_range("--max-tasks", args.max_tasks, 1, None, integer=True)
+    return args.max_tasks
 
 
 def _parse_shard(text: str | None) -> tuple[int, int]:
@@ -119,7 +143,7 @@ def _plan(args) -> int:
     from .cli import emit_json
     from .scan import load_spec
 
-    spec = load_spec(args.spec, out=args.out)
+    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
     if args.json:
         emit_json({"name": spec.name, "seed": spec.seed, "out": spec.out,
                    "tasks": [{"id": t.id, "params": t.params, "spawn_key": list(t.key)}
@@ -149,9 +173,10 @@ def _run(args) -> int:
         from .errors import ParameterError
 
         raise ParameterError("--wait applies to --executor slurm")
-    spec = load_spec(args.spec, out=args.out)
+    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
     _check_scan_out(spec)
     quiet = args.quiet or args.json
+    from .scan.store import DiskFullError
     from .scan.task import Terminated
 
     try:
@@ -162,6 +187,9 @@ def _run(args) -> int:
         print(f"mcsgd: terminated ({e}); run the same command again to resume",
               file=sys.stderr)
         return 143
+    except DiskFullError as e:
+        print(f"mcsgd: error: {e}", file=sys.stderr)
+        return 74
     if args.executor == "slurm" and not args.wait:
         if args.json:
             emit_json(res)
@@ -242,4 +270,13 @@ def _example(args) -> int:
     from importlib import resources
 
     sys.stdout.write(resources.files("mcsgd").joinpath("data/example_scan.toml").read_text())
+    return 0
+
+
+def _template(args) -> int:
+    from importlib import resources
+
+    from .scan.executors import TEMPLATE_RESOURCE
+
+    sys.stdout.write(resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE).read_text())
     return 0

@@ -29,10 +29,12 @@ Explicit mini-batch flags (``flag_sweeps``)
 -------------------------------------------
 For the variants whose law is not a per-update table: flags per half-edge (``eid`` = identity)
 or per undirected edge (``eid`` = edge id, both ends share the flag), fresh every ``tau`` sweeps
-(``tau`` > 1: persistent mini-batches), Bernoulli(B) each (drawn lazily, only for neighbours
-holding the old or new colour, with epoch stamps) or a fixed-size batch of exactly K edges
-(partial Fisher-Yates per epoch); random-site order re-reads a flag if a site is visited twice in
-an epoch. The move is accepted iff the mini-batch energy change dE_B <= 0 (ties accepted).
+counted from ``epoch0`` (the start of the run, or the last switch of dynamics: a switch starts
+a fresh mini-batch; ``tau`` > 1: persistent mini-batches), Bernoulli(B) each (drawn lazily,
+only for neighbours holding the old or new colour, with epoch stamps) or a fixed-size batch of
+exactly K edges (partial Fisher-Yates per epoch); random-site order re-reads a flag if a site is
+visited twice in an epoch. The move is accepted iff the mini-batch energy change dE_B <= 0
+(ties accepted).
 """
 
 from __future__ import annotations
@@ -363,7 +365,7 @@ def _flag_sweep(
 @njit(parallel=True)
 def flag_sweeps(
     indptr, indices, couplings, eid, s, rng, energy, accepted, q, ising, random_order, tau,
-    fixed_k, thr_b, flags, stamp, perm, nsweeps, t0, trace, w0, blk,
+    epoch0, fixed_k, thr_b, flags, stamp, perm, nsweeps, t0, trace, w0, blk,
 ):
     """SGD-like zero-temperature descent on explicit mini-batch flags (all variants).
 
@@ -372,6 +374,9 @@ def flag_sweeps(
     eid : int32[2M] flag index of every half-edge (identity: one flag per half-edge; edge ids:
         one flag per undirected edge)
     tau : int, sweeps a mini-batch persists (1: fresh every sweep)
+    epoch0 : int, absolute sweep at which the first epoch starts (0, or the sweep of the last
+        switch of dynamics): epochs are sweeps epoch0 + [k tau, (k+1) tau); on entry ``flags``
+        must be all 0 and ``stamp`` all < 1 if ``t0`` is an epoch start
     fixed_k : int, -1 for Bernoulli(B) flags, else the exact number of flagged edges per epoch
     thr_b : uint64, 32-bit threshold of B (Bernoulli flags)
     flags : uint8[R, F]; stamp : int64[R, F] epoch stamps (Bernoulli) ; perm : int32[R, F]
@@ -388,7 +393,7 @@ def flag_sweeps(
         str_ = stamp[r]
         s0, s1, s2, s3 = _rng_load(rng, r)
         for sw in range(nsweeps):
-            t = t0 + sw
+            t = t0 + sw - epoch0
             epoch = t // tau + 1
             if fixed_k >= 0 and t % tau == 0:
                 for k in range(fixed_k):

@@ -87,7 +87,11 @@ def time_grid(sweeps: int, points: int = 40, kind: str = "log") -> np.ndarray:
 
 
 def batch_means_error(x: np.ndarray, nbatch: int = 20) -> float:
-    """Standard error of the mean of a correlated series by batch means (``nbatch`` batches)."""
+    """Standard error of the mean of a correlated series by batch means (``nbatch`` batches).
+
+    The batch count ignores the autocorrelation time: with batches shorter than a few tau_int
+    the error is underestimated. Prefer :func:`batch_means_tau`.
+    """
     x = np.asarray(x, float)
     nb = min(nbatch, len(x))
     if nb < 2:
@@ -95,6 +99,43 @@ def batch_means_error(x: np.ndarray, nbatch: int = 20) -> float:
     m = len(x) // nb
     bm = x[: m * nb].reshape(nb, m).mean(axis=1)
     return float(bm.std(ddof=1) / np.sqrt(nb))
+
+
+MIN_BATCH_TAU = 10.0  # every batch spans at least this many integrated autocorrelation times
+MIN_BATCHES = 10  # fewer batches of MIN_BATCH_TAU tau_int: the window is flagged too short
+
+
+def batch_means_tau(x: np.ndarray) -> dict[str, float | int | bool]:
+    """Standard error of the mean of one correlated series by batch means sized from tau_int.
+
+    ``x`` float64[T] (e.g. the window energy density per stored block). tau_int is estimated by
+    :func:`integrated_autocorr_time` (in samples); the series is cut into
+    ``n_batches = T // ceil(MIN_BATCH_TAU * tau_int)`` nearly equal consecutive batches, so every
+    batch spans >= 10 tau_int, and ``err = sd(batch means) / sqrt(n_batches)`` with
+    ``n_batches - 1`` degrees of freedom. Fewer than 2 such batches: ``err`` is the estimate
+    ``sqrt(2 tau_int var(x) / T)`` (itself unreliable on so short a series). ``too_short`` is
+    True below ``MIN_BATCHES`` batches (a window shorter than ~100 tau_int) or for T < 4.
+
+    Returns
+    -------
+    dict with ``err``, ``tau_int`` (samples), ``n_batches``, ``batch_len`` (samples, minimum),
+    ``too_short``.
+    """
+    x = np.asarray(x, float)
+    t = x.size
+    tau = integrated_autocorr_time(x) if t >= 4 else float("nan")
+    if not np.isfinite(tau):
+        err = float(x.std(ddof=1) / np.sqrt(t)) if t >= 2 else float("nan")
+        return {"err": err, "tau_int": tau, "n_batches": 0, "batch_len": 0, "too_short": True}
+    m = int(np.ceil(MIN_BATCH_TAU * tau))
+    nb = t // m
+    if nb >= 2:
+        bm = np.array([b.mean() for b in np.array_split(x, nb)])
+        err = float(bm.std(ddof=1) / np.sqrt(nb))
+    else:
+        err = float(np.sqrt(2.0 * tau * x.var(ddof=1) / t))
+    return {"err": err, "tau_int": float(tau), "n_batches": int(nb), "batch_len": m,
+            "too_short": bool(nb < MIN_BATCHES)}
 
 
 def integrated_autocorr_time(x: np.ndarray, c: float = 5.0) -> float:

@@ -3,10 +3,13 @@
 A replica *recovers* at the first checked sweep where its overlap with the planted solution
 (SPEC §2.3) reaches ``threshold`` (default 0.5). Recovery is a nucleation event whose time
 fluctuates strongly from run to run (SPEC §5), so results are distributions over
-instances x replicas: the success probability within the sweep budget (Wilson 95% interval) and
-the quartiles of the recovery time, counting runs that did not recover as +inf (a quantile is
-undefined, None, when fewer runs than its level recovered), with a distribution-free 95%
-interval of the median from binomial order statistics.
+instances x replicas: the success probability within the sweep budget and the quartiles of
+the recovery time, counting runs that did not recover as +inf (a quantile is undefined, None,
+when fewer runs than its level recovered), with 95% intervals. Runs on the same instance are
+not independent: with >= 2 instances the intervals are clustered by instance (Korn-Graubard
+for the success probability, Woodruff for the median, both with instances - 1 degrees of
+freedom); with one instance, the Wilson interval and the distribution-free order-statistic
+interval of the median (for that instance only).
 
 Annealing
     ``Anneal("T", start, stop)``: simulated annealing, Metropolis with T moved linearly from
@@ -24,11 +27,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom
+from scipy.optimize import brentq
+from scipy.stats import beta, binom
+from scipy.stats import t as student_t
 
 from .dynamics import SGD, Dynamics, Metropolis
 from .errors import ParameterError, check_choice, check_range
 from .run import Runner
+from .seeds import RECOVERY
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,26 +177,104 @@ def _quantile(sorted_t: np.ndarray, level: float) -> float | None:
     return float(v) if np.isfinite(v) else None
 
 
-def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray) -> dict[str, Any]:
-    """Success probability, recovery-time quartiles (None where undefined) and intervals."""
-    t = np.sort(np.asarray(t_rec, float))
+def _clustered_deff(y: np.ndarray, gi: np.ndarray) -> float:
+    """Design effect (>= 1, Korn-Graubard truncation) of the mean of the 0/1 values ``y`` over
+    clusters ``gi`` (labels 0..K-1): clustered variance (ratio-estimator linearisation,
+    K/(K-1) correction) over the binomial one p(1-p)/n; 1 when p is 0 or 1."""
+    n = y.size
+    p = y.mean()
+    if p <= 0 or p >= 1:
+        return 1.0
+    K = int(gi.max()) + 1
+    nk = np.bincount(gi, minlength=K).astype(float)
+    yk = np.bincount(gi, weights=y, minlength=K) / nk
+    v_c = K / (K - 1) * float(np.sum((nk / n) ** 2 * (yk - p) ** 2))
+    return max(1.0, v_c / (p * (1 - p) / n))
+
+
+def clustered_proportion_ci(y: np.ndarray, groups: np.ndarray,
+                            level: float = 0.95) -> tuple[float, float]:
+    """Korn-Graubard interval of a proportion from clustered 0/1 outcomes.
+
+    Clopper-Pearson with the effective sample size
+    ``n* = n / deff * (t_{n-1} / t_{K-1})^2`` (t quantiles at (1 + level)/2, K clusters,
+    deff >= 1 the design effect), so that the interval widens with the between-instance
+    spread and with few instances (K - 1 degrees of freedom). Korn & Graubard, Survey
+    Methodology 24 (1998) 193.
+    """
+    y = np.asarray(y, float)
+    gi = np.unique(np.asarray(groups), return_inverse=True)[1]
+    n, K = y.size, int(gi.max()) + 1
+    if K < 2:
+        raise ParameterError(f"groups: a clustered interval needs >= 2 instances, got {K}")
+    a = 1 - level
+    deff = _clustered_deff(y, gi)
+    n_star = n / deff * (student_t.ppf(1 - a / 2, n - 1) / student_t.ppf(1 - a / 2, K - 1)) ** 2
+    x = y.mean() * n_star
+    lo = 0.0 if x <= 0 else float(beta.ppf(a / 2, x, n_star - x + 1))
+    hi = 1.0 if x >= n_star else float(beta.ppf(1 - a / 2, x + 1, n_star - x))
+    return lo, hi
+
+
+def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
+                   groups: np.ndarray | None = None) -> dict[str, Any]:
+    """Success probability, recovery-time quartiles (None where undefined) and 95% intervals.
+
+    Parameters
+    ----------
+    t_rec : float64[n]          first-passage times (inf: not recovered), one per run
+    final_overlap : float64[n]
+    groups : int[n], optional   instance of each run. With >= 2 instances the intervals are
+        for the ensemble over instances and account for the between-instance spread and the
+        K - 1 degrees of freedom: ``success_ci`` is Korn-Graubard
+        (:func:`clustered_proportion_ci`) and ``t_rec_median_ci`` is Woodruff's interval
+        (quantile levels 0.5 -+ t_{K-1} se, se the clustered standard error of the fraction of
+        runs below the median). Without groups, or with one instance, runs are taken as
+        independent: Wilson interval and the distribution-free order-statistic interval of the
+        median (then they describe that one instance).
+    """
+    t = np.asarray(t_rec, float)
     n = t.size
+    gi = (np.zeros(n, np.intp) if groups is None
+          else np.unique(np.asarray(groups), return_inverse=True)[1])
+    K = int(gi.max()) + 1 if n else 0
+    order = np.argsort(t, kind="stable")
+    t, gi = t[order], gi[order]
     k = int(np.isfinite(t).sum())
-    lo, hi = wilson_interval(k, n)
-    # distribution-free 95% CI of the median: order statistics j < m with P(j <= Bin <= m) >= .95
-    j = int(binom.ppf(0.025, n, 0.5)) - 1
-    m = n - 1 - j
-    ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
-          float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+    med = _quantile(t, 0.5)
+    if K >= 2:
+        lo, hi = clustered_proportion_ci(np.isfinite(t).astype(float), gi)
+        # Woodruff: clustered se of F(median), levels 0.5 -+ t_{K-1} se
+        y = (t <= (med if med is not None else math.inf)).astype(float)
+        se = math.sqrt(_clustered_deff(y, gi) * 0.25 / n)
+        d = float(student_t.ppf(0.975, K - 1)) * se
+        lower = 0.0 if 0.5 - d <= 0 else _quantile(t, 0.5 - d)
+        ju = int(math.ceil((0.5 + d) * n))  # one order statistic above the level: conservative
+        upper = float(t[ju]) if ju < n and np.isfinite(t[ju]) else None
+        ci = [lower, upper]
+        method = "korn-graubard / woodruff (clustered by instance)"
+    else:
+        lo, hi = wilson_interval(k, n)
+        # distribution-free 95% CI of the median: order statistics j < m with
+        # P(j <= Bin <= m) >= .95
+        j = int(binom.ppf(0.025, n, 0.5)) - 1
+        m = n - 1 - j
+        ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
+              float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+        if j < 0:
+            ci = [None, None]
+        method = "wilson / order statistics (runs independent)"
     return {
         "runs": n,
+        "instances": K,
         "recovered": k,
         "success_probability": k / n if n else math.nan,
         "success_ci": [lo, hi],
-        "t_rec_median": _quantile(t, 0.5),
+        "t_rec_median": med,
         "t_rec_q25": _quantile(t, 0.25),
         "t_rec_q75": _quantile(t, 0.75),
-        "t_rec_median_ci": ci if j >= 0 else [None, None],
+        "t_rec_median_ci": ci,
+        "ci_method": method,
         "final_overlap_mean": float(np.mean(final_overlap)),
     }
 
@@ -213,7 +297,8 @@ def recovery_scan(
 
     ``make_instance(c, k)`` returns instance k at degree c (the same instances for every
     setting). Returns one row per (c, setting) with the fields of :func:`recovery_stats` plus
-    ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays.
+    ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays. Run
+    streams: task keys ``(RECOVERY, c index, setting index, k)`` (:mod:`mcsgd.seeds`).
     """
     say = progress or (lambda m: None)
     rows = []
@@ -223,7 +308,7 @@ def recovery_scan(
             t_rec, fin, curves = [], [], []
             for k, inst in enumerate(insts):
                 out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
-                                   key=(ci, si, k), threshold=threshold,
+                                   key=(RECOVERY, ci, si, k), threshold=threshold,
                                    check_every=check_every, quench=quench)
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])
@@ -237,7 +322,7 @@ def recovery_scan(
                 row["B"] = float(setting.B)
             else:
                 row["T"] = float(setting.T)
-            row.update(recovery_stats(t_rec, fin))
+            row.update(recovery_stats(t_rec, fin, np.repeat(np.arange(instances), replicas)))
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
             row["curve"] = curves[0]
@@ -266,19 +351,56 @@ def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, di
 
 
 def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
-                      T_of_B: Callable[[np.ndarray], np.ndarray],
+                      T_of_B: Callable[[np.ndarray], np.ndarray], *,
+                      note: Callable[[str], None] | None = None,
                       ) -> tuple[float | None, float | None]:
     """Map a temperature window to a batch-size window through a decreasing T(B) curve.
 
-    ``T_of_B`` is evaluated on a fine B grid in (0, 1); the window [T_lo, T_hi] maps to
-    [B(T_hi), B(T_lo)] by monotone interpolation. None where the window is undefined.
+    ``T_of_B`` (vectorised; NaN where undefined) is evaluated on a grid covering all of
+    (0, 1] (geometric from 1e-6 to 0.5, then linear to 1) and each end is solved for by a root
+    search on the grid interval that brackets it: the window [T_lo, T_hi] maps to
+    [B(T_hi), B(T_lo)]. An end whose T lies outside the range T_of_B reaches on (0, 1] is None
+    and ``note`` (if given) receives a one-line message saying so; (None, None) where the T
+    window is undefined. Where the curve crosses a T more than once (a noisy measured curve),
+    the widest B window is returned.
     """
     if T_lo is None or T_hi is None:
         return None, None
-    Bg = np.linspace(0.5, 0.999, 500)
-    Tg = np.asarray(T_of_B(Bg), float)
+    Bg = np.concatenate([np.geomspace(1e-6, 0.5, 200, endpoint=False), np.linspace(0.5, 1.0, 501)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tg = np.asarray(T_of_B(Bg), float)
     ok = np.isfinite(Tg)
-    Bg, Tg = Bg[ok], Tg[ok]
-    order = np.argsort(Tg)
-    b_of_T = lambda T: float(np.interp(T, Tg[order], Bg[order]))  # noqa: E731
-    return b_of_T(T_hi), b_of_T(T_lo)
+    if ok.sum() < 2:
+        if note:
+            note("T(B) is undefined on (0, 1]: no B window")
+        return None, None
+    t_min, t_max = float(Tg[ok].min()), float(Tg[ok].max())
+
+    def f(b: float, T: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.asarray(T_of_B(np.array([b])), float)[0]) - T
+
+    def solve(T: float, widest_low: bool) -> float | None:
+        if not t_min <= T <= t_max:
+            if note:
+                note(f"T = {T:.4g} is outside the range [{t_min:.4g}, {t_max:.4g}] of T(B) on "
+                     "(0, 1]: that end of the B window is undefined")
+            return None
+        d = Tg - T
+        hits = []
+        for k in range(len(Bg) - 1):
+            if not (ok[k] and ok[k + 1]):
+                continue
+            if d[k] == 0:
+                hits.append(float(Bg[k]))
+            elif d[k] * d[k + 1] < 0:
+                hits.append(float(brentq(f, Bg[k], Bg[k + 1], args=(T,), xtol=1e-10)))
+        if ok[-1] and d[-1] == 0:
+            hits.append(float(Bg[-1]))
+        if not hits:  # T inside the range but only across an undefined gap of the curve
+            if note:
+                note(f"T = {T:.4g} is not reached where T(B) is defined: that end is undefined")
+            return None
+        return min(hits) if widest_low else max(hits)
+
+    return solve(T_hi, True), solve(T_lo, False)

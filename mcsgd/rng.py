@@ -3,6 +3,8 @@
 Every replica owns one row of a ``uint64[R, 4]`` state array. Rows are seeded from
 ``numpy.random.SeedSequence(entropy, spawn_key=key + (r,))``, so replica ``r`` of a task draws
 the same numbers whatever the number of replicas, threads, workers or the execution order.
+The project's callers pass keys that lead with a purpose word (:mod:`mcsgd.seeds`), so no two
+purposes share a stream.
 The state array is part of a run's state: saving it makes a resume bit-exact.
 
 Draws
@@ -92,8 +94,8 @@ def stream_states(entropy: int, key: tuple[int, ...], replicas: int) -> np.ndarr
 
 
 def generator(entropy: int, key: tuple[int, ...] = ()) -> np.random.Generator:
-    """A numpy ``Generator`` for Python-level draws (instance generation), seeded like the
-    streams."""
+    """A numpy ``Generator`` from ``SeedSequence(entropy, spawn_key=key)`` (no namespace word:
+    the project's own streams use :func:`mcsgd.seeds.namespaced_generator`)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=key)))
 
 

@@ -6,8 +6,10 @@ number of sweeps done). It advances by chunks between recording times; its state
 and restored (``state_dict``/``from_state_dict``), which makes a resumed run bit-identical to an
 uninterrupted one. :func:`run` is the one-call form.
 
-Seeding: replica r draws from ``SeedSequence(seed, spawn_key=key + (r,))`` (its initial
-configuration included), so its trajectory does not depend on R, on threads or on workers.
+Seeding (:mod:`mcsgd.seeds`): replica r's initial configuration draws from
+``SeedSequence(seed, spawn_key=(INIT, *key, r))`` and its dynamics from
+``SeedSequence(seed, spawn_key=(DYNAMICS, *key, r))``, so its trajectory does not depend on R,
+on threads or on workers, and no other purpose (instances, BP, ...) shares these streams.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import kernels
-from ._numba import set_threads
+from ._numba import threads_scope
 from .dynamics import (
     MAX_TABLE_DEGREE,
     SGD,
@@ -34,8 +36,17 @@ from .dynamics import (
     sgd_thresholds,
 )
 from .errors import ParameterError, check_choice, check_range
-from .observables import batch_means_error, overlap, time_grid, total_energy
-from .rng import stream_states, threshold32
+from .observables import (
+    MIN_BATCH_TAU,
+    MIN_BATCHES,
+    batch_means_tau,
+    integrated_autocorr_time,
+    overlap,
+    time_grid,
+    total_energy,
+)
+from .rng import threshold32
+from .seeds import check_key, dynamics_states, init_states
 
 _EMPTY_J = np.zeros(0, np.int8)
 MAX_TRACE_BLOCKS = 4096
@@ -53,11 +64,15 @@ class Runner:
     replicas : int
         Number of independent replicas R >= 1.
     seed : int
-        Root seed (non-negative).
+        Root seed in [0, 2**64).
     key : tuple of int
-        Spawn-key prefix of the task (``()`` for a single run).
+        Task key K (words in [0, 2**32); ``()`` for a single run): replica r's streams are
+        ``(INIT, *K, r)`` and ``(DYNAMICS, *K, r)`` (:mod:`mcsgd.seeds`).
     init : {"random", "planted"} or int8[R, N] array
         Initial configurations.
+    threads : int, optional
+        numba threads for this runner's kernel calls, set around each call and restored after
+        it (default: the process setting, untouched).
     """
 
     def __init__(
@@ -69,16 +84,20 @@ class Runner:
         seed: int = 0,
         key: tuple[int, ...] = (),
         init: str | np.ndarray = "random",
+        threads: int | None = None,
     ) -> None:
         check_range("replicas", replicas, 1, None, integer=True)
-        check_range("seed", seed, 0, None, integer=True)
+        check_range("seed", seed, 0, 2**64 - 1, integer=True)
+        self.threads = threads
         self.instance = instance
         self.replicas = int(replicas)
         self.seed = int(seed)
-        self.key = tuple(int(k) for k in key)
+        for w in key:  # a word >= 2**32 would alias another key inside SeedSequence
+            check_range("key word", w, 0, 2**32 - 1, integer=True)
+        self.key = check_key(tuple(key), "key")
         self.ising = instance.problem == "ising"
         n = instance.n
-        self.rng = stream_states(self.seed, self.key, self.replicas)
+        self.rng = dynamics_states(self.seed, self.key, self.replicas)
         self.s = np.empty((self.replicas, n), np.int8)
         if isinstance(init, str):
             check_choice("init", init, ("random", "planted"))
@@ -89,7 +108,10 @@ class Runner:
                     )
                 self.s[:] = instance.planted[None, :]
             else:
-                kernels.init_random(self.s, self.rng, instance.q, self.ising)
+                # its own stream: the dynamics rows start unused whatever the init
+                with threads_scope(self.threads):
+                    kernels.init_random(self.s, init_states(self.seed, self.key, self.replicas),
+                                        instance.q, self.ising)
         else:
             arr = np.asarray(init)
             if arr.shape != (self.replicas, n):
@@ -104,16 +126,28 @@ class Runner:
         self.blk = 1
         self._flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._flags_layout: tuple[int, str] | None = None
+        self._epoch0 = 0  # sweep at which the current dynamics started (mini-batch epochs)
         self._h: np.ndarray | None = None  # cached Ising local fields (derived from s)
         self.set_dynamics(dynamics)
 
     # ---- dynamics and tables ------------------------------------------------------------
     def set_dynamics(self, dynamics: Dynamics) -> None:
-        """Switch the dynamics (e.g. along an annealing schedule); tables are rebuilt."""
+        """Switch the dynamics (e.g. along an annealing schedule); tables are rebuilt.
+
+        A switch starts a fresh mini-batch at the next sweep (docs/dynamics.md, "Switching
+        dynamics"): explicit flags are reset, a fixed-size batch is redrawn with exactly
+        round(B F) flags, Bernoulli flags are drawn from the new B only, and ``tau``-sweep epochs
+        restart at the current sweep. The run then continues exactly as a fresh run of the new
+        dynamics started from the current configurations and RNG states would.
+        """
         if not isinstance(dynamics, (Metropolis, SGD)):
             raise ParameterError("dynamics must be a Metropolis or SGD instance")
         inst = self.instance
         self.dynamics = dynamics
+        self._epoch0 = self.t
+        old, old_layout = self._flags, self._flags_layout
+        self._flags = None  # flag workspaces exist only while a flag kernel runs
+        self._flags_layout = None
         dmax = max(inst.max_degree, 1)
         scale = 2 if self.ising else 1
         self._dmax = dmax
@@ -139,9 +173,11 @@ class Runner:
                 self._thr, self._use2d = sgd_thresholds(dynamics.B, dmax), True
             else:
                 self._mode = "flags"
-                self._setup_flags(dynamics)
+                self._setup_flags(dynamics, old, old_layout)
 
-    def _setup_flags(self, d: SGD) -> None:
+    def _setup_flags(self, d: SGD, old: tuple[np.ndarray, ...] | None,
+                     old_layout: tuple[int, str] | None) -> None:
+        """Fresh flag workspaces for ``d`` (the buffers of ``old`` are reused if they fit)."""
         inst = self.instance
         if d.flags == "edge":
             eid, m = inst.edge_ids()
@@ -152,10 +188,16 @@ class Runner:
         self._eid = eid
         self._fixed_k = int(round(d.B * nf)) if d.batch == "fixed" else -1
         self._thr_b = np.uint64(threshold32(np.array([d.B]))[0])
-        # workspaces are kept across set_dynamics (persistent mini-batches survive a change of
-        # B: the new B applies from the next epoch) unless their layout changes
-        if self._flags is None or self._flags_layout != (nf, d.batch):
-            self._flags_layout = (nf, d.batch)
+        # a switch starts a fresh mini-batch: no flag set, no Bernoulli flag drawn (stamps 0 <
+        # every epoch), the fixed-size permutation back to the identity; so the state after a
+        # switch is (s, rng, t) alone, as at the start of a run
+        self._flags_layout = (nf, d.batch)
+        if old is not None and old_layout == self._flags_layout:
+            flags, stamp, perm = old
+            flags.fill(0)
+            stamp.fill(0)
+            perm[:] = np.arange(perm.shape[1], dtype=np.int32)[None, :]
+        else:
             flags = np.zeros((self.replicas, nf), np.uint8)
             stamp = np.zeros((self.replicas, nf if d.batch == "bernoulli" else 0), np.int64)
             perm = (
@@ -163,7 +205,7 @@ class Runner:
                 if d.batch == "fixed"
                 else np.zeros((self.replicas, 0), np.int32)
             )
-            self._flags = (flags, stamp, perm)
+        self._flags = (flags, stamp, perm)
 
     # ---- measurement window ---------------------------------------------------------------
     def set_window(self, start: int, stop: int) -> None:
@@ -176,14 +218,42 @@ class Runner:
         self.window_len = length
 
     # ---- advancing ----------------------------------------------------------------------
-    def advance(self, nsweeps: int) -> None:
-        """Run ``nsweeps`` sweeps on every replica (0: only compile the kernel)."""
+    def serial(self, nsweeps: int) -> bool:
+        """Whether ``advance(nsweeps)`` runs the serial twin of its kernel (small calls do:
+        waking the thread pool costs more than it saves)."""
+        work = self.instance.indices.shape[0] * self.replicas * int(nsweeps)
+        return self.replicas == 1 or work < SERIAL_WORK
+
+    def warm(self, nsweeps: int) -> None:
+        """Compile (or load from the cache) the kernel that ``advance(nsweeps)`` will call, and
+        start its thread pool, without advancing: the cost stays out of run timings."""
+        check_range("nsweeps", nsweeps, 0, None, integer=True)
+        self.advance(0, serial=self.serial(nsweeps))
+
+    def advance(self, nsweeps: int, *, serial: bool | None = None) -> None:
+        """Run ``nsweeps`` sweeps on every replica.
+
+        ``serial``: force the serial twin (True) or the parallel kernel (False) of the kernel;
+        default :meth:`serial` (results are identical either way). ``nsweeps = 0`` only
+        compiles (or loads from the cache) the kernel: without ``serial``, every variant a call
+        may use (the serial twin, and the parallel kernel when R > 1; :meth:`warm` picks one).
+        """
         if nsweeps < 0:
             raise ParameterError(f"nsweeps = {nsweeps} is not in [0, inf)")
+        if serial is not None:
+            variants = [bool(serial)]
+        elif nsweeps == 0 and self.replicas > 1:
+            variants = [True, False]
+        else:
+            variants = [self.serial(nsweeps)]
+        with threads_scope(self.threads):
+            for ser in variants:
+                self._advance(int(nsweeps), ser)
+        self.t += int(nsweeps)
+
+    def _advance(self, nsweeps: int, serial: bool) -> None:
         inst = self.instance
         cpl = inst.couplings if self.ising else _EMPTY_J
-        # small calls run serially: waking the thread pool costs more than it saves
-        serial = self.replicas == 1 or inst.indices.shape[0] * self.replicas * nsweeps < SERIAL_WORK
         if self._mode == "table" and self._use_field():
             if self._h is None:
                 self._h = np.empty(self.s.shape, np.int16)
@@ -214,10 +284,9 @@ class Runner:
             (kernels.flag_sweeps_serial if serial else kernels.flag_sweeps)(
                 inst.indptr, inst.indices, cpl, self._eid, self.s, self.rng, self.energy,
                 self.accepted, inst.q, self.ising, self.dynamics.order == "random",
-                self.dynamics.tau, self._fixed_k, self._thr_b, flags, stamp, perm,
+                self.dynamics.tau, self._epoch0, self._fixed_k, self._thr_b, flags, stamp, perm,
                 int(nsweeps), self.t, self.trace, self.w0, self.blk,
             )
-        self.t += int(nsweeps)
 
     def _use_field(self) -> bool:
         return (ISING_FIELD and self.ising and self.dynamics.order == "sequential"
@@ -234,18 +303,45 @@ class Runner:
 
     # ---- checkpointing --------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue bit-identically (arrays are references, not copies)."""
+        """Everything needed to continue bit-identically (arrays are references, not copies).
+
+        ``epoch0`` is the sweep at which the current dynamics started (its mini-batch epochs
+        count from there); ``flags``, ``stamp`` and ``perm`` (the mini-batch workspaces) are
+        present iff the current dynamics runs on explicit flags.
+        """
         d: dict[str, Any] = {
             "s": self.s, "rng": self.rng, "energy": self.energy, "accepted": self.accepted,
             "trace": self.trace, "t": self.t, "w0": self.w0, "blk": self.blk,
-            "window_len": getattr(self, "window_len", 0),
+            "window_len": getattr(self, "window_len", 0), "epoch0": self._epoch0,
         }
         if self._flags is not None:
             d["flags"], d["stamp"], d["perm"] = self._flags
         return d
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` (shapes must match this runner)."""
+        """Restore a :meth:`state_dict` of a runner with the same instance, replicas and dynamics.
+
+        Raises ParameterError, changing nothing, if an array has another shape or if exactly
+        one side has mini-batch flag workspaces (the state was saved under other dynamics).
+        A missing ``epoch0`` (states written before it existed, by runs without a switch of
+        dynamics) means 0.
+        """
+        mine = self.state_dict()
+        has, want = "flags" in d, self._flags is not None
+        if has != want:
+            raise ParameterError(
+                "state_dict " + ("has" if has else "lacks") + " mini-batch flag workspaces "
+                "(flags/stamp/perm) but this runner's dynamics "
+                + ("uses none" if has else "needs them")
+                + f" ({self.dynamics!r}): the state was saved under other dynamics"
+            )
+        names = ["s", "rng", "energy", "accepted"] + (["flags", "stamp", "perm"] if want else [])
+        for name in names:
+            if np.shape(d[name]) != np.shape(mine[name]):
+                raise ParameterError(
+                    f"state_dict array {name!r} has shape {np.shape(d[name])}, this runner "
+                    f"needs {np.shape(mine[name])}"
+                )
         self.s[:] = d["s"]
         self._h = None  # derived from s: recomputed at the next advance
         self.rng[:] = d["rng"]
@@ -254,7 +350,8 @@ class Runner:
         self.trace = np.array(d["trace"], dtype=np.float64)
         self.t, self.w0, self.blk = int(d["t"]), int(d["w0"]), int(d["blk"])
         self.window_len = int(d.get("window_len", 0))
-        if "flags" in d and self._flags is not None:
+        self._epoch0 = int(d.get("epoch0", 0))
+        if want:
             for dst, key in zip(self._flags, ("flags", "stamp", "perm"), strict=True):
                 dst[...] = d[key]
 
@@ -298,28 +395,43 @@ class RunResult:
     def stationary(self) -> dict[str, Any]:
         """Mean energy density over every sweep of the measurement window and its standard error.
 
-        The error comes from the spread of the R replica means (R >= 2), or from 20 batch means
-        of the single replica (R = 1). Also returns per-replica means and the acceptance over
-        the window's recording intervals.
+        The error comes from the spread of the R replica means (R >= 2, ``err_dof`` = R - 1),
+        or (R = 1) from batch means of the stored window trace with every batch spanning
+        >= 10 tau_int (:func:`~mcsgd.observables.batch_means_tau`; ``err_dof`` = batches - 1).
+        ``tau_int`` (sweeps) is measured on the trace as stored, in blocks of ``blk`` sweeps
+        (replicas averaged); ``window_too_short`` is True when the window holds fewer than
+        10 batches of 10 tau_int (for R = 1 the error is then itself uncertain; for R >= 2 the
+        error stays valid but the window average rests on few autocorrelation times). Also
+        returns per-replica means, ``n_batches`` (R = 1) and the window.
         """
         wl = self.window_len
         if wl <= 0:
             nan = float("nan")
-            return {"energy": nan, "energy_err": nan, "replica_means": [], "window": [0, 0]}
+            return {"energy": nan, "energy_err": nan, "replica_means": [], "window": [0, 0],
+                    "tau_int": nan, "window_too_short": True, "n_batches": 0, "err_dof": 0}
         per_rep = self.trace.sum(axis=1) / wl / self.n
         r = per_rep.shape[0]
+        dens = self.trace_density()
         if r >= 2:
             err = float(per_rep.std(ddof=1) / math.sqrt(r))
+            tau_b = integrated_autocorr_time(dens) if dens.shape[1] >= 4 else math.nan
+            nbat = (dens.shape[1] // math.ceil(MIN_BATCH_TAU * tau_b)
+                    if np.isfinite(tau_b) else 0)
+            too_short, dof = bool(nbat < MIN_BATCHES), r - 1
         else:
-            # blocks hold blk sweeps each (the last may be shorter: weight by its length)
-            lens = np.full(self.trace.shape[1], self.blk, float)
-            lens[-1] = wl - self.blk * (self.trace.shape[1] - 1)
-            err = batch_means_error(self.trace[0] / lens / self.n) if len(lens) >= 2 else math.nan
+            bm = batch_means_tau(dens[0])
+            err, tau_b, nbat, too_short = bm["err"], bm["tau_int"], bm["n_batches"], \
+                bm["too_short"]
+            dof = max(nbat - 1, 0)
         return {
             "energy": float(per_rep.mean()),
             "energy_err": err,
             "replica_means": per_rep,
             "window": [self.w0, int(self.params["sweeps"])],
+            "tau_int": float(tau_b * self.blk),
+            "window_too_short": too_short,
+            "n_batches": int(nbat),
+            "err_dof": int(dof),
         }
 
     def trace_density(self) -> np.ndarray:
@@ -342,6 +454,9 @@ class RunResult:
                 "energy": st["energy"],
                 "energy_err": st["energy_err"],
                 "window": st["window"],
+                "tau_int": st["tau_int"],
+                "window_too_short": st["window_too_short"],
+                "err_dof": st["err_dof"],
                 "overlap": None if self.overlap is None else float(self.overlap[:, -1].mean()),
             },
             "timing": self.timing,
@@ -438,7 +553,8 @@ def run(
         Fraction of the run, at its end, whose every sweep enters the stationary averages
         (default 0.5: the second half).
     threads : int, optional
-        numba threads (default: all).
+        numba threads for the kernel calls of this run (default: the process setting, all
+        unless changed); the process setting is restored after every call.
     progress : callable(done_sweeps, total_sweeps), optional
     chunk_updates : float
         Upper bound of updates (N R sweeps) between progress calls.
@@ -479,7 +595,8 @@ def prepare_run(
     Returns
     -------
     runner : Runner
-        With its measurement window set.
+        With its measurement window set; its kernel calls run on ``threads`` numba threads
+        (scoped to each call: numba's process-wide setting is left as it was).
     times : int64[K]
         Recording times (sweeps).
     """
@@ -494,8 +611,8 @@ def prepare_run(
         if times.size == 0 or times[0] < 0 or times[-1] > sweeps:
             raise ParameterError(f"grid times must lie in [0, sweeps = {sweeps}]")
         times = np.union1d(np.array([0, sweeps], np.int64), times)
-    set_threads(threads)
-    runner = Runner(instance, dynamics, replicas=replicas, seed=seed, key=key, init=init)
+    runner = Runner(instance, dynamics, replicas=replicas, seed=seed, key=key, init=init,
+                    threads=threads)
     sweeps = int(sweeps)
     w0 = sweeps - int(round(window * sweeps))
     runner.set_window(w0, sweeps)
@@ -554,8 +671,28 @@ def run_params(instance, dynamics, sweeps, replicas, seed, key, init, grid, grid
         "grid": grid if isinstance(grid, str) else "custom",
         "grid_points": int(grid_points),
         "window": float(window),
-        "rng": "xoshiro256** per replica from SeedSequence(seed, spawn_key + (replica,))",
+        "rng": "xoshiro256** per replica: initial configuration from SeedSequence(seed, "
+               "(INIT, *spawn_key, replica)), dynamics from SeedSequence(seed, "
+               "(DYNAMICS, *spawn_key, replica)) (mcsgd.seeds)",
     }
+
+
+def _variants(runner: Runner, times: np.ndarray, chunk: int) -> list[bool]:
+    """The kernel variants (``serial`` flags) the chunks of :func:`record_loop` will call.
+
+    A recording interval of L sweeps runs as chunks of ``min(chunk, L)`` sweeps and a last one
+    of ``L % chunk``; each chunk size decides its variant (:meth:`Runner.serial`).
+    """
+    t = runner.t
+    steps = set()
+    for stop in np.asarray(times, np.int64).tolist():
+        if stop > t:
+            length = stop - t
+            steps.add(min(chunk, length))
+            if length > chunk and length % chunk:
+                steps.add(length % chunk)
+            t = stop
+    return sorted({runner.serial(st) for st in steps}) or [runner.serial(0)]
 
 
 @dataclasses.dataclass
@@ -632,10 +769,12 @@ def record_loop(
         fresh = True
     else:
         fresh = False
-    # compile (first call) before the clock of the run starts
-    runner.advance(0)
-    state.prepare_end = time.perf_counter()
     chunk = max(1, int(chunk_updates // max(n * r, 1)))
+    # compile (first call) or load from the cache every kernel variant (serial twin, parallel)
+    # the chunks will use, before the clock of the run starts
+    for serial in _variants(runner, times, chunk):
+        runner.advance(0, serial=serial)
+    state.prepare_end = time.perf_counter()
     total = int(times[-1])
     start = state.idx
     for idx in range(start, k):

@@ -8,7 +8,8 @@ a planted group different from i's (a uniformly chosen other group, then a unifo
 for a random instance the other end is uniform among the N-1 other nodes. Double edges are
 kept, as in the reference code. Degrees are close to Poisson(c).
 
-``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple.
+``graph="er-simple"``: the same draws, with every repeated edge redrawn until the graph is simple
+(a ParameterError if repeats remain after ``ER_SIMPLE_ROUNDS`` rounds, never a multigraph).
 
 ``graph="regular"``: a simple d-regular graph (``c`` = d) by stub pairing with random
 switches; planted instances only pair nodes of different planted groups.
@@ -22,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
-from mcsgd.rng import generator
 
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
+from .seeds import instance_rng
 
 GRAPHS = ("er", "er-simple", "regular")
 
@@ -59,7 +60,7 @@ def check_graph_size(n: int, m: float, what: str = "the graph",
 
 def check_coloring_params(
     n: int, q: int, c: float, graph: str = "er", planted: bool = True, seed: int = 0,
-    available: int | None = None,
+    instance: int = 0, available: int | None = None,
 ) -> None:
     """Validate the arguments of :func:`coloring` without building anything.
 
@@ -73,7 +74,7 @@ def check_coloring_params(
     check_range("q", q, 2, 127, integer=True)
     check_range("c", c, 0, None)
     check_choice("graph", graph, GRAPHS)
-    check_range("seed", seed, 0, None, integer=True)
+    check_seed_index(seed, instance)
     n, q = int(n), int(q)
     if n > INT32_MAX:
         raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
@@ -96,6 +97,12 @@ def check_coloring_params(
     check_graph_size(n, m, "the colouring instance", available)
 
 
+def check_seed_index(seed: int, instance: int) -> None:
+    """Range checks of a generator's ``seed`` (< 2**64) and ``instance`` index (< 2**32)."""
+    check_range("seed", seed, 0, 2**64 - 1, integer=True)
+    check_range("instance", instance, 0, 2**32 - 1, integer=True)
+
+
 def _dedupe_keys(keys: np.ndarray, n: int) -> np.ndarray:
     """Indices of edges whose (unordered) pair already appeared earlier."""
     order = np.argsort(keys, kind="stable")
@@ -103,6 +110,35 @@ def _dedupe_keys(keys: np.ndarray, n: int) -> np.ndarray:
     dup = np.zeros(len(keys), bool)
     dup[order[1:][sk[1:] == sk[:-1]]] = True
     return np.flatnonzero(dup)
+
+
+# redraw rounds of ``er-simple`` before giving up (a ParameterError, never a multigraph)
+ER_SIMPLE_ROUNDS = 1000
+
+
+def redraw_until_simple(u: np.ndarray, v: np.ndarray, n: int, draw, what: str) -> None:
+    """Redraw repeated edges of ``(u, v)`` in place until the graph is simple.
+
+    ``draw(k)`` returns ``k`` fresh edges ``(u2, v2)`` of the ensemble. Raises
+    :class:`ParameterError` (naming ``what``, e.g. ``"c = 30 with n = 40"``) if repeated edges
+    remain after :data:`ER_SIMPLE_ROUNDS` rounds: the result would be a multigraph labelled
+    ``er-simple``.
+    """
+    for _ in range(ER_SIMPLE_ROUNDS):
+        keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
+        dup = _dedupe_keys(keys, n)
+        if dup.size == 0:
+            return
+        u2, v2 = draw(dup.size)
+        u[dup] = u2
+        v[dup] = v2
+    keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
+    left = _dedupe_keys(keys, n).size
+    if left:
+        raise ParameterError(
+            f"graph = 'er-simple': {left} repeated edge(s) remain after {ER_SIMPLE_ROUNDS} "
+            f"redraw rounds ({what}); use a smaller mean degree, a larger n, or graph = 'er' "
+            "(double edges kept)")
 
 
 def planted_groups(n: int, q: int, shuffle: bool, rng: np.random.Generator) -> np.ndarray:
@@ -139,6 +175,7 @@ def coloring(
     graph: str = "er",
     shuffle: bool = False,
     seed: int = 0,
+    instance: int = 0,
 ) -> Instance:
     """Generate a q-colouring instance.
 
@@ -157,32 +194,19 @@ def coloring(
     shuffle : bool
         Shuffle the balanced planted assignment instead of ``floor(i / (N/q))``.
     seed : int
-        Non-negative seed; the instance is a deterministic function of all arguments.
+        Seed in [0, 2**64); the instance is a deterministic function of all arguments.
+    instance : int
+        Instance index k in [0, 2**32): instance k of (parameters, seed) draws from
+        ``SeedSequence(seed, spawn_key=(INSTANCE, h1, h2, k))`` (:mod:`problems.seeds`), the
+        same stream whichever command asks for it.
 
     Returns
     -------
     Instance
         ``problem="coloring"``, with ``planted`` set for planted instances.
     """
-    check_coloring_params(n, q, c, graph, planted, seed)
-    n, q, seed = int(n), int(q), int(seed)
-    rng = generator(seed, (0,))
-    pl = planted_groups(n, q, shuffle, rng) if planted else None
-    if graph == "regular":
-        u, v = random_regular_edges(n, int(c), rng, group=pl, simple=True)
-    else:
-        m = int(round(c * n / 2))
-        u, v = _er_edges(n, q, m, pl, rng)
-        if graph == "er-simple":
-            for _ in range(1000):
-                keys = np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v)
-                dup = _dedupe_keys(keys, n)
-                if dup.size == 0:
-                    break
-                u2, v2 = _er_edges(n, q, dup.size, pl, rng)
-                u[dup] = u2
-                v[dup] = v2
-    indptr, indices, _ = edges_to_csr(n, u, v)
+    check_coloring_params(n, q, c, graph, planted, seed, instance)
+    n, q, seed, instance = int(n), int(q), int(seed), int(instance)
     params = {
         "generator": "coloring",
         "n": n,
@@ -191,8 +215,19 @@ def coloring(
         "planted": bool(planted),
         "graph": graph,
         "shuffle": bool(shuffle),
-        "seed": seed,
     }
+    rng = instance_rng(params, seed, instance)
+    pl = planted_groups(n, q, shuffle, rng) if planted else None
+    if graph == "regular":
+        u, v = random_regular_edges(n, int(c), rng, group=pl, simple=True)
+    else:
+        m = int(round(c * n / 2))
+        u, v = _er_edges(n, q, m, pl, rng)
+        if graph == "er-simple":
+            redraw_until_simple(u, v, n, lambda k: _er_edges(n, q, k, pl, rng),
+                                f"c = {c:g} with n = {n}")
+    indptr, indices, _ = edges_to_csr(n, u, v)
+    params.update(seed=seed, instance=instance)
     return Instance("coloring", q, indptr, indices, None, pl, params)
 
 

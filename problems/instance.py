@@ -11,6 +11,8 @@ HDF5 layout (``mcsgd_kind = "instance"``)::
 
 Everything is validated on load (and when an instance is built from user data): shapes, dtypes,
 ranges, no self-loops, symmetric adjacency with symmetric couplings, a proper planted colouring.
+Unsorted CSR rows are sorted on construction (couplings carried along, on copies of the arrays):
+edge ids pair the two half-edges of an edge by binary search in sorted rows.
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ def _check_csr(n, indptr, indices, couplings, has_j):
     if fwd != bwd:
         return 4
     return 0
+
+
+@njit
+def _rows_sorted(indptr, indices):
+    """True if every CSR row is sorted by neighbour (non-decreasing)."""
+    for i in range(indptr.shape[0] - 1):
+        for k in range(indptr[i] + 1, indptr[i + 1]):
+            if indices[k] < indices[k - 1]:
+                return False
+    return True
 
 
 @njit
@@ -120,7 +132,7 @@ class Instance:
     q : int
         Number of colours (2 for Ising).
     indptr : int32[N+1], indices : int32[2M]
-        CSR adjacency, each undirected edge in both rows, rows sorted.
+        CSR adjacency, each undirected edge in both rows; rows are sorted on construction.
     couplings : int8[2M] or None
         J per half-edge (Ising), +-1.
     planted : int8[N] or None
@@ -243,6 +255,7 @@ class Instance:
                 4: "the adjacency (or the couplings) is not symmetric",
             }[code]
             raise ParameterError(msg)
+        self._sort_rows()
         self._max_degree = int(self.degrees.max()) if self.n else 0
         if self.planted is not None:
             self.planted = np.ascontiguousarray(self.planted, dtype=np.int8)
@@ -257,6 +270,22 @@ class Instance:
                     raise ParameterError("the planted colouring is not proper")
             elif not np.all(np.abs(self.planted) == 1):
                 raise ParameterError("planted spins must all be +1 or -1")
+
+    def _sort_rows(self) -> None:
+        """Sort every CSR row by neighbour (stable, couplings carried along), on fresh arrays.
+
+        Edge ids and per-edge flags rely on sorted rows (binary search for the reverse
+        half-edge); a user-built instance with an unsorted row would otherwise give one edge id
+        to three half-edges. The caller's arrays are never modified.
+        """
+        if _rows_sorted(self.indptr, self.indices):  # no allocation in the common case
+            return
+        row = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
+        order = np.lexsort((self.indices, row))  # by row, then neighbour; stable
+        self.indices = np.ascontiguousarray(self.indices[order])
+        if self.couplings is not None:
+            self.couplings = np.ascontiguousarray(self.couplings[order])
+        self._edge_ids = None
 
     # ---- storage ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

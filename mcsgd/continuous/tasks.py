@@ -2,9 +2,10 @@ r"""One entry point for scan files and the CLI: :func:`run_task`.
 
 ``params`` uses the CLI option names with ``-`` replaced by ``_`` plus ``"experiment"``; every key
 is validated (unknown keys are an error) and defaults are filled in, so a scan file and the
-equivalent command line give identical results. Seeding: the model/data stream is
-``generator(entropy, key + (0,))`` and the SGD stream ``generator(entropy, key + (1,))``
-(:func:`mcsgd.rng.generator`), so a task is a deterministic function of (params, entropy, key).
+equivalent command line give identical results. Seeding (:mod:`mcsgd.seeds`): the model/data
+stream is ``SeedSequence(entropy, (CONTINUOUS_MODEL, *key))`` and the SGD stream
+``SeedSequence(entropy, (CONTINUOUS_SGD, *key))``, so a task is a deterministic function of
+(params, entropy, key) and shares no stream with instances or discrete dynamics.
 
 Experiments and their keys (defaults in :data:`DEFAULTS`):
 
@@ -33,7 +34,7 @@ import numpy as np
 
 from ..errors import ParameterError, check_choice, check_range
 from ..io import to_jsonable
-from ..rng import generator
+from ..seeds import CONTINUOUS_MODEL, CONTINUOUS_SGD, namespaced_generator
 
 EXPERIMENTS = ("fdr", "adaptive", "linear-fdt", "ivf", "escape", "occupation", "temperature")
 FDR_MODELS = ("quadratic", "linreg", "softmax", "mlp")
@@ -224,12 +225,13 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         ``scalars`` (JSON-able; the keys of the CLI's ``--json``), ``arrays`` (name → ndarray),
         ``params`` (the resolved parameters), ``model`` (description of the model).
     """
-    if not isinstance(entropy, (int, np.integer)) or entropy < 0:
-        raise ParameterError(f"seed = {entropy!r} must be a non-negative integer")
+    if isinstance(entropy, bool) or not isinstance(entropy, (int, np.integer)) \
+            or not 0 <= entropy < 2**64:
+        raise ParameterError(f"seed = {entropy!r} must be an integer in [0, 2**64)")
     p = resolve_params(params)
     key = tuple(int(k) for k in key)
-    rng_m = generator(int(entropy), key + (0,))
-    rng = generator(int(entropy), key + (1,))
+    rng_m = namespaced_generator(CONTINUOUS_MODEL, int(entropy), key)
+    rng = namespaced_generator(CONTINUOUS_SGD, int(entropy), key)
     exp = p["experiment"]
     extra: dict[str, Any] = {}
     if exp == "fdr":

@@ -65,7 +65,8 @@ def run_temperature(
     dict
         ``scalars``: rows (B, T_conf, T_conf_err, T_theory, T_fdr2, T_conf_exact (quadratic only),
         T_mode_median, T_mode_min, T_mode_max), s, eta_eff;
-        ``arrays``: B (nB,), T_modes (nB, M), T_modes_theory (nB, M), hessian_eigenvalues (M,).
+        ``arrays``: B (nB,), T_modes (nB, M), T_modes_err (nB, M) (standard error over chains),
+        T_modes_theory (nB, M), hessian_eigenvalues (M,).
     """
     check_range("steps", steps, 10, None, integer=True)
     check_range("chains", chains, 2, None, integer=True)
@@ -89,7 +90,7 @@ def run_temperature(
     Cu = np.einsum("pi,pq,qi->i", U, C, U)
     trHC, trH = float(np.sum(H * C)), float(np.trace(H))
     base = obj.base if isinstance(obj, L2) else obj
-    rows, Tm_all, Tm_th_all = [], [], []
+    rows, Tm_all, Tm_err_all, Tm_th_all = [], [], [], []
     for B in Bs:
         B = int(B)
         every = record_every or (1 if model.n_data is None else max(1, model.n_data // B))
@@ -117,6 +118,10 @@ def run_temperature(
         mean = y1.sum(0) / (R * n)
         var = y2.sum(0) / (R * n) - mean**2
         Tm = lam * var
+        # per-chain mode temperatures around the pooled mean: their spread over the R
+        # independent chains is the standard error of Tm
+        Tm_r = lam * (y2 / n - 2 * mean * y1 / n + mean**2)
+        Tm_err = Tm_r.std(axis=0, ddof=1) / np.sqrt(R)
         Tm_th = eta_eff * Cu / (2.0 * B)
         row = {
             "B": B,
@@ -135,12 +140,14 @@ def run_temperature(
             row["T_conf_exact"] = float(np.trace(H @ Sig @ H) / trH)
         rows.append(row)
         Tm_all.append(Tm)
+        Tm_err_all.append(Tm_err)
         Tm_th_all.append(Tm_th)
     return {
         "scalars": {"rows": rows, "s": s, "eta_eff": eta_eff, "eta": float(eta)},
         "arrays": {
             "B": np.asarray([int(b) for b in Bs]),
             "T_modes": np.array(Tm_all),
+            "T_modes_err": np.array(Tm_err_all),
             "T_modes_theory": np.array(Tm_th_all),
             "hessian_eigenvalues": lam,
         },

@@ -6,13 +6,16 @@
 
 from .collect import gather, summary_json, write_summary
 from .executors import run_scan
-from .spec import Spec, Task, load_spec, spec_from_text
-from .store import check_result, status
+from .spec import MAX_TASKS, Spec, Task, check_task_count, load_spec, spec_from_text
+from .store import DiskFullError, check_result, status
 
 __all__ = [
+    "MAX_TASKS",
+    "DiskFullError",
     "Spec",
     "Task",
     "check_result",
+    "check_task_count",
     "gather",
     "load_spec",
     "run_scan",

@@ -8,7 +8,9 @@ Layout (``docs/scans.md``)::
     /table/<column>       1-D datasets, one entry per finished task (plan order):
                           task_id, params_json, flattened parameters ("instance.n",
                           "dynamics.T", "run.sweeps", ...), stationary observables
-                          (energy, energy_err, overlap, acceptance) or, for continuous tasks,
+                          (energy, energy_err, overlap, acceptance; energy_err_dof = the
+                          error's degrees of freedom, replicas, energy_ci95_lo/_hi = Student-t
+                          95% interval, window_too_short, tau_int) or, for continuous tasks,
                           "result.<scalar>"
     /series/<task_id>/    time int64[K], energy/acceptance/overlap float64[R, K]
                           (continuous: the task's arrays)
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,7 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
                 "energy": st["energy"], "energy_err": st["energy_err"], "overlap": ov,
                 "acceptance": float(acc.mean()) if np.isfinite(acc).all() else None,
                 "window": st["window"],
+                **_error_fields(st, int(res.trace.shape[0])),
             }
             series = {"time": res.time, "energy": res.energy, "acceptance": res.acceptance}
             if res.overlap is not None:
@@ -59,6 +63,27 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
             stat = read_json_attr(f, "scalars", {})
             series = {k: f["arrays"][k][...] for k in f["arrays"]}
     return stat, series
+
+
+MIN_ERR_DOF = 3  # below this, collect warns that +-energy_err is not a 68% interval
+
+
+def _error_fields(st: dict[str, Any], replicas: int) -> dict[str, Any]:
+    """Degrees of freedom of ``energy_err`` and the Student-t 95% interval of the energy.
+
+    With R >= 2 replicas the error has R - 1 degrees of freedom (2 replicas: 1, and the 95%
+    interval is energy -+ 12.7 energy_err); with one replica, batches - 1."""
+    from scipy.stats import t as student_t
+
+    dof = int(st["err_dof"])
+    err = st["energy_err"]
+    if dof >= 1 and err is not None and math.isfinite(err):
+        half = float(student_t.ppf(0.975, dof)) * err
+        ci = [st["energy"] - half, st["energy"] + half]
+    else:
+        ci = [None, None]
+    return {"replicas": replicas, "energy_err_dof": dof, "energy_ci95": ci,
+            "tau_int": st["tau_int"], "window_too_short": bool(st["window_too_short"])}
 
 
 def gather(out: str | os.PathLike) -> dict[str, Any]:
@@ -79,6 +104,13 @@ def gather(out: str | os.PathLike) -> dict[str, Any]:
             continue
         stat, series = _read_task(p, t)
         rows.append({"id": t.id, "params": t.params, "stationary": stat, "_series": series})
+    few = [r["id"] for r in rows if r["stationary"].get("energy_err_dof", MIN_ERR_DOF)
+           < MIN_ERR_DOF]
+    if few:
+        warnings.warn(
+            f"{len(few)} task(s) have energy errors with fewer than {MIN_ERR_DOF} degrees of "
+            "freedom (e.g. 2 replicas: 1): energy -+ energy_err is not a 68% interval; use "
+            "energy_ci95 (Student-t) or more replicas", stacklevel=2)
     return {"out": str(Path(out).resolve()), "name": m["name"], "seed": m["seed"],  # type: ignore[index]
             "total": len(tasks), "done": len(rows), "tasks": rows}
 
@@ -111,8 +143,11 @@ def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
         d["experiment"] = r["params"]["experiment"]
         st = r["stationary"]
         if r["params"]["experiment"] == "discrete":
-            for k in ("energy", "energy_err", "overlap", "acceptance"):
+            for k in ("energy", "energy_err", "overlap", "acceptance", "energy_err_dof",
+                      "replicas", "tau_int", "window_too_short"):
                 d[k] = st.get(k)
+            ci = st.get("energy_ci95") or [None, None]
+            d["energy_ci95_lo"], d["energy_ci95_hi"] = ci
         else:
             for k, v in st.items():
                 if isinstance(v, (int, float, str, bool)) or v is None:

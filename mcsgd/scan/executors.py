@@ -3,13 +3,16 @@
 local
     Tasks of the selected shard run in a ``ProcessPoolExecutor`` with the *spawn* start method
     (in the calling process when there is one worker). Each worker sets its numba thread count
-    so that workers x threads = cores, and dies with its parent (``PR_SET_PDEATHSIG``), so a
-    ``kill -9`` of the scan leaves no orphan holding a task. A task whose lock is held by
-    another process (another shard) is retried for ``lock_wait`` seconds, then left to it.
+    so that workers x threads = cores, and dies with its parent (``PR_SET_PDEATHSIG``, a
+    parent-pid check right after it and a watchdog thread), so a ``kill -9`` of the scan, even
+    during the workers' start-up, leaves no orphan holding a task. A worker that dies (e.g. the
+    OOM killer) fails only its task: the pool is restarted and the other tasks go on. A full
+    disk stops the scan (:class:`~mcsgd.scan.store.DiskFullError`). A task whose lock is held
+    by another process (another shard) is retried for ``lock_wait`` seconds, then left to it.
 slurm
-    Renders an sbatch job-array script from a template (``runs/slurm/array.sbatch.template``
-    or ``[slurm] template``) into ``DIR/slurm/array.sbatch`` and submits it with
-    ``sbatch --parsable``; array element i runs ``mcsgd scan run DIR/scan.toml --out DIR
+    Renders an sbatch job-array script from a template (``[slurm] template``, else the
+    package's ``mcsgd/data/array.sbatch.template``) into ``DIR/slurm/array.sbatch`` and submits
+    it with ``sbatch --parsable``; array element i runs ``mcsgd scan run DIR/scan.toml --out DIR
     --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT``. Resubmitting continues: finished
     tasks are skipped, checkpointed ones resume.
 dask
@@ -35,21 +38,8 @@ from ..errors import ParameterError
 from .spec import Spec, Task
 from .store import prepare_dir, result_path
 
-DEFAULT_TEMPLATE = """#!/bin/bash
-#SBATCH --job-name={{job_name}}
-#SBATCH --array={{array}}
-#SBATCH --cpus-per-task={{cpus_per_task}}
-#SBATCH --mem-per-cpu={{mem_per_cpu}}
-#SBATCH --time={{time}}
-#SBATCH --output={{log_dir}}/%A_%a.out
-{{partition_line}}
-{{extra_lines}}
-cd {{workdir}}
-export NUMBA_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
-exec {{python}} -m mcsgd.cli scan run {{spec}} --out {{out}} --executor local \\
-    --workers 1 --threads ${SLURM_CPUS_PER_TASK:-1} \\
-    --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}
-"""
+# the default sbatch template ships with the package (one copy, found from any directory)
+TEMPLATE_RESOURCE = "data/array.sbatch.template"
 
 
 def cores() -> int:
@@ -100,14 +90,36 @@ _QUEUE: Any = None
 _THREADS: int | None = None
 
 
-def _worker_init(threads: int, queue) -> None:
-    """Pool initializer: die with the parent, set numba threads, keep the progress queue."""
-    global _QUEUE, _THREADS
+def _die_with(parent: int) -> None:
+    """Exit this worker as soon as its parent ``parent`` is gone (kernel signal + watchdog).
+
+    ``PR_SET_PDEATHSIG`` (Linux) kills the worker when the parent dies; a parent that died
+    before that call (during the worker's start-up) is caught by the ``getppid`` check right
+    after it, and a daemon thread re-checks twice a second (other platforms, or a parent
+    thread that exits). The worker's task lock is released by the kernel on exit.
+    """
+    import signal
+
     with contextlib.suppress(Exception):
         import ctypes
-        import signal
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="mcsgd-parent-watchdog", daemon=True).start()
+
+
+def _worker_init(threads: int, queue, parent: int | None = None) -> None:
+    """Pool initializer: die with the parent, set numba threads, keep the progress queue."""
+    global _QUEUE, _THREADS
+    _die_with(os.getppid() if parent is None else parent)
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
     from .._numba import set_threads
 
@@ -165,33 +177,140 @@ def run_local(spec: Spec, tasks: list[Task], *, workers: int, threads: int | Non
                     prog.finished(t.id)
                 pending, deadline = _retry(busy, deadline, lock_wait, results, prog)
         else:
-            import multiprocessing as mp
-            from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-            ctx = mp.get_context("spawn")
-            q = ctx.Queue()
             thr = threads or max(1, cores() // workers)
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                     initializer=_worker_init, initargs=(thr, q)) as ex:
-                while pending:
-                    futs = {ex.submit(_pool_task, t, spec.out, ckpt_s, chunk): t
-                            for t in pending}
-                    busy = []
-                    while futs:
-                        done, _ = wait(list(futs), timeout=0.5, return_when=FIRST_COMPLETED)
-                        _drain(q, prog)
-                        for f in done:
-                            t = futs.pop(f)
-                            info = f.result()
-                            if info["state"] == "busy":
-                                busy.append(t)
-                                continue
-                            results[t.id] = info
-                            prog.finished(t.id)
-                    pending, deadline = _retry(busy, deadline, lock_wait, results, prog)
+            _run_pool(spec, pending, workers=workers, threads=thr, prog=prog, results=results,
+                      ckpt_s=ckpt_s, chunk=chunk, lock_wait=lock_wait)
     finally:
         prog.close()
     return [results[t.id] for t in tasks if t.id in results]
+
+
+def _run_pool(spec: Spec, pending: list[Task], *, workers: int, threads: int,
+              prog: TaskProgress, results: dict[str, dict[str, Any]], ckpt_s: float,
+              chunk: float, lock_wait: float) -> None:
+    """Run ``pending`` in a spawn process pool; a pool broken by a dead worker is restarted.
+
+    The task whose worker died (identified by the pid in its lock file and the worker's exit
+    status) is recorded as failed with the reason; tasks interrupted only because the pool
+    was torn down are run again (resuming their checkpoints). A task running in a worker that
+    died for an unidentified reason twice is recorded as failed.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .store import DiskFullError
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    deaths: dict[str, int] = {}
+    deadline: float | None = None
+    while pending:
+        busy: list[Task] = []
+        broken: list[Task] = []
+        procs: dict[int, Any] = {}
+        full: DiskFullError | None = None
+        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=ctx,
+                                 initializer=_worker_init,
+                                 initargs=(threads, q, os.getpid())) as ex:
+            futs = {ex.submit(_pool_task, t, spec.out, ckpt_s, chunk): t for t in pending}
+            procs = getattr(ex, "_processes", None) or {}  # pid -> Process (CPython)
+            while futs and full is None:
+                done, _ = wait(list(futs), timeout=0.5, return_when=FIRST_COMPLETED)
+                _drain(q, prog)
+                for f in done:
+                    t = futs.pop(f)
+                    try:
+                        info = f.result()
+                    except BrokenProcessPool:
+                        broken.append(t)
+                        continue
+                    except DiskFullError as e:
+                        full = e
+                        continue
+                    if info["state"] == "busy":
+                        busy.append(t)
+                        continue
+                    results[t.id] = info
+                    prog.finished(t.id)
+            if full is not None:  # stop: no new task, running ones end (their checkpoints stay)
+                ex.shutdown(wait=False, cancel_futures=True)
+                for p in list(procs.values()):
+                    with contextlib.suppress(Exception):
+                        p.terminate()
+        if full is not None:
+            _remove_temporaries(spec.out, [t for t in pending if t.id not in results])
+            raise full
+        again = _after_worker_death(spec.out, broken, dict(procs), deaths, results, prog) \
+            if broken else []
+        pending, deadline = _retry(busy, deadline, lock_wait, results, prog)
+        pending = again + pending
+
+
+def _remove_temporaries(out: str, tasks: list[Task]) -> None:
+    """Delete the temporary files of ``tasks`` whose lock is free (their writers are gone)."""
+    from .store import TaskLock
+    from .task import _remove_stale_temporaries
+
+    for t in tasks:
+        lk = TaskLock(out, t.id)
+        with contextlib.suppress(Exception):
+            if lk.acquire():
+                try:
+                    _remove_stale_temporaries(out, t.id)
+                finally:
+                    lk.release()
+
+
+def _after_worker_death(out: str, broken: list[Task], procs: dict[int, Any],
+                        deaths: dict[str, int], results: dict[str, dict[str, Any]],
+                        prog: TaskProgress) -> list[Task]:
+    """Record the task(s) whose worker died as failed; return the tasks to run again."""
+    import signal
+
+    from .store import TaskLock, lock_holder
+    from .task import _write_failed
+
+    codes: dict[int, int | None] = {}
+    for pid, p in procs.items():
+        with contextlib.suppress(Exception):
+            p.join(timeout=10)
+        codes[pid] = getattr(p, "exitcode", None)
+    dead = {pid: c for pid, c in codes.items() if c not in (None, 0, -int(signal.SIGTERM))}
+    started: dict[str, int] = {}
+    for t in broken:
+        h = lock_holder(out, t.id)
+        if h is not None and h[0] in codes:
+            started[t.id] = h[0]
+    culprits = {t.id for t in broken if started.get(t.id) in dead}
+    if not culprits:  # cause not identified: suspect every task that was running
+        suspects = list(started) or [t.id for t in broken]
+        for tid in suspects:
+            deaths[tid] = deaths.get(tid, 0) + 1
+            if deaths[tid] >= (2 if started else 3):
+                culprits.add(tid)
+    again = []
+    for t in broken:
+        if t.id not in culprits:
+            again.append(t)
+            continue
+        pid = started.get(t.id)
+        c = dead.get(pid) if pid is not None else None
+        how = (f"killed by {signal.Signals(-c).name}" if c is not None and c < 0
+               and -c in {int(x) for x in signal.Signals} else
+               f"exit code {c}" if c is not None else "died twice")
+        err = (f"WorkerDied: worker process {pid} {how} while running this task (e.g. the "
+               "out-of-memory killer); the other tasks went on")
+        lk = TaskLock(out, t.id)
+        with contextlib.suppress(Exception):
+            if lk.acquire():
+                try:
+                    _write_failed(out, t, err, "")
+                finally:
+                    lk.release()
+        results[t.id] = {"id": t.id, "state": "failed", "error": err}
+        prog.finished(t.id)
+    return again
 
 
 def _drain(q, prog: TaskProgress) -> None:
@@ -223,9 +342,9 @@ def _retry(busy, deadline, lock_wait, results, prog):
 
 # ---- slurm -------------------------------------------------------------------------------------
 def find_template(spec: Spec) -> tuple[str, str]:
-    """``(text, where)`` of the sbatch template: ``[slurm] template``, then
-    ``runs/slurm/array.sbatch.template`` in the current directory or the source tree, then the
-    built-in default."""
+    """``(text, where)`` of the sbatch template: ``[slurm] template`` (relative to the scan
+    file), else the package's ``mcsgd/data/array.sbatch.template`` (independent of the current
+    directory; ``mcsgd scan template`` prints it for editing)."""
     t = spec.slurm["template"]
     if t:
         p = Path(t)
@@ -234,18 +353,21 @@ def find_template(spec: Spec) -> tuple[str, str]:
         if not p.is_file():
             raise ParameterError(f"slurm.template: {str(p)!r} does not exist")
         return p.read_text(), str(p)
-    rel = Path("runs/slurm/array.sbatch.template")
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        if (base / rel).is_file():
-            return (base / rel).read_text(), str(base / rel)
-    return DEFAULT_TEMPLATE, "built-in"
+    from importlib import resources
+
+    res = resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE)
+    return res.read_text(), f"mcsgd/{TEMPLATE_RESOURCE} (package)"
 
 
 def render_sbatch(spec: Spec, shards: int) -> str:
     """The sbatch script of the scan's job array (placeholders ``{{name}}`` filled)."""
+    from .batch import check_slurm, no_control
+
     text, _ = find_template(spec)
-    s = spec.slurm
-    out = Path(spec.out)
+    s = check_slurm(spec.slurm)  # again: a Spec need not come from load_spec
+    out = Path(no_control("out", spec.out))
+    no_control("working directory", str(Path.cwd()))
+    no_control("python", sys.executable)
     conc = f"%{int(s['concurrency'])}" if s["concurrency"] else ""
     values = {
         "job_name": s["job_name"],
@@ -340,7 +462,10 @@ def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: i
     except ImportError:
         raise ParameterError("--executor dask needs dask.distributed: "
                              "pip install 'mcsgd[dask]'") from None
-    d = spec.dask
+    from .batch import check_dask, no_control
+
+    d = check_dask(spec.dask)
+    no_control("out", spec.out)
     scheduler = scheduler or d["scheduler"] or None
     cluster = None
     thr = int(threads or d["threads"] or 1)
@@ -356,7 +481,7 @@ def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: i
         procs = int(d["processes"])
         kw: dict[str, Any] = {
             "cores": procs, "processes": procs, "job_cpu": procs * thr, "memory": d["memory"],
-            "walltime": d["walltime"], "python": sys.executable,
+            "walltime": d["walltime"], "python": shlex.quote(sys.executable),
             "log_directory": str(Path(spec.out) / "slurm" / "dask"),
             "job_extra_directives": list(d["job_extra"]),
             "job_script_prologue": [f"export NUMBA_NUM_THREADS={thr}"],

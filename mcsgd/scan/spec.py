@@ -15,11 +15,13 @@ Tasks and seeds
 A task is one (instance point, instance index k, dynamics point, run point). Its canonical
 parameters (normalised types, sorted keys, JSON) determine
 
-* the spawn key ``(h1, h2)``: the first two 32-bit words of ``sha256(canonical params)``; replica r
-  draws from ``SeedSequence(seed, spawn_key=(h1, h2, r))``;
+* the task key ``(SCAN, h1, h2)``: ``(h1, h2)`` the first two 32-bit words of
+  ``sha256(canonical params)``; replica r draws its initial configuration and its dynamics from
+  ``SeedSequence(seed, spawn_key=(INIT | DYNAMICS, SCAN, h1, h2, r))`` (:mod:`mcsgd.seeds`);
 * the task id: 16 hex digits of ``sha256(canonical params + root seed)``;
-* the instance seed: from ``SeedSequence(seed, spawn_key=(i1, i2))`` with ``(i1, i2)`` the hash of
-  the instance point and k only, so every dynamics of a scan runs on the same instances.
+* the instance: instance k (the point's ``index``) of (the instance point's parameters, root
+  seed) (:mod:`problems.seeds`), so every dynamics of a scan runs on the same instances, and
+  ``mcsgd generate --seed ROOT --instance k`` with the same parameters builds the same graph.
 
 Nothing depends on the worker, shard or order that runs a task.
 """
@@ -36,13 +38,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import ParameterError
+from ..seeds import SCAN
 
 TOP_KEYS = ("name", "seed", "instances", "out", "experiment", "instance", "run", "dynamics",
-            "continuous", "execution", "slurm", "dask")
+            "continuous", "execution", "slurm", "dask", "max_tasks")
+MAX_TASKS = 100_000  # default limit on the tasks of one scan (``max_tasks`` / ``--max-tasks``)
 SPEC_DIR_HEADER = "# mcsgd-spec: "  # first line of DIR/scan.toml: the original file's path
+MAX_TASKS_HEADER = "# mcsgd-max-tasks: "  # its second line when --max-tasks was given
 RUN_DEFAULTS: dict[str, Any] = {
     "sweeps": 1000, "replicas": 2, "init": "random", "grid": "log", "grid_points": 40,
     "window": 0.5,
@@ -129,6 +132,7 @@ class Spec:
     execution: dict[str, Any]
     slurm: dict[str, Any]
     dask: dict[str, Any]
+    max_tasks: int | None = None  # a --max-tasks override (kept in DIR/scan.toml for the array)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -147,12 +151,6 @@ def task_id(params: dict[str, Any], seed: int) -> str:
     """16 hex digits identifying (params, seed)."""
     s = canonical_json({"params": params, "seed": int(seed)})
     return hashlib.sha256(s.encode()).hexdigest()[:16]
-
-
-def instance_seed(root_seed: int, inst: dict[str, Any]) -> int:
-    """Seed of the generator of instance point ``inst`` (with its ``index``), < 2**62."""
-    ss = np.random.SeedSequence(int(root_seed), spawn_key=hash_words(inst))
-    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(2))
 
 
 def _fmt(v: Any) -> str:
@@ -225,11 +223,41 @@ def _check_keys(path: str, table: dict[str, Any], allowed) -> None:
 
 
 # ---- expansion -------------------------------------------------------------------------------
+def check_task_count(n: int, limit: int | None = None, what: str = "the scan") -> None:
+    """Refuse ``n`` tasks (or grid points) above ``limit`` (default :data:`MAX_TASKS`).
+
+    Raises :class:`ParameterError` (exit 2) naming the count, the limit and how to raise it.
+    Shared by the scan loader and the CLI's range expansions.
+    """
+    limit = MAX_TASKS if limit is None else int(limit)
+    if n > limit:
+        raise ParameterError(
+            f"{what} expands to {n:.4g} tasks, more than max_tasks = {limit}; reduce the "
+            "swept values or raise the limit (scan-file key max_tasks or --max-tasks)")
+
+
+def count_points(path: str, table: dict[str, Any], scalar_lists: tuple[str, ...] = ()) -> int:
+    """How many points :func:`expand` gives for ``table``, without building them."""
+    return math.prod(len(a) for a in _axes(path, table, scalar_lists))
+
+
 def expand(path: str, table: dict[str, Any], scalar_lists: tuple[str, ...] = ()) -> list[dict]:
     """Expand the list values of ``table`` as a grid, ``zip`` groups paired (module docstring).
 
     Keys in ``scalar_lists`` keep list values as they are (a list of lists sweeps them).
     """
+    out = []
+    for combo in itertools.product(*_axes(path, table, scalar_lists)):
+        d: dict[str, Any] = {}
+        for part in combo:
+            d.update(part)
+        out.append(d)
+    return out
+
+
+def _axes(path: str, table: dict[str, Any],
+          scalar_lists: tuple[str, ...] = ()) -> list[list[dict[str, Any]]]:
+    """The axes of a table (validated ``zip`` groups): a list of alternatives per axis."""
     table = dict(table)
     z = table.pop("zip", [])
     if isinstance(z, list) and z and all(isinstance(x, str) for x in z):
@@ -273,13 +301,7 @@ def expand(path: str, table: dict[str, Any], scalar_lists: tuple[str, ...] = ())
             axes.append([{k: x} for x in v])
         else:
             axes.append([{k: v}])
-    out = []
-    for combo in itertools.product(*axes):
-        d: dict[str, Any] = {}
-        for part in combo:
-            d.update(part)
-        out.append(d)
-    return out
+    return axes
 
 
 # ---- validation of one expanded point ---------------------------------------------------------
@@ -468,7 +490,8 @@ def parse_toml(text: str, path: str = "<scan>") -> dict[str, Any]:
         raise ParameterError(f"{path}: invalid TOML: {e}") from None
 
 
-def load_spec(path: str | os.PathLike, out: str | None = None) -> Spec:
+def load_spec(path: str | os.PathLike, out: str | None = None,
+              max_tasks: int | None = None) -> Spec:
     """Read, validate and expand a scan file.
 
     Parameters
@@ -477,6 +500,9 @@ def load_spec(path: str | os.PathLike, out: str | None = None) -> Spec:
         The TOML scan file.
     out : str, optional
         Output directory overriding the file's ``out``.
+    max_tasks : int, optional
+        Limit on the number of tasks, overriding the file's ``max_tasks`` (default
+        :data:`MAX_TASKS`); counted before anything is expanded.
 
     Returns
     -------
@@ -494,10 +520,11 @@ def load_spec(path: str | os.PathLike, out: str | None = None) -> Spec:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ParameterError(f"scan file {str(p)!r} is not readable: {e}") from None
-    return spec_from_text(text, path=str(p), out=out)
+    return spec_from_text(text, path=str(p), out=out, max_tasks=max_tasks)
 
 
-def spec_from_text(text: str, *, path: str | None = None, out: str | None = None) -> Spec:
+def spec_from_text(text: str, *, path: str | None = None, out: str | None = None,
+                   max_tasks: int | None = None) -> Spec:
     """Validate and expand scan-file text (see :func:`load_spec`)."""
     spec_dir = Path(path).resolve().parent if path else Path.cwd()
     default_name = Path(path).stem if path else "scan"
@@ -505,12 +532,22 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
         first, _, text = text.partition("\n")
         orig = Path(first[len(SPEC_DIR_HEADER):].strip())
         spec_dir, default_name = orig.parent, orig.stem
+        if text.startswith(MAX_TASKS_HEADER):  # the limit the scan was started with
+            line, _, text = text.partition("\n")
+            if max_tasks is None:
+                try:
+                    max_tasks = int(line[len(MAX_TASKS_HEADER):])
+                except ValueError:
+                    raise _err("max_tasks", f"{line!r} is not an integer") from None
+    override = max_tasks
     raw = parse_toml(text, path or "<scan>")
     _check_keys("", raw, TOP_KEYS)
     name = _str("name", raw.get("name", default_name))
     seed = _num("seed", raw.get("seed", 0), 0, 2**63 - 1, integer=True)
     n_inst = _num("instances", raw.get("instances", 1), 1, None, integer=True)
     exp = _choice("experiment", raw.get("experiment", "discrete"), ("discrete", "continuous"))
+    if max_tasks is None:
+        max_tasks = _num("max_tasks", raw.get("max_tasks", MAX_TASKS), 1, None, integer=True)
     if out is None:
         if "out" not in raw:
             raise _err("out", "missing (output directory; or give --out)")
@@ -520,6 +557,10 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     execution = _settings("execution", raw.get("execution", {}), EXECUTION_DEFAULTS)
     slurm = _settings("slurm", raw.get("slurm", {}), SLURM_DEFAULTS)
     dask = _settings("dask", raw.get("dask", {}), DASK_DEFAULTS)
+    from .batch import check_dask, check_slurm  # values that reach job scripts
+
+    check_slurm(slurm)
+    check_dask(dask)
     if dask["processes"] < 1:
         raise _err("dask.processes", f"{dask['processes']} is not in [1, inf)")
     if dask["jobs"] < 1:
@@ -545,6 +586,10 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
             dyn_l = [dyn_l]
         if not isinstance(dyn_l, list) or not dyn_l:
             raise _err("dynamics", "must be one or more [[dynamics]] tables")
+        n_dyn = sum(count_points(f"dynamics[{j}]", _table(f"dynamics[{j}]", dt))
+                    for j, dt in enumerate(dyn_l))
+        check_task_count(count_points("instance", inst_t) * n_inst * n_dyn
+                         * count_points("run", run_t), max_tasks)
         inst_pts = [_instance_point("instance", x, spec_dir) for x in expand("instance", inst_t)]
         if any(ip["problem"] == "file" for ip in inst_pts) and n_inst != 1:
             raise _err("instances", f"{n_inst} must be 1 with problem = 'file'")
@@ -581,6 +626,14 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
             raise _err("continuous", "missing (one or more [[continuous]] tables)")
         from ..continuous import tasks as ctasks
 
+        def _scal(ct: Any) -> tuple[str, ...]:
+            e = ct.get("experiment") if isinstance(ct, dict) else None
+            dflt = ctasks.DEFAULTS.get(e, {}) if isinstance(e, str) else {}
+            return tuple(k for k, v in dflt.items() if isinstance(v, list)) + (
+                "eta_scan", "grid_eta", "grid_B")
+
+        check_task_count(sum(count_points(f"continuous[{j}]", _table(f"continuous[{j}]", ct),
+                                          _scal(ct)) for j, ct in enumerate(cl)), max_tasks)
         for j, ct in enumerate(cl):
             path_j = f"continuous[{j}]"
             ct = _table(path_j, ct)
@@ -611,13 +664,13 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                              "remove repeated values")
     return Spec(path=str(Path(path).resolve()) if path else None, text=text, name=name,
                 seed=int(seed), out=out, tasks=tasks, execution=execution, slurm=slurm,
-                dask=dask)
+                dask=dask, max_tasks=override)
 
 
 def _make_task(params: dict[str, Any], seed: int) -> Task:
     params = json.loads(canonical_json(params))
     return Task(id=task_id(params, seed), params=params, seed=int(seed),
-                key=hash_words(params))  # type: ignore[arg-type]
+                key=(SCAN, *hash_words(params)))  # type: ignore[arg-type]
 
 
 def shard(tasks: list[Task], i: int, n: int) -> list[Task]:

@@ -10,10 +10,12 @@ Layout of ``DIR``::
     DIR/tasks/<id>.failed.json  why the last attempt failed (removed on success)
     DIR/slurm/               rendered sbatch script, job ids, array logs
 
-A result counts as done only after :func:`check_result`: an mcsgd file of the right kind,
-``complete``, whose ``scan_task_id`` matches, with every expected dataset of the expected shape
-and a matching content checksum. Anything else (missing, truncated, empty, foreign, stale) is
-recomputed.
+A result counts as done only after :func:`check_result`: the sha256 of every byte of the file
+matches the record in its user block (checked before HDF5 parses anything), and it is an mcsgd
+file of the right kind, ``complete``, whose ``scan_task_id`` matches, with every expected dataset
+of the expected shape and a matching checksum over all datasets and attributes. Anything else
+(missing, truncated, empty, foreign, stale, damaged) is recomputed. Checkpoints are verified the
+same way before they are used.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .spec import SPEC_DIR_HEADER, Spec, Task
+from .spec import MAX_TASKS_HEADER, SPEC_DIR_HEADER, Spec, Task
 
 MANIFEST = "scan.json"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def tasks_dir(out: str | os.PathLike) -> Path:
@@ -59,10 +63,130 @@ def lock_path(out: str | os.PathLike, tid: str) -> Path:
     return tasks_dir(out) / f"{tid}.lock"
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+# ---- full disk -----------------------------------------------------------------------------
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large",
+              "errno = 28,", "errno = 122,", "errno = 27,")
+
+
+class DiskFullError(Exception):
+    """Writing a scan file failed for lack of space (ENOSPC, EDQUOT or EFBIG).
+
+    The scan stops: finished results stay valid, no file is left half-written under a final
+    name, and the same command resumes once space is freed (CLI exit code 74).
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path, self.reason = path, reason
+
+    def __str__(self) -> str:
+        return (f"disk full: {self.reason} while writing {self.path!r}; finished results are "
+                "intact; free space and run the same command again")
+
+
+def is_disk_full(e: BaseException) -> bool:
+    """True if ``e`` (an OSError, or an HDF5 error quoting one) means: no space left."""
+    if isinstance(e, DiskFullError):
+        return True
+    if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+        return True
+    return any(t in str(e) for t in _FULL_TEXT)
+
+
+def disk_full_reason(e: BaseException) -> str:
+    """A short reason for a disk-full error."""
+    if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+        return os.strerror(e.errno)
+    for t in _FULL_TEXT[:3]:
+        if t in str(e):
+            return t
+    return "no space left"
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through ``.NAME.tmp-PID`` (fsync, rename).
+
+    Plain POSIX writes, so a full disk is an ``OSError`` here (never inside HDF5); the
+    temporary file is removed on any error and :class:`DiskFullError` raised for a full disk.
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if is_disk_full(e):
+            raise DiskFullError(str(path), disk_full_reason(e)) from None
+        raise
+
+
+USERBLOCK = 512  # bytes before the HDF5 data; HDF5 ignores them
+_RECORD = b"mcsgd-sha256:"  # + 64 hex digits of sha256(file[USERBLOCK:]) + newline
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+@contextlib.contextmanager
+def atomic_h5_file(path: str | os.PathLike, kind: str):
+    """Like :func:`mcsgd.io.atomic_h5`, but the HDF5 file is built in memory and written with
+    :func:`write_bytes_atomic`: HDF5 never meets a failing write (a full disk made it crash).
+
+    The file starts with a 512-byte user block (ignored by HDF5) holding
+    ``mcsgd-sha256:<sha256 of every byte after the user block>``: :func:`verify_file_bytes`
+    checks it before HDF5 parses anything (damaged HDF5 metadata can crash the library).
+    """
+    import io
+
+    import h5py
+
+    from ..io import FORMAT_VERSION
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w", userblock_size=USERBLOCK) as f:
+        f.attrs["mcsgd_kind"] = kind
+        f.attrs["mcsgd_format"] = FORMAT_VERSION
+        yield f
+        f.attrs["complete"] = True
+    data = bytearray(buf.getvalue())
+    rec = _RECORD + hashlib.sha256(memoryview(data)[USERBLOCK:]).hexdigest().encode() + b"\n"
+    data[:len(rec)] = rec
+    write_bytes_atomic(path, bytes(data))
+
+
+def verify_file_bytes(path: str | os.PathLike) -> str | None:
+    """Why the bytes of an mcsgd scan file do not match its user-block checksum (None: they do,
+    or the file predates the user block: it starts with the HDF5 signature)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(USERBLOCK)
+            if head.startswith(_HDF5_SIGNATURE):
+                return None  # written before the user block: checked by its attributes only
+            if len(head) < USERBLOCK or not head.startswith(_RECORD):
+                return "no file checksum (damaged or foreign file)"
+            want = head[len(_RECORD):len(_RECORD) + 64]
+            h = hashlib.sha256()
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        return f"unreadable ({e.strerror})"
+    if h.hexdigest().encode() != want:
+        return "file checksum mismatch (damaged file)"
+    return None
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode())
 
 
 def manifest(spec: Spec) -> dict[str, Any]:
@@ -108,7 +232,8 @@ def prepare_dir(spec: Spec) -> None:
         _atomic_write_text(mp, text)
     st = out / "scan.toml"
     orig = spec.path or str(Path.cwd() / "scan.toml")
-    copy = f"{SPEC_DIR_HEADER}{orig}\n{spec.text}"
+    limit = "" if spec.max_tasks is None else f"{MAX_TASKS_HEADER}{int(spec.max_tasks)}\n"
+    copy = f"{SPEC_DIR_HEADER}{orig}\n{limit}{spec.text}"
     if not st.exists() or st.read_text() != copy:
         _atomic_write_text(st, copy)
 
@@ -136,16 +261,39 @@ def manifest_tasks(m: dict[str, Any]) -> list[Task]:
 
 
 # ---- locks -------------------------------------------------------------------------------------
+class UnsafeLockError(ParameterError):
+    """The lock file of a task is a symbolic link, not a regular file, or has other links."""
+
+
 class TaskLock:
-    """An exclusive, non-blocking ``flock`` on ``DIR/tasks/<id>.lock`` (released on exit/death)."""
+    """An exclusive, non-blocking ``flock`` on ``DIR/tasks/<id>.lock`` (released on exit/death).
+
+    The file is opened without following symbolic links and never truncated: the holder's
+    ``pid host time`` is written over its first 64 bytes.
+    """
 
     def __init__(self, out: str | os.PathLike, tid: str) -> None:
         self.path = lock_path(out, tid)
         self.fd: int | None = None
 
     def acquire(self) -> bool:
-        """Try to take the lock; False if another process holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Try to take the lock; False if another process holds it.
+
+        Raises :class:`UnsafeLockError` if the lock path is a symbolic link, not a regular
+        file, or a file with other hard links (it is never written through).
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | os.O_NONBLOCK, 0o644)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise UnsafeLockError(f"lock file {str(self.path)!r} is a symbolic link; "
+                                      "remove it") from None
+            raise
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(fd)
+            raise UnsafeLockError(f"lock file {str(self.path)!r} is not a regular file with a "
+                                  "single link; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -153,8 +301,9 @@ class TaskLock:
             if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 return False
             raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {os.uname().nodename} {time.time():.0f}\n".encode())
+        rec = f"{os.getpid()} {os.uname().nodename} {time.time():.0f}"[:63].ljust(63) + "\n"
+        with contextlib.suppress(OSError):  # informative only (e.g. a full disk)
+            os.pwrite(fd, rec.encode(), 0)
         self.fd = fd
         return True
 
@@ -167,32 +316,110 @@ class TaskLock:
             self.fd = None
 
 
+def lock_holder(out: str | os.PathLike, tid: str) -> tuple[int, str] | None:
+    """``(pid, host)`` last written into the task's lock file (None if unreadable)."""
+    try:
+        fd = os.open(lock_path(out, tid), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        parts = os.pread(fd, 256, 0).decode(errors="replace").split()
+        return int(parts[0]), parts[1]
+    except (OSError, ValueError, IndexError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def is_locked(out: str | os.PathLike, tid: str) -> bool:
-    """True if a live process holds the task's lock."""
-    p = lock_path(out, tid)
-    if not p.exists():
+    """True if a live process holds the task's lock.
+
+    Read-only: the lock file is opened read-only without following symbolic links (never
+    created or written) and probed with a shared non-blocking ``flock``.
+    """
+    try:
+        fd = os.open(lock_path(out, tid), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # missing, a symbolic link, unreadable: nobody holds it through that path
         return False
-    lk = TaskLock(out, tid)
-    if lk.acquire():
-        lk.release()
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as e:
+            return e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
+        fcntl.flock(fd, fcntl.LOCK_UN)
         return False
-    return True
+    finally:
+        os.close(fd)
 
 
 # ---- integrity ---------------------------------------------------------------------------------
-def content_checksum(f) -> str:
-    """sha256 over every dataset of an open HDF5 file (sorted names; name, shape, dtype, bytes)."""
+CHECKSUM_PREFIX = "v2:"  # checksums over datasets and attributes; unprefixed: datasets only
+
+
+_UNSEALED = ("scan_checksum", "complete")
+
+
+def _attr_bytes(v) -> bytes:
+    import numpy as np
+
+    if isinstance(v, str):
+        return b"s" + v.encode("utf-8", "surrogatepass")
+    if isinstance(v, bytes):
+        return b"b" + v
+    a = np.asarray(v)
+    if a.dtype == object:
+        return b"o" + repr([_attr_bytes(x) for x in a.ravel()]).encode() + str(a.shape).encode()
+    a = np.ascontiguousarray(a)
+    return f"a{a.shape}|{a.dtype.str}|".encode() + a.tobytes()
+
+
+def content_checksum(f, attributes: bool = True) -> str:
+    """sha256 over every object of an open HDF5 file, ``"v2:"``-prefixed.
+
+    Covers (sorted by name) every group and dataset, each dataset's shape, dtype and bytes, and
+    every attribute of every object (name and value), except the root ``scan_checksum`` itself
+    and ``complete`` (set when the file is closed, checked on its own).
+    ``attributes=False`` gives the unprefixed checksum of files written before version 2
+    (datasets only).
+    """
     import h5py
     import numpy as np
 
-    names: list[str] = []
-    f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    objs: list[tuple[str, Any]] = []
+    f.visititems(lambda n, o: objs.append((n, o)))
     h = hashlib.sha256()
-    for n in sorted(names):
-        a = np.ascontiguousarray(f[n][...])
-        h.update(f"{n}|{a.shape}|{a.dtype.str}|".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    if attributes:
+        objs.append(("", f))
+    for n, o in sorted(objs, key=lambda x: x[0]):
+        if isinstance(o, h5py.Dataset):
+            a = np.ascontiguousarray(o[...])
+            h.update(f"{n}|{a.shape}|{a.dtype.str}|".encode())
+            h.update(a.tobytes())
+        elif attributes:
+            h.update(f"{n}|group|".encode())
+        if attributes:
+            for k in sorted(o.attrs.keys()):
+                if n == "" and k in _UNSEALED:
+                    continue
+                h.update(f"@{n}/{k}|".encode())
+                h.update(_attr_bytes(o.attrs[k]))
+    return (CHECKSUM_PREFIX if attributes else "") + h.hexdigest()
+
+
+def verify_checksum(f) -> str | None:
+    """Why the ``scan_checksum`` of an open file does not match its content (None: it does)."""
+    ck = f.attrs.get("scan_checksum")
+    ck = ck.decode() if isinstance(ck, bytes) else ck
+    if not isinstance(ck, str):
+        return "no checksum"
+    legacy = not ck.startswith(CHECKSUM_PREFIX)
+    if ck != content_checksum(f, attributes=not legacy):
+        return "checksum mismatch (damaged data)"
+    return None
 
 
 def expected_shapes(task: Task) -> dict[str, tuple[int, ...]]:
@@ -226,6 +453,9 @@ def check_result(path: str | os.PathLike, task: Task) -> str | None:
         return "missing"
     if p.stat().st_size == 0:
         return "empty file"
+    bad = verify_file_bytes(p)  # every byte, before HDF5 parses anything
+    if bad is not None:
+        return bad
     try:
         with h5py.File(p, "r") as f:
             kind = f.attrs.get("mcsgd_kind")
@@ -248,11 +478,10 @@ def check_result(path: str | os.PathLike, task: Task) -> str | None:
                 if len(got) != len(shape) or any(s != -1 and s != g
                                                  for s, g in zip(shape, got, strict=True)):
                     return f"dataset {name!r} has shape {got}, expected {shape}"
-            ck = f.attrs.get("scan_checksum")
-            ck = ck.decode() if isinstance(ck, bytes) else ck
-            if ck != content_checksum(f):
-                return "checksum mismatch (damaged data)"
-    except (OSError, KeyError, ValueError, RuntimeError) as e:
+            bad = verify_checksum(f)
+            if bad is not None:
+                return bad
+    except Exception as e:  # noqa: BLE001 - whatever a damaged file raises: not valid
         return f"unreadable ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
     return None
 
@@ -283,12 +512,18 @@ def _ckpt_reason(out: str | os.PathLike, task: Task) -> str | None:
     cp = ckpt_path(out, task.id)
     if not cp.exists():
         return None
+    bad = verify_file_bytes(cp)
+    if bad is not None:
+        return f"damaged checkpoint ({bad}; will restart)"
     try:
         with h5py.File(cp, "r") as f:
+            bad = verify_checksum(f)
+            if bad is not None:
+                return f"damaged checkpoint ({bad}; will restart)"
             t = int(f["runner/t"][()])
         total = task.params["run"]["sweeps"]
         return f"checkpoint at sweep {t}/{total} (resumable)"
-    except (OSError, KeyError, ValueError):
+    except Exception:  # noqa: BLE001 - whatever a damaged file raises
         return "unreadable checkpoint (will restart)"
 
 

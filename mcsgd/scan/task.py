@@ -1,6 +1,6 @@
 """Running one scan task: instance, checkpointed record loop, atomic result file.
 
-A discrete task builds its instance (seed from the root seed and the instance point only),
+A discrete task builds its instance (instance ``index`` of the instance point and the root seed),
 runs :func:`mcsgd.run.prepare_run` / :func:`~mcsgd.run.record_loop` /
 :func:`~mcsgd.run.finish_run` with ``seed = root seed`` and ``key = task.key``, and checkpoints
 (runner state incl. RNG rows + observables recorded so far + grid index) to
@@ -26,14 +26,19 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Task, canonical_json, instance_seed
+from .spec import Task, canonical_json
 from .store import (
+    DiskFullError,
     TaskLock,
+    atomic_h5_file,
     check_result,
     ckpt_path,
     content_checksum,
+    disk_full_reason,
     failed_path,
+    is_disk_full,
     result_path,
+    write_bytes_atomic,
 )
 
 _INSTANCES: dict[str, Any] = {}
@@ -64,7 +69,8 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 def build_instance(inst: dict[str, Any], root_seed: int):
-    """The instance of an instance point (cached per process).
+    """The instance of an instance point (cached per process): instance ``index`` of (the
+    point's generator parameters, root seed), see :mod:`problems.seeds`.
 
     Parameters
     ----------
@@ -78,13 +84,14 @@ def build_instance(inst: dict[str, Any], root_seed: int):
     key = canonical_json({"i": inst, "s": root_seed})
     if key in _INSTANCES:
         return _INSTANCES[key]
-    seed = instance_seed(root_seed, inst)
+    seed, k = int(root_seed), int(inst["index"])
     if inst["problem"] == "coloring":
         obj = problems.coloring(inst["n"], inst["q"], inst["c"], planted=inst["planted"],
-                                graph=inst["graph"], shuffle=inst["shuffle"], seed=seed)
+                                graph=inst["graph"], shuffle=inst["shuffle"], seed=seed,
+                                instance=k)
     elif inst["problem"] == "ising":
         obj = problems.ising(inst["n"], inst["d"], graph=inst["graph"], planted=inst["planted"],
-                             noise=inst["noise"], seed=seed)
+                             noise=inst["noise"], seed=seed, instance=k)
     else:
         obj = problems.load(inst["path"])
     if len(_INSTANCES) >= 4:
@@ -123,9 +130,21 @@ def execute(
         ``id``, ``state`` (``done``, ``skipped`` (already done), ``busy`` (locked by another
         process) or ``failed``), ``error`` (failed), ``resumed_at`` (sweep), ``timing``.
     """
+    from .store import UnsafeLockError
+
     lock = TaskLock(out, task.id)
-    if not lock.acquire():
-        return {"id": task.id, "state": "busy"}
+    try:
+        if not lock.acquire():
+            return {"id": task.id, "state": "busy"}
+    except UnsafeLockError as e:
+        err = f"UnsafeLockError: {e}"
+        with contextlib.suppress(OSError):
+            _write_failed(out, task, err, "")
+        return {"id": task.id, "state": "failed", "error": err}
+    if os.environ.get("MCSGD_TEST_CRASH_TASK") == task.id:  # test hook: a worker dies (OOM)
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
     try:
         if check_result(result_path(out, task.id), task) is None:
             return {"id": task.id, "state": "skipped"}
@@ -138,6 +157,12 @@ def execute(
             else:
                 info = _run_continuous(task, out, threads)
         except Exception as e:  # noqa: BLE001 - a task's failure is reported, not raised
+            if is_disk_full(e):  # not the task's fault: stop the scan (nothing half-written)
+                _remove_stale_temporaries(out, task.id)
+                if isinstance(e, DiskFullError):
+                    raise
+                raise DiskFullError(str(result_path(out, task.id)),
+                                    disk_full_reason(e)) from None
             msg = str(e).splitlines()[0] if str(e) else ""
             err = f"{type(e).__name__}: {msg}"
             _write_failed(out, task, err, traceback.format_exc())
@@ -161,18 +186,16 @@ def _remove_stale_temporaries(out: str, tid: str) -> None:
 
 
 def _write_failed(out: str, task: Task, err: str, tb: str) -> None:
-    p = failed_path(out, task.id)
-    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"error": err, "traceback": tb, "host": os.uname().nodename,
-                               "time": time.time()}))
-    os.replace(tmp, p)
+    write_bytes_atomic(failed_path(out, task.id), json.dumps(
+        {"error": err, "traceback": tb, "host": os.uname().nodename,
+         "time": time.time()}).encode())
 
 
 # ---- discrete --------------------------------------------------------------------------------
 def _save_ckpt(path, task: Task, runner, loop) -> None:
-    from ..io import atomic_h5
+    from .store import atomic_h5_file
 
-    with atomic_h5(path, "checkpoint") as f:
+    with atomic_h5_file(path, "checkpoint") as f:
         f.attrs["scan_task_id"] = task.id
         g = f.create_group("runner")
         for k, v in runner.state_dict().items():
@@ -183,17 +206,29 @@ def _save_ckpt(path, task: Task, runner, loop) -> None:
         lg.attrs["idx"] = loop.idx
         lg.attrs["t_prev"] = loop.t_prev
         lg.attrs["run_s"] = loop.run_s
+        _seal(f)
 
 
-def _load_ckpt(path, task: Task, runner, k: int):
-    """A :class:`LoopState` from a valid checkpoint (runner restored), else None."""
+def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
+    """A :class:`LoopState` from a valid checkpoint (runner restored), else None.
+
+    A checkpoint is used only if its checksum (over every dataset and attribute) matches; a
+    damaged one is deleted and its reason appended to ``why``.
+    """
     from ..io import open_checked
     from ..run import LoopState
+    from .store import verify_checksum, verify_file_bytes
 
     if not path.exists():
         return None
     try:
+        bad = verify_file_bytes(path)
+        if bad is not None:
+            raise ValueError(bad)
         with open_checked(path, "checkpoint") as f:
+            bad = verify_checksum(f)
+            if bad is not None:
+                raise ValueError(bad)
             tid = f.attrs.get("scan_task_id")
             tid = tid.decode() if isinstance(tid, bytes) else tid
             if tid != task.id:
@@ -217,7 +252,10 @@ def _load_ckpt(path, task: Task, runner, k: int):
                 raise ValueError("checkpoint overlap does not match the instance")
         runner.load_state_dict(d)
         return loop
-    except Exception:  # noqa: BLE001 - any damaged checkpoint means: start over
+    except Exception as e:  # noqa: BLE001 - any damaged checkpoint means: start over
+        if why is not None:
+            msg = str(e).splitlines()[0] if str(e) else ""
+            why.append(f"checkpoint discarded ({type(e).__name__}: {msg})")
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         return None
@@ -225,7 +263,7 @@ def _load_ckpt(path, task: Task, runner, k: int):
 
 def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progress):
     from ..dynamics import from_params
-    from ..io import atomic_h5, provenance, write_json_attr
+    from ..io import provenance, write_json_attr
     from ..run import finish_run, prepare_run, record_loop, write_result
 
     p = task.params
@@ -240,7 +278,8 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
         threads=threads,
     )
     cp = ckpt_path(out, task.id)
-    state = _load_ckpt(cp, task, runner, len(times))
+    why: list[str] = []
+    state = _load_ckpt(cp, task, runner, len(times), why)
     resumed_at = runner.t if state is not None else None
     last: list[float | None] = [None]
     n_ckpt = [0]
@@ -263,16 +302,21 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
                      grid_points=r["grid_points"], window=r["window"])
     t_post = time.perf_counter()
     scan_timing = {"instance_s": t_inst, "checkpoints": n_ckpt[0], "resumed_at": resumed_at}
-    with atomic_h5(result_path(out, task.id), "run") as f:
+    with atomic_h5_file(result_path(out, task.id), "run") as f:
         write_result(f, res)
         write_json_attr(f, "provenance", provenance())
-        _scan_attrs(f, task, {"instance_seed": instance_seed(task.seed, p["instance"])})
+        _scan_attrs(f, task, {"instance_seed": int(task.seed),  # instance k of (params, seed)
+                              "instance_index": int(p["instance"].get("index", 0))})
         scan_timing["write_s"] = time.perf_counter() - t_post
         scan_timing["wall_s"] = time.perf_counter() - t0
         write_json_attr(f, "scan_timing", scan_timing)
+        _seal(f)
     with contextlib.suppress(FileNotFoundError):
         cp.unlink()
-    return {"resumed_at": resumed_at, "timing": {**res.timing, **scan_timing}}
+    info = {"resumed_at": resumed_at, "timing": {**res.timing, **scan_timing}}
+    if why:
+        info["checkpoint_discarded"] = why[0]
+    return info
 
 
 def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
@@ -282,6 +326,10 @@ def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
     write_json_attr(f, "scan_task", task.params)
     write_json_attr(f, "scan_seeds", {"root_seed": task.seed, "spawn_key": list(task.key),
                                       **seeds})
+
+
+def _seal(f) -> None:
+    """Store the checksum over everything written so far (the last write before closing)."""
     f.attrs["scan_checksum"] = content_checksum(f)
 
 
@@ -289,13 +337,13 @@ def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
 def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]:
     from .._numba import set_threads
     from ..continuous import tasks as ctasks
-    from ..io import atomic_h5, provenance, write_json_attr
+    from ..io import provenance, write_json_attr
 
     set_threads(threads)
     t0 = time.perf_counter()
     res = ctasks.run_task(task.params["continuous"], task.seed, task.key)
     run_s = time.perf_counter() - t0
-    with atomic_h5(result_path(out, task.id), "continuous") as f:
+    with atomic_h5_file(result_path(out, task.id), "continuous") as f:
         g = f.create_group("arrays")
         for name, arr in res["arrays"].items():
             g.create_dataset(name, data=np.asarray(arr))
@@ -306,4 +354,5 @@ def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]
         write_json_attr(f, "provenance", provenance())
         write_json_attr(f, "timing", {"run_s": run_s})
         _scan_attrs(f, task, {})
+        _seal(f)
     return {"timing": {"run_s": run_s}}
