@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .spec import Task, hash_words, task_id
+from .spec import Task, _make_task
 
 
 def _need(where: str, obj: dict, key: str, types: type | tuple[type, ...], what: str) -> Any:
@@ -50,9 +50,10 @@ def check_manifest(m: Any, path: str | os.PathLike) -> None:
         tid = _need(w, t, "id", str, "a string")
         params = _need(w, t, "params", dict, "an object")
         key = _need(w, t, "key", list, "a list")
-        try:
-            ok_id = task_id(params, seed) == tid
-            ok_key = [int(x) for x in key] == list(hash_words(params)) and all(
+        try:  # recompute both hashes exactly as the scan file's expansion does
+            ref = _make_task(params, seed)
+            ok_id = ref.id == tid
+            ok_key = list(ref.key) == key and all(
                 isinstance(x, int) and not isinstance(x, bool) for x in key)
         except (TypeError, ValueError):
             ok_id = ok_key = False
