@@ -7,6 +7,8 @@ one-line message and exit code 2.
 
 from __future__ import annotations
 
+import numbers
+
 
 class ParameterError(ValueError):
     """A user-supplied parameter is outside its allowed range or of the wrong kind."""
@@ -44,10 +46,14 @@ def check_range(
         raise ParameterError(f"{name} is NaN")
     if not allow_inf and v in (float("inf"), float("-inf")):
         raise ParameterError(f"{name} = {v!r} is not finite (must be a finite number)")
+    # integers compare exactly (float(2**64 - 1) would round up to 2**64)
+    x: float | int = v
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        x = int(value)
     bad = False
-    if lo is not None and (v < lo or (lo_open and v == lo)):
+    if lo is not None and (x < lo or (lo_open and x == lo)):
         bad = True
-    if hi is not None and (v > hi or (hi_open and v == hi)):
+    if hi is not None and (x > hi or (hi_open and x == hi)):
         bad = True
     if bad:
         left = "(" if lo_open else "["
@@ -68,6 +74,8 @@ def check_choice(name: str, value: str, choices: tuple[str, ...] | list[str]) ->
 
 
 def _fmt(x: float) -> str:
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return str(int(x))
     try:
         f = float(x)
     except (TypeError, ValueError):

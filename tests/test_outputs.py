@@ -333,3 +333,13 @@ def test_demo_does_not_replace_unrelated_files(tmp_path, capsys):
     assert "--force" in _err_line(capsys)
     assert (dm / "instance.h5").read_text() == "mine"
     assert sorted(p.name for p in dm.iterdir()) == ["instance.h5"]
+
+
+def test_check_range_compares_integers_exactly():
+    """Large integer bounds (seeds < 2**64) were compared as floats: 2**64 - 1 rounded up to
+    2**64 and was refused, and messages printed both as 1.8446744073709552e+19."""
+    check_range("seed", 2**64 - 1, 0, 2**64 - 1, integer=True)
+    check_range("seed", np.uint64(2**64 - 1), 0, 2**64 - 1, integer=True)
+    with pytest.raises(ParameterError, match=r"seed = 18446744073709551616 is not in "
+                                             r"\[0, 18446744073709551615\]"):
+        check_range("seed", 2**64, 0, 2**64 - 1, integer=True)
