@@ -449,6 +449,19 @@ CLI_CASES: list[tuple[str, str]] = [
     ("scan collect {in}/scan -o {in}/foreign.h5", "--force"),
     ("scan collect {in}/scan -o {in}/afile/s.h5", "not a directory"),
     ("scan example extra", "extra"),
+    # options added on main (seed namespaces, planting, task limit, template)
+    (f"{GEN_C} --instance -1 -o {{out}}/x.h5", "instance = -1"),
+    (f"{GEN_C} --instance 4294967296 -o {{out}}/x.h5", "instance = 4294967296"),
+    (f"{GEN_I} --instance -1 -o {{out}}/x.h5", "instance = -1"),
+    ("generate ising --n 100 --d 3 --seed 18446744073709551616 -o {out}/x.h5",
+     "seed = 18446744073709551616"),
+    (f"{GEN_C} --planting bogus -o {{out}}/x.h5", "--planting"),
+    (f"{CAL} --planting bogus", "--planting"),
+    (f"{REC} --planting bogus", "--planting"),
+    (f"{REC} --shuffle --planting index", "--shuffle"),
+    ("scan template extra", "extra"),
+    ("scan plan {in}/s.toml --max-tasks 0", "--max-tasks = 0"),
+    ("scan run {in}/s.toml --out {out}/o --max-tasks 0", "--max-tasks = 0"),
 ]
 
 # continuous: every command with the same families of bad values
@@ -532,7 +545,7 @@ def test_bad_command_line(argv, message, inputs, tmp_path, capsys, monkeypatch):
 
 # ---- every scan-file key ---------------------------------------------------------------------
 _BASE = {
-    "": {"seed": 1, "out": "o"},
+    "": {"seed": 1, "out": "o", "max_tasks": 2},
     "instance": {"problem": "coloring", "n": 50, "q": 5, "c": 3.0},
     "run": {"sweeps": 5, "replicas": 2},
     "dynamics": [{"dynamics": "sgd", "B": 0.5}],
@@ -603,6 +616,8 @@ SCAN_CASES: list[tuple[str, object, str]] = [
     (".instances", INF, "instances"), (".out", 5, "out"), (".out", _DEL, "out"),
     (".experiment", "bogus", "experiment"), (".bogus", 1, "bogus"),
     (".continuous", [1], "continuous"),
+    (".max_tasks", 0, "max_tasks"), (".max_tasks", 1.5, "max_tasks"),
+    (".max_tasks", INF, "max_tasks"), ("dynamics[0].B", [0.5, 0.6, 0.7], "max_tasks"),
     ("instance.problem", "bogus", "instance.problem"), ("instance.n", 0, "instance.n"),
     ("instance.n", 1.5, "instance.n"), ("instance.n", 1e12, "instance.n"),
     ("instance.n", 10**12, "instance.n"), ("instance.n", "50", "instance.n"),
