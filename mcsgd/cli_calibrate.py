@@ -123,14 +123,14 @@ def _calibrate(args) -> int:
             raise ParameterError("--T-grid needs at least one temperature > 0")
         for t in args.T_grid:
             check_range("T-grid", t, 0, None, lo_open=True)
-    from problems.coloring import expected_edges
+    from problems.coloring import expected_edges, graph_memory_bytes
 
     from .outputs import check_memory, check_output, run_memory_bytes
 
     m = expected_edges(prob.n, prob.c, prob.graph)
     check_memory(f"calibrate ({args.instances} instances of N = {prob.n}, M = {m}, "
                  f"{args.replicas} replicas)",
-                 args.instances * (16.0 * m + 5.0 * prob.n)
+                 args.instances * graph_memory_bytes(prob.n, m)
                  + run_memory_bytes(prob.n, m, args.replicas, 40, True))
     check_output(args.output, option="-o", mcsgd_kind="calibration", force=args.force)
     check_output(args.plot, option="--plot", kind="plot")

@@ -159,7 +159,7 @@ def _recover(args) -> int:
         check_range("check-every", args.check_every, 1, None, integer=True)
     check_range("quench", args.quench, 0, None, integer=True)
     import problems
-    from problems.coloring import expected_edges
+    from problems.coloring import expected_edges, graph_memory_bytes
 
     from .outputs import check_memory, check_output, run_memory_bytes
 
@@ -167,7 +167,7 @@ def _recover(args) -> int:
         problems.check_coloring_params(args.n, args.q, c, args.graph, True, 0)
         m = expected_edges(args.n, c, args.graph)
         check_memory(f"recover (N = {args.n}, M = {m}, {args.instances} x {args.replicas} "
-                     "runs)", args.instances * (16.0 * m + 5.0 * args.n)
+                     "runs)", args.instances * graph_memory_bytes(args.n, m)
                      + run_memory_bytes(args.n, m, args.replicas, 40, True))
     check_output(args.output, option="-o", mcsgd_kind="recovery", force=args.force)
     check_output(args.plot, option="--plot", kind="plot")
