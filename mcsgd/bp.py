@@ -427,7 +427,7 @@ def bp(
     ising = instance.problem == "ising"
     if T is None:
         T = default_temperature(instance)
-    check_range("T", T, 0, None)
+    check_range("T", T, 0, None, allow_inf=True)  # documented: [0, inf]
     T = float(T)
     check_range("damping", damping, 0, 1, hi_open=True)
     check_choice("init", init, INITS)

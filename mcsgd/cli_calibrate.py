@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .cli_core import add_force_arg
+
 
 def register(sub) -> None:
     """Add ``calibrate`` and ``reproduce`` to the ``mcsgd`` subparsers."""
@@ -41,6 +43,7 @@ def register(sub) -> None:
                    help="explicit Metropolis temperatures (default: automatic)")
     c.add_argument("--threads", type=int, default=None)
     c.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_force_arg(c)
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     c.add_argument("--plot", default=None, help="write the T(B) figure to this PNG")
     c.add_argument("--quiet", action="store_true")
@@ -72,11 +75,17 @@ def register(sub) -> None:
 
 
 def _problem_from_args(args):
+    import problems
+
     from .calibrate import Problem
     from .errors import check_range
 
     check_range("n", args.n, 2, None, integer=True)
     graph = args.graph or ("er" if args.problem == "coloring" else "regular")
+    if args.problem == "coloring":
+        problems.check_coloring_params(args.n, args.q, args.c, graph, not args.unplanted)
+    else:
+        problems.check_ising_params(args.n, args.c, graph, args.noise)
     from .cli_recover import shuffle_from_args
 
     return Problem(problem=args.problem, n=args.n, q=args.q, c=args.c, graph=graph,
@@ -103,6 +112,28 @@ def _calibrate(args) -> int:
         raise ParameterError("--B needs at least one value in (0, 1]")
     targets = [SGD(b) for b in args.B]
     check_range("window", args.window, 0, 1, lo_open=True, hi_open=True)
+    check_range("instances", args.instances, 1, None, integer=True)
+    check_range("replicas", args.replicas, 1, None, integer=True)
+    check_range("sweeps", args.sweeps, 4, None, integer=True)
+    check_range("seed", args.seed, 0, None, integer=True)
+    if args.threads is not None:
+        check_range("threads", args.threads, 1, None, integer=True)
+    if args.T_grid is not None:
+        if not args.T_grid:
+            raise ParameterError("--T-grid needs at least one temperature > 0")
+        for t in args.T_grid:
+            check_range("T-grid", t, 0, None, lo_open=True)
+    from problems.coloring import expected_edges, graph_memory_bytes
+
+    from .outputs import check_memory, check_output, run_memory_bytes
+
+    m = expected_edges(prob.n, prob.c, prob.graph)
+    check_memory(f"calibrate ({args.instances} instances of N = {prob.n}, M = {m}, "
+                 f"{args.replicas} replicas)",
+                 args.instances * graph_memory_bytes(prob.n, m)
+                 + run_memory_bytes(prob.n, m, args.replicas, 40, True))
+    check_output(args.output, option="-o", mcsgd_kind="calibration", force=args.force)
+    check_output(args.plot, option="--plot", kind="plot")
     if args.plot:
         from .plots import require_matplotlib
 
@@ -225,7 +256,7 @@ def _reproduce_tb(args) -> int:
     from . import __version__
     from .calibrate import Calibration, Problem, calibrate
     from .dynamics import SGD
-    from .errors import FileFormatError, ParameterError
+    from .errors import FileFormatError, ParameterError, check_range
 
     spec = load_spec(args.spec, args.quick)
     if args.print_spec:
@@ -233,7 +264,11 @@ def _reproduce_tb(args) -> int:
         return 0
     exp, pr = spec["experiment"], spec["problem"]
     out = args.out or exp.get("out", "runs/out/tb_curve")
-    os.makedirs(out, exist_ok=True)
+    from .outputs import check_output_dir
+
+    if not isinstance(out, str):
+        raise ParameterError(f"spec: experiment.out = {out!r} is not a string")
+    check_output_dir(out)
     cs = exp["c"]
     if args.c_index is not None and not (0 <= args.c_index < len(cs)):
         raise ParameterError(f"c-index = {args.c_index} is not in [0, {len(cs) - 1}]")
@@ -243,13 +278,26 @@ def _reproduce_tb(args) -> int:
         bad_pr = set(pr) - {"problem", "q", "graph", "planted", "noise", "shuffle"}
         if bad_pr:
             raise ParameterError(f"spec: unknown key(s) problem.{', problem.'.join(bad_pr)}")
+        for k in ("n", "instances", "replicas", "sweeps", "seed", "window"):
+            if k in exp:
+                check_range(f"experiment.{k}", exp[k], 0, None, integer=k != "window")
         probs = [Problem(n=int(exp["n"]), c=float(c), **pr) for c in cs]
+        import problems
+
+        for p in probs:
+            if p.problem == "coloring":
+                problems.check_coloring_params(p.n, p.q, p.c, p.graph, p.planted)
+            else:
+                problems.check_ising_params(p.n, p.c, p.graph, p.noise)
         targets = [SGD(float(b)) for b in exp["B"]]
+        run_kw = dict(instances=int(exp["instances"]), replicas=int(exp["replicas"]),
+                      sweeps=int(exp["sweeps"]), seed=int(exp.get("seed", 1)),
+                      mode=exp.get("mode", "both"), window=float(exp.get("window", 0.5)))
     except ParameterError as e:
         raise ParameterError(f"spec: {e}") from None
-    run_kw = dict(instances=int(exp["instances"]), replicas=int(exp["replicas"]),
-                  sweeps=int(exp["sweeps"]), seed=int(exp.get("seed", 1)),
-                  mode=exp.get("mode", "both"), window=float(exp.get("window", 0.5)))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParameterError(f"spec: bad or missing value ({type(e).__name__}: {e})") from None
+    os.makedirs(out, exist_ok=True)
     cals = {}
     for i in idx:
         path = os.path.join(out, f"calib_c{cs[i]:g}.h5")

@@ -35,6 +35,7 @@ def register(sub) -> None:
                    help="instance index k (default 0): instance k of (these parameters, seed), "
                    "the same graph as calibrate/recover/scan instance k with that seed")
     c.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    add_force_arg(c)
     c.set_defaults(func=_generate_coloring)
 
     i = gs.add_parser("ising", help="planted Ising / spin glass or +-J spin glass",
@@ -54,6 +55,7 @@ def register(sub) -> None:
     i.add_argument("--instance", type=int, default=0, metavar="K",
                    help="instance index k (default 0), as for 'generate coloring'")
     i.add_argument("-o", "--output", required=True)
+    add_force_arg(i)
     i.set_defaults(func=_generate_ising)
 
     e = gs.add_parser("from-edges", help="instance from an edge-list file",
@@ -63,6 +65,7 @@ def register(sub) -> None:
     e.add_argument("--q", type=int, default=2, help="number of colours (default 2)")
     e.add_argument("--problem", choices=["coloring", "ising"], default="coloring")
     e.add_argument("-o", "--output", required=True)
+    add_force_arg(e)
     e.set_defaults(func=_generate_edges)
 
     r = sub.add_parser("run", help="run Metropolis or SGD-like dynamics on an instance",
@@ -81,6 +84,7 @@ def register(sub) -> None:
                    help="final fraction of the run averaged for stationary values (default 0.5)")
     r.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
     r.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_force_arg(r)
     r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=_run)
@@ -93,7 +97,16 @@ def register(sub) -> None:
     d.add_argument("--c", type=float, default=10.0)
     d.add_argument("--sweeps", type=int, default=400)
     d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--force", action="store_true",
+                   help="replace files in --out that are not results of an earlier demo")
     d.set_defaults(func=_demo)
+
+
+def add_force_arg(p: argparse.ArgumentParser) -> None:
+    """``--force``: allow -o to replace an existing file that is not a previous result."""
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a previous result of "
+                   "this command (never an input)")
 
 
 def add_dynamics_args(p: argparse.ArgumentParser) -> None:
@@ -133,22 +146,18 @@ def dynamics_from_args(args):
                method=args.method)
 
 
-def _check_output(path: str | None) -> None:
-    from .errors import ParameterError
+def _check_output(path: str | None, kind: str, args, inputs=()) -> None:
+    """The shared output check (:func:`mcsgd.outputs.check_output`) for ``-o``."""
+    from .outputs import check_output
 
-    if path is None:
-        return
-    d = os.path.dirname(os.path.abspath(path))
-    if os.path.exists(path) and os.path.isdir(path):
-        raise ParameterError(f"output {path!r} is a directory")
-    if os.path.exists(d) and not os.access(d, os.W_OK):
-        raise ParameterError(f"output directory {d!r} is not writable")
+    check_output(path, option="-o", mcsgd_kind=kind, inputs=inputs,
+                 force=getattr(args, "force", False))
 
 
 def _generate_coloring(args) -> int:
     import problems
 
-    _check_output(args.output)
+    _check_output(args.output, "instance", args)
     inst = problems.coloring(args.n, args.q, args.c, planted=args.planted, graph=args.graph,
                              shuffle=args.shuffle, seed=args.seed, instance=args.instance)
     inst.save(args.output)
@@ -160,7 +169,7 @@ def _generate_coloring(args) -> int:
 def _generate_ising(args) -> int:
     import problems
 
-    _check_output(args.output)
+    _check_output(args.output, "instance", args)
     inst = problems.ising(args.n, args.d, graph=args.graph, planted=not args.spin_glass,
                           noise=args.noise, seed=args.seed, instance=args.instance)
     inst.save(args.output)
@@ -174,7 +183,7 @@ def _generate_edges(args) -> int:
     from .errors import check_range
 
     check_range("q", args.q, 2, 127, integer=True)
-    _check_output(args.output)
+    _check_output(args.output, "instance", args, inputs=[args.edges])
     inst = problems.from_edge_file(args.edges, q=args.q, problem=args.problem)
     inst.save(args.output)
     print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
@@ -197,8 +206,11 @@ def _run(args) -> int:
     check_range("grid-points", args.grid_points, 1, None, integer=True)
     if args.threads is not None:
         check_range("threads", args.threads, 1, None, integer=True)
-    _check_output(args.output)
+    _check_output(args.output, "run", args, inputs=[args.instance])
     inst = problems.load(args.instance)
+    from .outputs import check_run_memory
+
+    check_run_memory(inst.n, inst.m, args.replicas, args.grid_points, args.dynamics == "sgd")
     prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
     res = run(inst, dyn, sweeps=args.sweeps, replicas=args.replicas, seed=args.seed,
               init=args.init, grid=args.grid, grid_points=args.grid_points, window=args.window,
@@ -223,19 +235,34 @@ def _demo(args) -> int:
     import problems
 
     from .dynamics import SGD, Metropolis
+    from .errors import check_range
+    from .outputs import check_output, check_output_dir, check_run_memory
     from .run import run
     from .seeds import DEMO
     from .theory import T0, e_para_coloring
 
-    os.makedirs(args.out, exist_ok=True)
+    # everything is validated before the first file is written
     q = 5
+    check_range("n", args.n, q, None, integer=True)
+    check_range("c", args.c, 0, None)
+    check_range("sweeps", args.sweeps, 1, None, integer=True)
+    check_range("seed", args.seed, 0, None, integer=True)
+    check_output_dir(args.out)
+    problems.check_coloring_params(args.n, q, args.c, "er", True, args.seed)
+    targets = [os.path.join(args.out, "instance.h5")]
+    rows = [("metropolis T=0.5", Metropolis(0.5)), ("metropolis T=1.0", Metropolis(1.0))]
+    rows += [(f"sgd B={b}", SGD(b)) for b in (0.5, 0.9)]
+    targets += [os.path.join(args.out, f"run_{k}_{dyn.name}.h5") for k, (_, dyn) in
+                enumerate(rows)]
+    for path, kind in zip(targets, ["instance"] + ["run"] * len(rows), strict=True):
+        check_output(path, option="--out", mcsgd_kind=kind, force=args.force)
+    check_run_memory(args.n, round(args.c * args.n / 2), 2, 40, True)
+    os.makedirs(args.out, exist_ok=True)
     inst = problems.planted_coloring(args.n, q, args.c, seed=args.seed)
     ipath = os.path.join(args.out, "instance.h5")
     inst.save(ipath)
     print(f"instance: planted {q}-colouring, N = {inst.n}, c = {args.c}, M = {inst.m} -> {ipath}")
     print(f"{'dynamics':<22}{'e (per node)':>16}{'+-':>10}{'overlap':>10}{'acc':>8}")
-    rows = [("metropolis T=0.5", Metropolis(0.5)), ("metropolis T=1.0", Metropolis(1.0))]
-    rows += [(f"sgd B={b}", SGD(b)) for b in (0.5, 0.9)]
     for k, (label, dyn) in enumerate(rows):
         res = run(inst, dyn, sweeps=args.sweeps, replicas=2, seed=args.seed, key=(DEMO, k))
         path = os.path.join(args.out, f"run_{k}_{dyn.name}.h5")

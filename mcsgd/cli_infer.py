@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from .cli_core import add_force_arg
+
 
 def register(sub) -> None:
     """Add the inference commands to the ``mcsgd`` subparsers."""
@@ -46,21 +48,10 @@ def _add_bp(sub) -> argparse.ArgumentParser:
     p.add_argument("--save-messages", action="store_true",
                    help="also store the messages float64[2M, q] in the output file")
     p.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_force_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=_bp)
     return p
-
-
-def _check_output(path: str | None) -> None:
-    from .errors import ParameterError
-
-    if path is None:
-        return
-    d = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ParameterError(f"output {path!r} is a directory")
-    if os.path.exists(d) and not os.access(d, os.W_OK):
-        raise ParameterError(f"output directory {d!r} is not writable")
 
 
 def _bp(args) -> int:
@@ -69,6 +60,7 @@ def _bp(args) -> int:
     from .bp import bp
     from .cli import emit_json
     from .errors import check_range
+    from .outputs import check_output
 
     # validate the cheap arguments before loading the instance
     if args.T is not None:
@@ -78,7 +70,8 @@ def _bp(args) -> int:
     check_range("max-iter", args.max_iter, 1, None, integer=True)
     check_range("tol", args.tol, 0, None, lo_open=True)
     check_range("seed", args.seed, 0, None, integer=True)
-    _check_output(args.output)
+    check_output(args.output, option="-o", mcsgd_kind="bp", inputs=[args.instance],
+                 force=args.force)
     inst = problems.load(args.instance)
     res = bp(inst, T=args.T, damping=args.damping, init=args.init,
              perturbation=args.perturbation, max_iter=args.max_iter, tol=args.tol,

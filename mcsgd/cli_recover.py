@@ -6,6 +6,8 @@ import json
 import os
 import sys
 
+from .cli_core import add_force_arg
+
 
 def register(sub) -> None:
     """Add ``recover`` to the ``mcsgd`` subparsers."""
@@ -42,6 +44,7 @@ def register(sub) -> None:
     r.add_argument("--quench", type=int, default=0, help="final greedy sweeps (B = 1)")
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_force_arg(r)
     r.add_argument("--json", action="store_true")
     r.add_argument("--plot", default=None, help="figure of success probability and t_rec")
     r.add_argument("--quiet", action="store_true")
@@ -152,6 +155,22 @@ def _recover(args) -> int:
 
         raise ParameterError(f"n = {args.n} must be divisible by q = {args.q} (planted)")
     settings = _settings(args)
+    if args.check_every is not None:
+        check_range("check-every", args.check_every, 1, None, integer=True)
+    check_range("quench", args.quench, 0, None, integer=True)
+    import problems
+    from problems.coloring import expected_edges, graph_memory_bytes
+
+    from .outputs import check_memory, check_output, run_memory_bytes
+
+    for c in args.c:
+        problems.check_coloring_params(args.n, args.q, c, args.graph, True, 0)
+        m = expected_edges(args.n, c, args.graph)
+        check_memory(f"recover (N = {args.n}, M = {m}, {args.instances} x {args.replicas} "
+                     "runs)", args.instances * graph_memory_bytes(args.n, m)
+                     + run_memory_bytes(args.n, m, args.replicas, 40, True))
+    check_output(args.output, option="-o", mcsgd_kind="recovery", force=args.force)
+    check_output(args.plot, option="--plot", kind="plot")
     if args.plot:
         from .plots import require_matplotlib
 
@@ -219,8 +238,35 @@ def _reproduce_recovery(args) -> int:
     missing = [k for k in need if k not in ex]
     if missing:
         raise ParameterError(f"spec: missing experiment.{', experiment.'.join(missing)}")
-    q = int(pr.get("q", 5))
+    from .errors import check_range
+
+    try:
+        for k in ("n", "instances", "replicas", "sweeps", "seed", "bp_n"):
+            if k in ex:
+                check_range(f"experiment.{k}", ex[k], 1 if k != "seed" else 0, None,
+                            integer=True)
+        for k in ("c", "B", "T"):
+            if not isinstance(ex[k], list) or not ex[k]:
+                raise ParameterError(f"experiment.{k} must be a non-empty list")
+        q = int(pr.get("q", 5))
+        import problems
+
+        for c in ex["c"]:
+            problems.check_coloring_params(int(ex["n"]), q, c, pr.get("graph", "er"), True)
+        for b in ex["B"]:
+            SGD(b)
+        for t in ex["T"]:
+            Metropolis(t)
+    except ParameterError as e:
+        raise ParameterError(f"spec: {e}") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParameterError(f"spec: bad or missing value ({type(e).__name__}: {e})") from None
     out = args.out or ex.get("out", "runs/out/recovery")
+    from .outputs import check_output_dir
+
+    if not isinstance(out, str):
+        raise ParameterError(f"spec: experiment.out = {out!r} is not a string")
+    check_output_dir(out)
     os.makedirs(out, exist_ok=True)
     say = (lambda m: None) if args.quiet else (
         lambda m: print(f"[recovery] {m}", file=sys.stderr, flush=True))

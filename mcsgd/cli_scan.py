@@ -61,6 +61,8 @@ def register(sub) -> None:
                    help="summary HDF5 file (default DIR/summary.h5 unless --json)")
     c.add_argument("--json", action="store_true",
                    help="one JSON object on stdout: tasks with id, params, stationary values")
+    c.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a scan summary")
     c.set_defaults(func=_collect)
 
     e = ss.add_parser("example", help="print a small commented example scan file",
@@ -106,6 +108,37 @@ def _parse_shard(text: str | None) -> tuple[int, int]:
     return (i, n)
 
 
+def _check_scan_out(spec) -> None:
+    """Refuse an output directory whose ``scan.toml`` was not written by mcsgd (``--out .``
+    next to the user's own scan file would replace it) or whose manifest is damaged."""
+    from pathlib import Path
+
+    from .errors import ParameterError
+    from .outputs import check_output_dir
+    from .scan.manifest_check import check_scan_dir
+    from .scan.spec import SPEC_DIR_HEADER
+
+    out = Path(spec.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"out = {str(out)!r} exists and is not a directory")
+    check_output_dir(out, option="out")
+    st = out / "scan.toml"
+    if st.is_symlink() or (st.exists() and not st.is_file()):
+        raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is not a regular file")
+    if st.is_file():
+        try:
+            with open(st, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(len(SPEC_DIR_HEADER))
+        except OSError as e:
+            raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is unreadable: {e}") \
+                from None
+        if head != SPEC_DIR_HEADER:
+            raise ParameterError(f"out = {str(out)!r} holds a scan.toml not written by mcsgd "
+                                 "(it would be replaced by the scan's copy); choose another "
+                                 "output directory")
+    check_scan_dir(out, missing_ok=True)
+
+
 def _plan(args) -> int:
     from .cli import emit_json
     from .scan import load_spec
@@ -141,6 +174,7 @@ def _run(args) -> int:
 
         raise ParameterError("--wait applies to --executor slurm")
     spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
+    _check_scan_out(spec)
     quiet = args.quiet or args.json
     from .scan.store import DiskFullError
     from .scan.task import Terminated
@@ -189,7 +223,9 @@ def _run(args) -> int:
 def _status(args) -> int:
     from .cli import emit_json
     from .scan import status
+    from .scan.manifest_check import check_scan_dir
 
+    check_scan_dir(args.dir)
     st = status(args.dir)
     if args.json:
         emit_json(st)
@@ -209,13 +245,17 @@ def _collect(args) -> int:
 
     from .cli import emit_json
     from .errors import ParameterError
+    from .outputs import check_output
     from .scan import gather, summary_json, write_summary
+    from .scan.manifest_check import check_scan_dir
 
     out = args.output
     if out is None and not args.json:
         out = os.path.join(args.dir, "summary.h5")
     if out is not None and os.path.isdir(out):
         raise ParameterError(f"-o = {out!r} is a directory")
+    check_output(out, option="-o", mcsgd_kind="scan-summary", force=args.force)
+    check_scan_dir(args.dir)
     data = gather(args.dir)
     if out is not None:
         write_summary(data, out)

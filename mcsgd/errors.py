@@ -7,6 +7,8 @@ one-line message and exit code 2.
 
 from __future__ import annotations
 
+import numbers
+
 
 class ParameterError(ValueError):
     """A user-supplied parameter is outside its allowed range or of the wrong kind."""
@@ -25,25 +27,33 @@ def check_range(
     lo_open: bool = False,
     hi_open: bool = False,
     integer: bool = False,
+    allow_inf: bool = False,
 ) -> None:
     """Raise :class:`ParameterError` unless ``lo (<|<=) value (<|<=) hi``.
 
     The message names the parameter and the allowed interval, e.g.
-    ``B = 1.5 is not in (0, 1]``.
+    ``B = 1.5 is not in (0, 1]``. NaN is always rejected; ``+-inf`` is rejected unless
+    ``allow_inf`` (a limit that means something, e.g. T = inf: accept every move), even when
+    the interval is unbounded on that side.
     """
-    if integer:
-        if isinstance(value, bool) or not float(value).is_integer():
-            raise ParameterError(f"{name} = {value!r} must be an integer")
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{name} = {value!r} is not a number") from None
+    if integer and (isinstance(value, bool) or not v.is_integer()):
+        raise ParameterError(f"{name} = {value!r} must be an integer")
     if v != v:
         raise ParameterError(f"{name} is NaN")
+    if not allow_inf and v in (float("inf"), float("-inf")):
+        raise ParameterError(f"{name} = {v!r} is not finite (must be a finite number)")
+    # integers compare exactly (float(2**64 - 1) would round up to 2**64)
+    x: float | int = v
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        x = int(value)
     bad = False
-    if lo is not None and (v < lo or (lo_open and v == lo)):
+    if lo is not None and (x < lo or (lo_open and x == lo)):
         bad = True
-    if hi is not None and (v > hi or (hi_open and v == hi)):
+    if hi is not None and (x > hi or (hi_open and x == hi)):
         bad = True
     if bad:
         left = "(" if lo_open else "["
@@ -64,6 +74,8 @@ def check_choice(name: str, value: str, choices: tuple[str, ...] | list[str]) ->
 
 
 def _fmt(x: float) -> str:
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return str(int(x))
     try:
         f = float(x)
     except (TypeError, ValueError):

@@ -133,7 +133,13 @@ def plot_recovery(rows: Sequence[dict], path: str) -> None:
     a1.set_ylabel("success probability")
     a1.set_ylim(-0.03, 1.03)
     a1.legend(fontsize=8)
-    a2.set_yscale("log")
+    # log scale only with something to show: no recovered run leaves every median NaN
+    meds = _arr([r["t_rec_median"] for r in rows])
+    if np.any(np.isfinite(meds) & (meds > 0)):
+        a2.set_yscale("log")
+    else:
+        a2.text(0.5, 0.5, "no run recovered", transform=a2.transAxes, ha="center",
+                va="center")
     a2.set_ylabel("recovery time (sweeps): median, q25-q75")
     a2.set_xlabel({"B": "mini-batch fraction B", "T": "temperature T"}.get(key, key))
     fig.tight_layout()

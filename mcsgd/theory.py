@@ -239,7 +239,7 @@ def metropolis_table(max_degree: int, T: float, energy_scale: float = 1.0) -> np
         exactly ``n_new <= n_old`` at T = 0 and all ones at T = inf.
     """
     check_range("max_degree", max_degree, 0, None, integer=True)
-    check_range("T", T, 0, None)
+    check_range("T", T, 0, None, allow_inf=True)
     check_range("energy_scale", energy_scale, 0, None, lo_open=True)
     if not math.isfinite(float(energy_scale)):
         raise ParameterError(f"energy_scale = {energy_scale!r} must be finite")
@@ -573,7 +573,7 @@ def adb_residual(
         of the energy step). Positive below the ADB temperature, negative above it.
     """
     c, q, scale = _validate_adb(c, q, degree, condition, model, tail)
-    check_range("T", T, 0, None)
+    check_range("T", T, 0, None, allow_inf=True)
     env = _Env(c, q, degree, tail)
     A = _check_table(acceptance, env.D)
     K = _gmatrix(env.D, condition) * A

@@ -5,13 +5,15 @@ int32 CSR adjacency, couplings where needed, the planted solution when there is 
 generation parameters, and round-trip through HDF5 with validation on load.
 """
 
-from .coloring import coloring, planted_coloring, random_coloring
+from .coloring import check_coloring_params, coloring, planted_coloring, random_coloring
 from .custom import from_edge_file, from_edges, from_networkx
 from .instance import Instance, load
-from .spins import ising
+from .spins import check_ising_params, ising
 
 __all__ = [
     "Instance",
+    "check_coloring_params",
+    "check_ising_params",
     "coloring",
     "from_edge_file",
     "from_edges",

@@ -31,16 +31,71 @@ from .seeds import instance_rng
 GRAPHS = ("er", "er-simple", "regular")
 
 
-def _check_common(n: int, q: int, c: float, graph: str, seed: int, instance: int = 0) -> None:
+INT32_MAX = 2**31 - 1
+
+
+def graph_memory_bytes(n: int, m: float) -> float:
+    """A lower bound on the bytes needed to build a graph of ``n`` nodes and ``m`` edges:
+    int32 endpoints (8 M), int32 CSR (4 (N+1) + 8 M), the int64 degree and position arrays of
+    the CSR assembly (16 N) and int64 degrees at validation (8 N), one byte per node."""
+    return 16.0 * float(m) + 29.0 * float(n)
+
+
+def expected_edges(n: int, c: float, graph: str) -> int:
+    """Number of edges M of a generated graph: N d / 2 (regular) or round(c N / 2) (ER)."""
+    return int(n) * int(c) // 2 if graph == "regular" else int(round(float(c) * int(n) / 2))
+
+
+def check_graph_size(n: int, m: float, what: str = "the graph",
+                     available: int | None = None) -> None:
+    """Refuse sizes beyond the int32 CSR layout or the available memory (ParameterError)."""
+    from mcsgd.outputs import check_memory
+
+    if n > INT32_MAX:
+        raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
+    if 2 * m > INT32_MAX:
+        raise ParameterError(f"{what} would have 2M = {2 * m:.4g} half-edges, beyond the int32 "
+                             f"CSR limit {INT32_MAX} (reduce n or c)")
+    check_memory(f"{what} (n = {n}, M = {m:.4g} edges)", graph_memory_bytes(n, m), available)
+
+
+def check_coloring_params(
+    n: int, q: int, c: float, graph: str = "er", planted: bool = True, seed: int = 0,
+    instance: int = 0, available: int | None = None,
+) -> None:
+    """Validate the arguments of :func:`coloring` without building anything.
+
+    The one validator of colouring parameters: used by :func:`coloring` and by the scan-file
+    checker, so a scan accepts exactly what ``mcsgd generate coloring`` accepts (ranges, an
+    integer degree <= n-1 with even n*d for regular graphs, divisibility of a planted
+    colouring, the int32 CSR limits and the memory the graph needs: ``available`` bytes,
+    default :func:`mcsgd.outputs.available_memory`).
+    """
     check_range("n", n, 1, None, integer=True)
     check_range("q", q, 2, 127, integer=True)
     check_range("c", c, 0, None)
     check_choice("graph", graph, GRAPHS)
     check_seed_index(seed, instance)
+    n, q = int(n), int(q)
+    if n > INT32_MAX:
+        raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
     if graph == "regular":
         check_range("c (degree d of a regular graph)", c, 0, n - 1, integer=True)
-        if (int(n) * int(c)) % 2:
-            raise ParameterError(f"n*c = {int(n) * int(c)} must be even for a regular graph")
+        if (n * int(c)) % 2:
+            raise ParameterError(f"n*c = {n * int(c)} must be even for a regular graph")
+    if planted and n % q:
+        raise ParameterError(
+            f"n = {n} must be divisible by q = {q} for a planted (balanced) colouring"
+        )
+    if planted and graph == "regular" and int(c) > n - n // q:
+        raise ParameterError(f"c = {c} is more than the n - n/q = {n - n // q} nodes outside "
+                             "a planted group (degree of a planted regular graph)")
+    if not planted and n < 2 and c > 0:
+        raise ParameterError(f"n = {n} is too small for edges (n >= 2 needed)")
+    m = expected_edges(n, c, graph)
+    if graph == "er-simple" and m > n * (n - 1) // 2 * (1 - 1 / q if planted else 1) * 0.5:
+        raise ParameterError(f"c = {c} is too dense for a simple graph with n = {n}")
+    check_graph_size(n, m, "the colouring instance", available)
 
 
 def check_seed_index(seed: int, instance: int) -> None:
@@ -151,14 +206,8 @@ def coloring(
     Instance
         ``problem="coloring"``, with ``planted`` set for planted instances.
     """
-    _check_common(n, q, c, graph, seed, instance)
+    check_coloring_params(n, q, c, graph, planted, seed, instance)
     n, q, seed, instance = int(n), int(q), int(seed), int(instance)
-    if planted and n % q:
-        raise ParameterError(
-            f"n = {n} must be divisible by q = {q} for a planted (balanced) colouring"
-        )
-    if not planted and n < 2 and c > 0:
-        raise ParameterError(f"n = {n} is too small for edges (n >= 2 needed)")
     params = {
         "generator": "coloring",
         "n": n,
@@ -176,8 +225,6 @@ def coloring(
         m = int(round(c * n / 2))
         u, v = _er_edges(n, q, m, pl, rng)
         if graph == "er-simple":
-            if m > n * (n - 1) // 2 * (1 - 1 / q if planted else 1) * 0.5:
-                raise ParameterError(f"c = {c} is too dense for a simple graph with n = {n}")
             redraw_until_simple(u, v, n, lambda k: _er_edges(n, q, k, pl, rng),
                                 f"c = {c:g} with n = {n}")
     indptr, indices, _ = edges_to_csr(n, u, v)

@@ -8,6 +8,7 @@ import numpy as np
 
 from mcsgd.errors import FileFormatError, ParameterError, check_range
 
+from .coloring import INT32_MAX, check_graph_size
 from .graphs import edges_to_csr
 from .instance import Instance
 
@@ -28,8 +29,11 @@ def from_edges(
     ``n`` defaults to ``max(u, v) + 1``. For ``problem="ising"`` pass ``couplings`` (+-1 per
     edge; default all +1, a ferromagnet). Self-loops are rejected.
     """
-    u = np.asarray(u, dtype=np.int64).ravel()
-    v = np.asarray(v, dtype=np.int64).ravel()
+    try:
+        u = np.asarray(u, dtype=np.int64).ravel()
+        v = np.asarray(v, dtype=np.int64).ravel()
+    except (OverflowError, ValueError, TypeError):
+        raise ParameterError("node indices must be integers in [0, 2**31 - 1)") from None
     if u.shape != v.shape:
         raise ParameterError("u and v must have the same length")
     if u.size and (u.min() < 0 or v.min() < 0):
@@ -37,6 +41,7 @@ def from_edges(
     if n is None:
         n = int(max(u.max(initial=-1), v.max(initial=-1)) + 1)
     check_range("n", n, 1, None, integer=True)
+    check_graph_size(int(n), u.size, "the instance")
     if u.size and max(u.max(), v.max()) >= n:
         raise ParameterError(f"an edge names a node >= n = {n}")
     if np.any(u == v):
@@ -90,6 +95,8 @@ def from_edge_file(path: str | os.PathLike, *, q: int = 2, problem: str = "color
     check_range("q", q, 2, 127, integer=True)
     if not os.path.exists(path):
         raise FileFormatError(f"edge file {str(path)!r} does not exist")
+    if not os.path.isfile(path):
+        raise FileFormatError(f"edge file {str(path)!r} is not a regular file")
     u, v, w = [], [], []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -108,9 +115,19 @@ def from_edge_file(path: str | os.PathLike, *, q: int = 2, problem: str = "color
                 raise FileFormatError(
                     f"edge file {str(path)!r}, line {lineno}: expected 'i j' (or 'i j J')"
                 )
+            if not all(0 <= x < INT32_MAX for x in vals[:2]):
+                raise FileFormatError(
+                    f"edge file {str(path)!r}, line {lineno}: node ids must be in "
+                    f"[0, {INT32_MAX}) (int32 indices), got {line.strip()[:40]!r}"
+                )
+            if problem == "ising" and len(vals) == 3 and vals[2] not in (-1, 1):
+                raise FileFormatError(
+                    f"edge file {str(path)!r}, line {lineno}: the coupling J must be +1 or -1, "
+                    f"got {vals[2]}"
+                )
             u.append(vals[0])
             v.append(vals[1])
-            w.append(vals[2] if len(vals) == 3 else 1)
+            w.append(vals[2] if len(vals) == 3 and problem == "ising" else 1)
     if not u:
         raise FileFormatError(f"edge file {str(path)!r} has no edges")
     cpl = np.sign(np.asarray(w)).astype(np.int8) if problem == "ising" else None

@@ -308,20 +308,62 @@ class Instance:
     def load(cls, path: str | os.PathLike) -> Instance:
         """Read and validate an instance file; :class:`FileFormatError` if it is not one."""
         with open_checked(path, "instance") as f:
+            where = f"instance file {str(path)!r}"
             try:
                 problem = f.attrs["problem"]
-                problem = problem.decode() if isinstance(problem, bytes) else str(problem)
+                problem = problem.decode() if isinstance(problem, bytes) else problem
+                if not isinstance(problem, str):
+                    raise FileFormatError(f"{where}: attribute 'problem' is not a string")
+                q = f.attrs["q"]
+                if isinstance(q, (bytes, str)) or np.ndim(q) != 0 or not (
+                    np.issubdtype(np.asarray(q).dtype, np.integer)
+                    or (np.issubdtype(np.asarray(q).dtype, np.floating)
+                        and float(q).is_integer())
+                ):
+                    raise FileFormatError(f"{where}: attribute 'q' = {q!r} is not an integer")
+                arrays = {}
+                for name in ("indptr", "indices", "couplings", "planted"):
+                    if name not in f:
+                        if name in ("indptr", "indices"):
+                            raise KeyError(name)
+                        arrays[name] = None
+                        continue
+                    ds = f[name]
+                    if not hasattr(ds, "dtype") or ds.dtype.kind not in "iu":
+                        kind = getattr(getattr(ds, "dtype", None), "name", "a group")
+                        raise FileFormatError(f"{where}: dataset {name!r} holds {kind}, not "
+                                              "integers")
+                    arrays[name] = ds[...]
+                    if name in ("indptr", "indices") and arrays[name].size and (
+                        arrays[name].min() < 0 or arrays[name].max() > 2**31 - 1
+                    ):
+                        raise FileFormatError(f"{where}: dataset {name!r} has values outside "
+                                              "the int32 range [0, 2**31 - 1]")
+                    if name in ("couplings", "planted") and arrays[name].size and (
+                        arrays[name].min() < -128 or arrays[name].max() > 127
+                    ):
+                        raise FileFormatError(f"{where}: dataset {name!r} has values outside "
+                                              "the int8 range")
+                try:
+                    params = read_json_attr(f, "params", {})
+                except (ValueError, UnicodeDecodeError):
+                    raise FileFormatError(f"{where}: attribute 'params' is not valid "
+                                          "JSON") from None
+                if not isinstance(params, dict):
+                    raise FileFormatError(f"{where}: attribute 'params' is not a JSON object")
                 inst = cls(
                     problem=problem,
-                    q=int(f.attrs["q"]),
-                    indptr=f["indptr"][...],
-                    indices=f["indices"][...],
-                    couplings=f["couplings"][...] if "couplings" in f else None,
-                    planted=f["planted"][...] if "planted" in f else None,
-                    params=read_json_attr(f, "params", {}),
+                    q=int(q),
+                    indptr=arrays["indptr"],
+                    indices=arrays["indices"],
+                    couplings=arrays["couplings"],
+                    planted=arrays["planted"],
+                    params=params,
                 )
             except KeyError as e:
                 raise FileFormatError(f"instance file {str(path)!r} lacks {e}") from None
+            except FileFormatError:
+                raise
             except ParameterError as e:
                 raise FileFormatError(f"instance file {str(path)!r} is invalid: {e}") from None
         return inst

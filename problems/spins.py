@@ -13,12 +13,47 @@ import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
 
-from .coloring import _er_edges, check_seed_index, redraw_until_simple
+from .coloring import (
+    INT32_MAX,
+    _er_edges,
+    check_graph_size,
+    check_seed_index,
+    expected_edges,
+    redraw_until_simple,
+)
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
 from .seeds import instance_rng
 
 GRAPHS = ("regular", "er", "er-simple")
+
+
+def check_ising_params(
+    n: int, d: float, graph: str = "regular", noise: float = 0.0, seed: int = 0,
+    instance: int = 0, available: int | None = None,
+) -> None:
+    """Validate the arguments of :func:`ising` without building anything.
+
+    The one validator of Ising parameters, used by :func:`ising` and by the scan-file checker
+    (ranges, an integer degree <= n-1 with even n*d for regular graphs, int32 and memory limits).
+    """
+    check_range("n", n, 2, None, integer=True)
+    check_range("d", d, 0, None)
+    check_choice("graph", graph, GRAPHS)
+    check_range("noise", noise, 0, 1)
+    check_seed_index(seed, instance)
+    n = int(n)
+    if n > INT32_MAX:
+        raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
+    if graph == "regular":
+        check_range("d (degree of a regular graph)", d, 0, n - 1, integer=True)
+        if (n * int(d)) % 2:
+            raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
+    m = expected_edges(n, d, graph)
+    if graph == "er-simple" and m > n * (n - 1) // 2:
+        raise ParameterError(f"d = {d:g} is too dense for a simple graph with n = {n} "
+                             f"({m} edges > {n * (n - 1) // 2} node pairs)")
+    check_graph_size(n, m, "the Ising instance", available)
 
 
 def ising(
@@ -50,16 +85,8 @@ def ising(
         Instance index k in [0, 2**32): instance k of (parameters, seed), see
         :mod:`problems.seeds`.
     """
-    check_range("n", n, 2, None, integer=True)
-    check_range("d", d, 0, None)
-    check_choice("graph", graph, GRAPHS)
-    check_range("noise", noise, 0, 1)
-    check_seed_index(seed, instance)
+    check_ising_params(n, d, graph, noise, seed, instance)
     n, seed, instance = int(n), int(seed), int(instance)
-    if graph == "regular":
-        check_range("d (degree of a regular graph)", d, 0, n - 1, integer=True)
-        if (n * int(d)) % 2:
-            raise ParameterError(f"n*d = {n * int(d)} must be even for a regular graph")
     params = {
         "generator": "ising",
         "n": n,
@@ -75,9 +102,6 @@ def ising(
         m = int(round(d * n / 2))
         u, v = _er_edges(n, 2, m, None, rng)
         if graph == "er-simple":
-            if m > n * (n - 1) // 2:
-                raise ParameterError(f"d = {d:g} is too dense for a simple graph with n = {n} "
-                                     f"({m} edges > {n * (n - 1) // 2} node pairs)")
             redraw_until_simple(u, v, n, lambda k: _er_edges(n, 2, k, None, rng),
                                 f"d = {d:g} with n = {n}")
     m = len(u)

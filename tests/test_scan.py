@@ -177,9 +177,20 @@ def test_integrity_truncated_empty_foreign_files_are_redone(tmp_path, capsys):
 
 
 def test_status_reports_failed_with_reason(tmp_path, capsys):
+    """A task that fails at run time (an instance file whose header passes the scan checker
+    but whose adjacency is damaged) is reported as failed with its reason."""
+    import h5py
+
+    inst = tmp_path / "inst.h5"
+    assert main(["generate", "coloring", "--n", "50", "--q", "5", "--c", "4", "--seed", "1",
+                 "-o", str(inst)]) == 0
+    with h5py.File(inst, "r+") as f:
+        idx = f["indices"][...]
+        idx[0] = (idx[0] + 1) % 50 or 2  # one half-edge without its mirror: asymmetric
+        f["indices"][...] = idx
     p = tmp_path / "s.toml"
-    p.write_text('out = "o"\n[instance]\nproblem = "coloring"\nn = 5\nq = 5\nc = 3.0\n'
-                 'graph = "regular"\n[run]\nsweeps = 5\n[[dynamics]]\ndynamics = "sgd"\nB = 0.5\n')
+    p.write_text('out = "o"\n[instance]\nproblem = "file"\npath = "inst.h5"\n'
+                 '[run]\nsweeps = 5\n[[dynamics]]\ndynamics = "sgd"\nB = 0.5\n')
     assert main(["scan", "run", str(p), "--quiet"]) == 1
     st = status(tmp_path / "o")
     assert st["counts"]["failed"] == 1 and st["tasks"][0]["reason"]

@@ -42,6 +42,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     g.add_argument("-o", "--output", metavar="FILE.h5", help="write arrays and params to HDF5")
+    g.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a previous result")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     g.add_argument("--plot", metavar="FILE.png", help="draw the standard figure")
 
@@ -224,6 +226,12 @@ def _handler(experiment: str):
             if v is not None:
                 params[k] = v
         resolve_params(params)  # validate before any work or file
+        from ..errors import check_range
+        from ..outputs import check_output
+
+        check_range("seed", args.seed, 0, None, integer=True)
+        check_output(args.output, option="-o", mcsgd_kind="continuous", force=args.force)
+        check_output(args.plot, option="--plot", kind="plot")
         if args.plot:
             from .plots import require_matplotlib
 

@@ -21,6 +21,13 @@ def require_matplotlib():
     return Figure
 
 
+def _g(x, spec: str) -> str:
+    """Format a number, or "n/a" for None/NaN (e.g. a slope fitted from a single point)."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return format(x, spec)
+
+
 def _fig(ncols: int = 1):
     Figure = require_matplotlib()
     fig = Figure(figsize=(5.2 * ncols, 4.0), layout="constrained")
@@ -161,8 +168,8 @@ def _plot_escape(r):
     ax.set_yscale("log")
     ax.set_xlabel(r"$B/\eta$")
     ax.set_ylabel(r"escape time $\eta_{eff} K$")
-    ax.set_title(f"slope {s['slope']:.4g} ± {s['slope_err']:.2g}, "
-                 f"2ΔU/s = {s['slope_theory']:.4g}", fontsize=9)
+    ax.set_title(f"slope {_g(s.get('slope'), '.4g')} ± {_g(s.get('slope_err'), '.2g')}, "
+                 f"2ΔU/s = {_g(s.get('slope_theory'), '.4g')}", fontsize=9)
     ax.legend(fontsize=8)
     return fig
 

@@ -169,7 +169,20 @@ def resolve_params(params: dict) -> dict:
     if p.get("n_data") is not None and p.get("B") is not None:
         for b in p["B"] if isinstance(p["B"], list) else [p["B"]]:
             check_range("B", b, 1, p["n_data"], integer=True)
+    _check_size(p)
     return p
+
+
+def _check_size(p: dict) -> None:
+    """Refuse sizes that cannot fit in memory (a lower bound: four float64 vectors of the
+    parameter dimension per chain, one float64 per data sample)."""
+    from ..outputs import check_memory
+
+    chains = int(p.get("chains") or 1)
+    dim = int(p.get("dim") or 1)
+    n_data = int(p.get("n_data") or 0)
+    check_memory(f"{p['experiment']} ({chains} chains of dimension >= {dim}, {n_data} data "
+                 "samples)", 32.0 * chains * dim + 8.0 * n_data)
 
 
 def _model(p: dict, rng: np.random.Generator, name: str | None = None):

@@ -175,6 +175,8 @@ def _num(path: str, v: Any, lo: float | None = None, hi: float | None = None, *,
          lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> float | int:
     if not _is_num(v) or (isinstance(v, float) and math.isnan(v)):
         raise _err(path, f"{_fmt(v)} is not a number")
+    if isinstance(v, float) and math.isinf(v):
+        raise _err(path, f"{_fmt(v)} is not finite")
     if integer and not float(v).is_integer():
         raise _err(path, f"{_fmt(v)} must be an integer")
     bad = (lo is not None and (v < lo or (lo_open and v == lo))) or (
@@ -323,12 +325,14 @@ def _instance_point(path: str, p: dict[str, Any], spec_dir: Path) -> dict[str, A
         if out["planted"] and out["n"] % out["q"]:
             raise _err(f"{path}.n", f"{out['n']} must be divisible by q = {out['q']} for a "
                        "planted (balanced) colouring")
+        _generator_check(path, q, out, "coloring")
     elif prob == "ising":
         out["n"] = _num(f"{path}.n", q["n"], 2, None, integer=True)
         out["d"] = _num(f"{path}.d", q["d"], 0, None)
         out["graph"] = _choice(f"{path}.graph", q["graph"], ("regular", "er", "er-simple"))
         out["planted"] = _bool(f"{path}.planted", q["planted"])
         out["noise"] = _num(f"{path}.noise", q["noise"], 0, 1)
+        _generator_check(path, q, out, "ising")
     else:
         fp = Path(_str(f"{path}.path", q["path"]))
         if not fp.is_absolute():
@@ -336,7 +340,74 @@ def _instance_point(path: str, p: dict[str, Any], spec_dir: Path) -> dict[str, A
         if not fp.is_file():
             raise _err(f"{path}.path", f"{str(fp)!r} does not exist")
         out["path"] = str(fp)
+        _instance_file_check(f"{path}.path", fp)
     return out
+
+
+def _generator_check(path: str, raw: dict[str, Any], out: dict[str, Any], prob: str) -> None:
+    """The generators' own validator (the one ``mcsgd generate`` uses): a scan accepts exactly
+    the instances ``generate`` accepts (integer degree of a regular graph, even n*d, int32 and
+    memory limits). Errors name the key, e.g. ``instance.c: ...``."""
+    import problems
+
+    from ..outputs import total_memory
+
+    mem = total_memory()  # instances are built later, maybe on other nodes
+    try:
+        if prob == "coloring":
+            problems.check_coloring_params(out["n"], out["q"], out["c"], out["graph"],
+                                           out["planted"], available=mem)
+        else:
+            problems.check_ising_params(out["n"], out["d"], out["graph"], out["noise"],
+                                        available=mem)
+    except ParameterError as e:
+        msg = str(e)
+        head = msg.split(" ", 1)[0].split("*", 1)[0]
+        key = head if head in raw else None
+        raise _err(f"{path}.{key}" if key else path, msg) from None
+
+
+def _instance_file_check(path: str, fp: Path) -> None:
+    """An instance file named in a scan must be an mcsgd instance (not a run file, not a
+    foreign or broken file): read its root attributes now, not when a worker loads it."""
+    from ..io import open_checked
+
+    try:
+        with open_checked(fp, "instance") as f:
+            n, m = int(f.attrs["n"]), int(f.attrs["m"])
+    except ParameterError as e:
+        raise _err(path, str(e)) from None
+    except (KeyError, TypeError, ValueError):
+        raise _err(path, f"{str(fp)!r} is an instance file without valid 'n' and 'm' "
+                   "attributes") from None
+    return n, m
+
+
+def _check_run_size(path: str, ip: dict[str, Any], dp: dict[str, Any], r: dict[str, Any],
+                    seen: dict) -> None:
+    """Refuse a task whose run cannot fit in memory (replicas x instance size), before any
+    task is written; the message names ``<table>.replicas``."""
+    from problems.coloring import expected_edges
+
+    from ..outputs import check_run_memory, total_memory
+
+    if ip["problem"] == "file":
+        if ip["path"] not in seen:
+            seen[ip["path"]] = _instance_file_check("instance.path", Path(ip["path"]))
+        n, m = seen[ip["path"]]
+    else:
+        n = ip["n"]
+        m = expected_edges(n, ip["c"] if ip["problem"] == "coloring" else ip["d"], ip["graph"])
+    key = (n, m, r["replicas"], r["grid_points"], dp["dynamics"])
+    if key in seen:
+        return
+    seen[key] = True
+    try:
+        # tasks may run later or on other nodes: bound by this host's physical memory
+        check_run_memory(n, m, r["replicas"], r["grid_points"], dp["dynamics"] == "sgd",
+                         what="a task", available=total_memory())
+    except ParameterError as e:
+        raise _err(f"{path}.replicas", str(e)) from None
 
 
 def _dynamics_point(path: str, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -528,6 +599,7 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
             path_j = f"dynamics[{j}]"
             for x in expand(path_j, _table(path_j, dt)):
                 dyn_pts.append(_dynamics_point(path_j, x) + (path_j,))  # type: ignore[arg-type]
+        seen_sizes: dict = {}
         for ip in inst_pts:
             for k in range(n_inst):
                 inst = {**ip, "index": k}
@@ -538,6 +610,8 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                                 and not ip["planted"]:
                             raise _err(f"{path_j if 'init' in over else 'run'}.init",
                                        "'planted' needs planted = true in [instance]")
+                        _check_run_size(path_j if "replicas" in over else "run", ip, dp, r,
+                                        seen_sizes)
                         params = {"experiment": "discrete", "instance": inst, "dynamics": dp,
                                   "run": r}
                         tasks.append(_make_task(params, seed))
