@@ -29,6 +29,9 @@ _GROUPS = [
 
 # relative tolerance (in units of STEP) within which a range hits its STOP
 _RANGE_TOL = 1e-9
+# most values a START:STOP:STEP range may expand to (counted before expanding); the environment
+# variable MCSGD_MAX_RANGE_POINTS overrides it
+MAX_RANGE_POINTS = 10_000
 
 
 class UsageError(Exception):
@@ -58,7 +61,8 @@ def parse_range(text: str) -> list[float]:
     given positive, as a magnitude, or negative); START == STOP gives one value. Values are
     rounded to 12 decimals so that ``0.80:0.98:0.02`` yields ``0.98`` exactly. Raises
     :class:`ValueError` on a malformed range (not three numbers, STEP zero or not finite, or a
-    negative STEP with STOP > START).
+    negative STEP with STOP > START), and on one of more than :data:`MAX_RANGE_POINTS` values
+    (counted before anything is expanded).
     """
     parts = [float(x) for x in text.split(":")]
     if len(parts) != 3 or not all(math.isfinite(x) for x in parts):
@@ -70,11 +74,29 @@ def parse_range(text: str) -> list[float]:
     if step < 0 and span > 0:
         raise ValueError(f"{text!r}: STEP < 0 needs STOP < START")
     step = math.copysign(abs(step), span) if span else abs(step)
-    n = int(math.floor(abs(span) / abs(step) + _RANGE_TOL))  # whole steps that fit
+    count = math.floor(abs(span) / abs(step) + _RANGE_TOL)  # whole steps (before expanding)
+    limit = max_range_points()
+    if count + 1 > limit:
+        raise ValueError(f"{text!r} expands to {count + 1:.3g} values, more than the limit "
+                         f"{limit} (a coarser STEP, or MCSGD_MAX_RANGE_POINTS to raise it)")
+    n = int(count)
     vals = [round(start + k * step, 12) for k in range(n + 1)]
     if abs(start + n * step - stop) <= _RANGE_TOL * abs(step):
         vals[-1] = stop
     return vals
+
+
+def max_range_points() -> int:
+    """The range-expansion limit: ``MCSGD_MAX_RANGE_POINTS`` if set, else MAX_RANGE_POINTS."""
+    import os
+
+    v = os.environ.get("MCSGD_MAX_RANGE_POINTS")
+    if v is None:
+        return MAX_RANGE_POINTS
+    try:
+        return max(1, int(v))
+    except ValueError:
+        raise ValueError(f"MCSGD_MAX_RANGE_POINTS = {v!r} is not an integer") from None
 
 
 def float_list(text: str) -> list[float]:
@@ -84,7 +106,9 @@ def float_list(text: str) -> list[float]:
         if ":" in text:
             return parse_range(text)
         return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
+    except ValueError as e:
+        if "limit" in str(e):
+            raise argparse.ArgumentTypeError(str(e)) from None
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a comma-separated list of numbers or a range START:STOP:STEP "
             "(STOP included when hit, never overshot)"

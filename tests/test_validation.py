@@ -287,3 +287,28 @@ def test_escape_budget_check_uses_expected_escapes():
     check_escape_budget([row], 4, 700)  # chains/2 = 2: 4 (1 - e^-0.7) = 2.01
     with pytest.raises(ParameterError):
         check_escape_budget([row], 4, 690)  # 1.99
+
+
+def test_range_is_counted_before_it_is_expanded(monkeypatch):
+    """Guards issue 10 (unbounded expansion): ``--B 0:1:1e-12`` used to build 1e12 floats in
+    memory until the machine ran out. The range is counted first and refused above the limit
+    (MCSGD_MAX_RANGE_POINTS overrides it); the CLI answers exit 2 in well under a second."""
+    import subprocess
+    import sys
+
+    from mcsgd.cli import MAX_RANGE_POINTS, parse_range
+
+    with pytest.raises(ValueError, match="more than the limit"):
+        parse_range("0:1:1e-12")
+    assert len(parse_range(f"1:{MAX_RANGE_POINTS}:1")) == MAX_RANGE_POINTS
+    with pytest.raises(ValueError, match="more than the limit"):
+        parse_range(f"1:{MAX_RANGE_POINTS + 1}:1")
+    monkeypatch.setenv("MCSGD_MAX_RANGE_POINTS", str(MAX_RANGE_POINTS + 1))
+    assert len(parse_range(f"1:{MAX_RANGE_POINTS + 1}:1")) == MAX_RANGE_POINTS + 1
+    monkeypatch.delenv("MCSGD_MAX_RANGE_POINTS")
+    r = subprocess.run([sys.executable, "-m", "mcsgd.cli", "recover", "--q", "5", "--c", "20",
+                        "--B", "0:1:1e-12", "--n", "1000", "--sweeps", "10"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert "more than the limit" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
