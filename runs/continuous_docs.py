@@ -15,6 +15,7 @@ checked and refreshed by running this file instead of by hand:
   ~3 min on a loaded 2-core machine.
 
     PYTHONPATH=. python runs/continuous_docs.py [examples measured benchmarks]
+    (or one benchmark alone: linear_fdt_grid, ivf_oracles; default: all three sections)
 
 Output is markdown / JSON fragments in the layout of docs/continuous.md.
 """
@@ -53,8 +54,8 @@ def out(*a: object) -> None:
 
 
 def g(x: float, n: int = 4) -> str:
-    """``n`` significant digits."""
-    return f"{x:.{n}g}"
+    """``n`` significant digits, trailing zeros kept."""
+    return f"{x:#.{n}g}".rstrip(".")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,15 +81,23 @@ EXAMPLES = [
 ]
 
 
-def _fmt(v: object) -> str:
+def _fmt(v: object, key: str = "") -> str:
+    """Integers as such, errors to 2 significant digits (>= 100: whole), other values to 5
+    (>= 1000: whole; short exact decimals as they are)."""
     if isinstance(v, bool) or v is None:
         return json.dumps(v)
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        if v == int(v) and abs(v) < 1e6:
-            return repr(float(v))
-        return g(v, 4) if abs(v) < 1e3 else str(round(v))
+        if v.is_integer() and abs(v) < 1e3:
+            return repr(v)
+        if abs(v) >= 100 if "_err" in key else abs(v) >= 1e3:
+            return str(round(v))
+        if "_err" in key:
+            return g(v, 2)
+        if v == round(v, 6):
+            return repr(round(v, 6))
+        return g(v, 5)
     return json.dumps(v)
 
 
@@ -102,14 +111,11 @@ def examples() -> None:
         out(f"$ mcsgd continuous {cmd} --json   # {time.perf_counter() - t0:.0f} s")
         parts = []
         if row_keys:
-            rows = ", ".join("{" + ", ".join(f'"{k}": {_fmt(r[k])}' for k in row_keys) + "}"
-                             for r in d["rows"][:1])
-            parts.append(f'"rows": [{rows}, ...]')
-        parts += [f'"{k}": {_fmt(d[k])}' for k in keys]
+            rows = ", ".join("{" + ", ".join(f'"{k}": {_fmt(r[k], k)}' for k in row_keys) + "}"
+                             for r in d["rows"])
+            parts.append(f'"rows": [{rows}]')
+        parts += [f'"{k}": {_fmt(d[k], k)}' for k in keys]
         out("{" + ", ".join(parts) + ", ...}")
-        if row_keys:
-            for r in d["rows"][1:]:
-                out("   # row", json.dumps({k: r[k] for k in row_keys}))
     out("```\n")
 
 
@@ -132,7 +138,9 @@ def _quad_variance(mu=0.0, nu=0.0, n_data=None, sampling="with", R=400, steps=40
     return v.mean(0), v.std(0, ddof=1) / np.sqrt(R)
 
 
-def _pm(x: float, e: float, n: int = 4) -> str:
+def _pm(x: float | None, e: float | None, n: int = 4) -> str:
+    if x is None or e is None:
+        return f"{x} ± {e}"
     return f"{g(x, n)} ± {g(e, 2)}"
 
 
@@ -165,7 +173,7 @@ def measured_fdr() -> None:
     exact = quadratic_fdr2_discrete(quad.H, quad.C, 0.05, 4)
     out(f"FDR1 quadratic: ratio {_pm(s['ratio'], s['ratio_err'], 5)}; "
         f"ratio_history[0] {g(a['ratio_history'][0], 3)}")
-    out(f"FDR1 full gradient (2e4 steps): {_pm(s['ratio_full_gradient'], s['ratio_full_gradient_err'], 3)}")  # noqa: E501
+    out(f"FDR1 full gradient (2e4 steps): {_pm(s['ratio_full_gradient'], s['ratio_full_gradient_err'], 4)}")  # noqa: E501
     out(f"FDR2 probe quadratic: {_pm(s['fdr2_probe'], s['fdr2_probe_err'], 5)} vs exact discrete "
         f"{g(exact, 5)}")
 
@@ -177,15 +185,15 @@ def measured_fdr() -> None:
 
     ok = run_fdr(quad, 0.05, 4, generator(0, (1,)), steps=10000, chains=16)["scalars"]
     out(f"FDR1 full gradient (1e4 steps, control): "
-        f"{_pm(ok['ratio_full_gradient'], ok['ratio_full_gradient_err'], 3)}")
+        f"{_pm(ok['ratio_full_gradient'], ok['ratio_full_gradient_err'], 4)}")
     for f in (1.25, 0.9):
         b = run_fdr(perturbed(f), 0.05, 4, generator(0, (1,)), steps=10000,
                     chains=16)["scalars"]
         out(f"  g = {f}(grad f + xi): ratio {_pm(b['ratio'], b['ratio_err'], 5)}, full gradient "
-            f"{_pm(b['ratio_full_gradient'], b['ratio_full_gradient_err'], 3)}")
+            f"{_pm(b['ratio_full_gradient'], b['ratio_full_gradient_err'], 4)}")
     b = run_fdr(perturbed(shift=0.3), 0.05, 4, generator(0, (1,)), steps=10000,
                 chains=16)["scalars"]
-    out(f"  g = grad f + xi + 0.3: probe {_pm(b['fdr2_probe'], b['fdr2_probe_err'], 3)} "
+    out(f"  g = grad f + xi + 0.3: probe {_pm(b['fdr2_probe'], b['fdr2_probe_err'], 4)} "
         f"vs {g(exact, 3)}")
 
     mu, nu = 0.5, 0.2
@@ -195,7 +203,7 @@ def measured_fdr() -> None:
     aa = 0.05 * (1 - nu)
     var = (1 + mu) * aa / (4 * (1 - mu) * h * (2 * (1 + mu) - aa * h))
     hb = 2 * np.sum(h**2 * var) / (0.05 * (1 - nu) / (1 - mu))
-    out(f"FDR1 momentum 0.5 (nu 0.2): ratio {_pm(r['ratio'], r['ratio_err'], 5)}; probe "
+    out(f"FDR1 momentum 0.5 (nu 0.2): ratio {_pm(r['ratio'], r['ratio_err'], 6)}; probe "
         f"{_pm(r['fdr2_probe'], r['fdr2_probe_err'], 4)} vs heavy-ball {g(hb, 4)}")
 
     m = make_model("softmax", generator(3, (0,)), data="synthetic")
@@ -236,7 +244,7 @@ def measured_linear() -> None:
     out("  ratio_exact:", ", ".join(_pm(r["ratio_exact"], r["ratio_exact_err"], 4)
                                     for r in rows))
     out("  excess offset / sigma:", ", ".join(
-        f"{(r['excess_loss'] - x) / r['excess_loss_err']:+.1f}" for r, x in zip(rows, ex,
+        f"{(r['excess_loss'] - x) / r['excess_loss_err']:+.2f}" for r, x in zip(rows, ex,
                                                                                    strict=True)))
     out("  ratio_langevin:", ", ".join(_pm(r["ratio_langevin"], r["ratio_langevin_err"], 4)
                                        for r in rows))
@@ -370,10 +378,15 @@ def benchmark_ivf_oracles() -> None:
 
     for params, seed, key in _spec_tasks("ivf_oracles"):
         t0 = time.perf_counter()
-        s = run_task(params, seed, key)["scalars"]
-        out(f"ivf_oracles {params['noise']} ({s['params']['chains']} chains x "
-            f"{s['params']['steps']} steps, {time.perf_counter() - t0:.0f} s): "
-            f"psi {_pm(s['psi'], s['psi_err_jackknife'], 4)} (predicted "
+        res = run_task(params, seed, key)
+        s, p = res["scalars"], res["params"]
+        quad = p["noise"] in ("isotropic", "hessian", "hessian2")  # run_task's defaults:
+        steps = p["steps"] or (60000 if quad else 20000)
+        chains = p["chains"] or (64 if quad else 4)
+        out(f"ivf_oracles {p['noise']} ({chains} chains x {steps} steps, "
+            f"{time.perf_counter() - t0:.0f} s): "
+            f"psi {_pm(s['psi'], s['psi_err_jackknife'], 4)} (jackknife; OLS psi_err "
+            f"{g(s['psi_err'], 2)}) (predicted "
             f"{g(s['psi_predicted'], 4)}); psi_true_energy "
             f"{_pm(s['psi_true_energy'], s['psi_true_energy_err_jackknife'], 4)}; data "
             f"{s.get('data')}, pcs {s['pcs_used']}")
@@ -387,11 +400,12 @@ def benchmarks() -> None:
         out(f"   [{f.__name__}: {time.perf_counter() - t0:.0f} s]")
 
 
-SECTIONS = {"examples": examples, "measured": measured, "benchmarks": benchmarks}
+SECTIONS = {"examples": examples, "measured": measured, "benchmarks": benchmarks,
+            "linear_fdt_grid": benchmark_linear_grid, "ivf_oracles": benchmark_ivf_oracles}
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(SECTIONS)
+    names = argv or ["examples", "measured", "benchmarks"]
     for n in names:
         if n not in SECTIONS:
             raise SystemExit(f"unknown section {n!r}; choose from {sorted(SECTIONS)}")
