@@ -371,6 +371,15 @@ def benchmark_linear_grid() -> None:
             cells.append(f"{r['ratio_exact']:.3f} / {r['ratio_langevin']:.3g}")
         out(f"| {e} | " + " | ".join(cells) + " |")
     out("x_scale:", {f"{r['eta']},{r['B']}": round(r["x_scale"], 3) for r in rows})
+    from mcsgd.errors import ParameterError
+
+    div = []
+    for r in rows:  # where the exact second moment diverges, no stationary value exists
+        try:
+            exact_stationary_excess(m, r["eta"], r["B"])
+        except ParameterError:
+            div.append((r["eta"], r["B"]))
+    out("exact stationary second moment diverges at (eta, B):", div)
 
 
 def benchmark_ivf_oracles() -> None:
