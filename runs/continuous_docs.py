@@ -368,7 +368,7 @@ def benchmark_linear_grid() -> None:
         cells = []
         for b in Bs:
             r = next(r for r in rows if r["eta"] == e and r["B"] == b)
-            cells.append(f"{r['ratio_exact']:.3f} / {r['ratio_langevin']:.3g}")
+            cells.append(f"{r['ratio_exact']:.3f} / {g(r['ratio_langevin'], 3)}")
         out(f"| {e} | " + " | ".join(cells) + " |")
     out("x_scale:", {f"{r['eta']},{r['B']}": round(r["x_scale"], 3) for r in rows})
     from mcsgd.errors import ParameterError
