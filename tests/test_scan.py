@@ -325,3 +325,33 @@ def test_file_instances_and_the_spec_copy_used_by_array_elements(tmp_path):
     assert [t.id for t in copy.tasks] == [t.id for t in spec.tasks] and copy.name == "f"
     assert main(["scan", "run", str(tmp_path / "o" / "scan.toml"), "--out", str(tmp_path / "o"),
                  "--shard", "1/2", "--quiet"]) == 0
+
+
+def test_serial_scan_leaves_the_callers_thread_count(tmp_path):
+    """Guards issue 9 §7 (global state) in the scan paths: a serial in-process scan with
+    ``threads=1`` (a discrete and a continuous task) used to call numba.set_num_threads for the
+    whole process. Now each task scopes its threads; the caller's count is unchanged. Runs in
+    a subprocess with NUMBA_NUM_THREADS = 2 so that 1 and 2 differ."""
+    import subprocess
+    import sys
+    import textwrap
+
+    d = tmp_path / "d.toml"
+    write_spec(d, tmp_path / "od", n=300, sweeps=20)
+    c = tmp_path / "c.toml"
+    c.write_text('experiment = "continuous"\nseed = 3\nout = "oc"\n'
+                 '[[continuous]]\nexperiment = "fdr"\nmodel = "quadratic"\neta = 0.02\n'
+                 'B = 2\nsteps = 200\nchains = 2\n')
+    code = textwrap.dedent(f"""
+        import numba
+        from mcsgd.scan import load_spec, run_scan
+        numba.set_num_threads(2)
+        for p in ({str(d)!r}, {str(c)!r}):
+            run_scan(load_spec(p), workers=1, threads=1, quiet=True)
+            print(numba.get_num_threads())
+    """)
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "2"], out.stdout

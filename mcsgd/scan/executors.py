@@ -160,10 +160,10 @@ def run_local(spec: Spec, tasks: list[Task], *, workers: int, threads: int | Non
     deadline: float | None = None
     try:
         if pool is False or (pool is None and (workers <= 1 or len(tasks) <= 1)):
-            from .._numba import set_threads
             from .task import install_sigterm_checkpoint
 
-            set_threads(threads)
+            # threads reach every task (discrete runs scope them per kernel call, continuous
+            # tasks per task): the caller's numba thread count is left as it is
             install_sigterm_checkpoint()
             while pending:
                 busy = []

@@ -335,13 +335,13 @@ def _seal(f) -> None:
 
 # ---- continuous ------------------------------------------------------------------------------
 def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]:
-    from .._numba import set_threads
+    from .._numba import threads_scope
     from ..continuous import tasks as ctasks
     from ..io import provenance, write_json_attr
 
-    set_threads(threads)
     t0 = time.perf_counter()
-    res = ctasks.run_task(task.params["continuous"], task.seed, task.key)
+    with threads_scope(threads):
+        res = ctasks.run_task(task.params["continuous"], task.seed, task.key)
     run_s = time.perf_counter() - t0
     with atomic_h5_file(result_path(out, task.id), "continuous") as f:
         g = f.create_group("arrays")
