@@ -381,13 +381,23 @@ def format_recovery(result) -> str:
 
     lines = ["| c | T window (MC) | B window measured | B window via T_adb | B window via T_eq "
              "| best B | median t_rec at best B |", "|---|---|---|---|---|---|---|"]
+    def win(w, p=3):
+        # an end that T(B) cannot reach (mapped windows; see map_T_window_to_B) reads "n/a"
+        if w is None or (w[0] is None and w[1] is None):
+            return "–"
+        return "–".join("n/a" if x is None else f(x, p) for x in w)
+
+    unreached = False
     for s in result["summary"]:
+        mapped = [s["B_window_from_T_adb"], s["B_window_from_T_eq"]]
+        unreached |= any(w is not None and (w[0] is None) != (w[1] is None) for w in mapped)
         lines.append(
-            f"| {s['c']:g} | {f(s['T_window'][0], 2)}–{f(s['T_window'][1], 2)} | "
-            f"{f(s['B_window_measured'][0], 2)}–{f(s['B_window_measured'][1], 2)} | "
-            f"{f(s['B_window_from_T_adb'][0])}–{f(s['B_window_from_T_adb'][1])} | "
-            f"{f(s['B_window_from_T_eq'][0])}–{f(s['B_window_from_T_eq'][1])} | "
+            f"| {s['c']:g} | {win(s['T_window'], 2)} | {win(s['B_window_measured'], 2)} | "
+            f"{win(s['B_window_from_T_adb'])} | {win(s['B_window_from_T_eq'])} | "
             f"{f(s['B_best'], 2)} | {f(s['B_best_t_rec_median'], 0)} |")
+    if unreached:
+        lines.append("\nn/a: that end of the T window is not reached by T(B) (T_adb on (0, 1], "
+                     "T_eq within the calibrated B values).")
     lines += ["", "| dynamics | c | param | success | 95% CI | t_rec median | q25 | q75 "
               "| final overlap |",
               "|---|---|---|---|---|---|---|---|---|"]

@@ -312,3 +312,16 @@ def test_range_is_counted_before_it_is_expanded(monkeypatch):
     assert r.returncode == 2
     assert "more than the limit" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_recovery_table_marks_an_unreached_window_end():
+    """A mapped B-window end that T(B) cannot reach (None since map_T_window_to_B solves on
+    all of (0, 1]) reads "n/a" with a footnote, not a bare dash that looks like a range."""
+    from mcsgd.cli_recover import format_recovery
+
+    row = {"c": 24.0, "T_window": [0.5, 0.8], "B_window_measured": [0.8, 0.9],
+           "B_window_from_T_adb": [0.85, 0.93], "B_window_from_T_eq": [0.841, None],
+           "B_best": 0.85, "B_best_t_rec_median": 530.0}
+    text = format_recovery({"summary": [row], "metropolis": [], "sgd": [], "annealing": [],
+                            "bp": []})
+    assert "| 0.841–n/a |" in text and "n/a: that end of the T window" in text
