@@ -167,11 +167,12 @@ def test_annealing_and_quench(c24):
     """Batch annealing (B from 0.8 to 0.9) and simulated annealing (T from 0.9 to 0.6) over
     1000 sweeps on the c = 24 instance, 8 replicas each (seed 1). Success: 48/48 reference
     runs per schedule -> at least min_successes(48, 48, 8) = 3 of 8 (binomial). The quench
-    runs the same trajectory first (t_rec equal: deterministic) and never lowers the overlap
-    (deterministic here: a greedy quench from the recovered state moves toward the planted
-    minimum). The quenched overlap of each recovered run is within k * sd of QUENCHED_OVERLAP,
-    k = two-sided Bonferroni over 16 values = 4.0 (i.e. 0.9867-0.9971).
-    Family-wise false alarm 4e-3."""
+    runs the same trajectory first (t_rec equal: deterministic) and raises the overlap: gain
+    measured +0.012 +- 0.003 (B schedule) and +0.031 +- 0.003 (T schedule; mean +- sd over
+    16 runs, seeds 4 and 5), so a decrease is >= 4 sd away (Normal tail 3e-5 per run, 5e-4 for
+    16 runs). The quenched overlap of each recovered run is within k * sd of
+    QUENCHED_OVERLAP, k = two-sided Bonferroni over 16 values = 4.0 (i.e. 0.9867-0.9971).
+    Family-wise false alarm about 4e-3."""
     a = Anneal("B", 0.8, 0.9, steps=20)
     assert a.at(0).B == pytest.approx(0.8) and a.at(19).B == pytest.approx(0.9)
     mu, sd = QUENCHED_OVERLAP
