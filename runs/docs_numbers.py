@@ -13,10 +13,12 @@ regenerated whenever the seed derivation changes (they are seeded, so they chang
   overlaps.
 * ``bias`` (docs/recovery.md "Definitions", ``test_overlap_random_bias_scales_as_inverse_sqrt_n``):
   sqrt(N) * mean overlap of 200 uniformly random colourings at N = 2000 and 32000
-  (``np.random.default_rng(0)``, instance seed 1, c = 3).
+  (``np.random.default_rng(0)``, instance seed 1, c = 3), and its N -> infinity limit 1.174
+  (the k-sigma version of the test draws it first from the same generator).
 * ``anneal`` (docs/recovery.md "Measured", ``test_annealing_and_quench``): instance seed 100,
   Anneal("B", 0.8, 0.9, steps=20) and Anneal("T", 0.9, 0.6, steps=20), 1000 sweeps, 16
-  replicas, seed 1, with and without a 30-sweep quench.
+  replicas, seed 1 (the docs) and 2, 3 (the k-sigma test's reference), with and without a
+  30-sweep quench.
 * ``bp`` (docs/bp.md last paragraph, ``test_kesten_stigum_q5``): bp(planted_coloring(10^5, 5, c,
   seed=1), max_iter=300, tol=1e-6) at c = 20 and 12: overlap, iterations, wall and CPU time.
 * ``calib`` (docs/calibration.md "Accuracy", tests/test_calibrate.py on main): the closed loop
@@ -24,15 +26,21 @@ regenerated whenever the seed derivation changes (they are seeded, so they chang
   seed=5) and calibrate(Problem(n=50_000, c=20.0), [SGD(0.5), SGD(0.8)], instances=2,
   replicas=2, sweeps=300, seed=2, mode="both").
 * ``calib_tol`` (the k-sigma version of tests/test_calibrate.py): the c = 20 fixture with
-  n = 25_000, instances=8, replicas=1 (same seed, sweeps, mode).
+  n = 25_000, instances=8, replicas=1 (same seed, sweeps, mode); ``calib_ref``: its 24-instance
+  reference (seed 1000).
+* ``epara`` (the e_para bullet of docs/calibration.md, tests/test_physics.py
+  ``test_metropolis_reproduces_e_para``): random_coloring(10_000, 5, 5.0, seed=21), Metropolis
+  at T = 3 and 1 (metropolis and heatbath rules), 300 sweeps, 16 replicas, seed 2.
 
 Prints one line per quantity and writes everything as JSON (default runs/out/docs_numbers.json).
-Cost on 2 busy cores: recover ~2 min, anneal ~1 min, bp ~1 min, calib ~3 min, calib_tol ~2 min.
+Cost on 2 busy cores: about 4 min for all sections (recover 80 s, calib_ref 45 s, anneal 30 s,
+the others 2-25 s each).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -48,8 +56,9 @@ from mcsgd.calibrate import Problem, calibrate
 from mcsgd.dynamics import SGD, Metropolis
 from mcsgd.observables import overlap
 from mcsgd.recover import Anneal, recovery_run
+from mcsgd.run import run
 
-SECTIONS = ("recover", "bias", "anneal", "bp", "calib", "calib_tol")
+SECTIONS = ("recover", "bias", "anneal", "bp", "calib", "calib_tol", "calib_ref", "epara")
 
 
 def _f(x: np.ndarray) -> list:
@@ -84,25 +93,44 @@ def sec_recover() -> dict:
     return out
 
 
-def sec_bias() -> dict:
-    rng = np.random.default_rng(0)
+def _bias_draws(rng: np.random.Generator, label: str) -> dict:
     out = {}
     for n in (2000, 32000):
         inst = problems.planted_coloring(n, 5, 3.0, seed=1)
         s = rng.integers(0, 5, size=(200, n)).astype(np.int8)
         x = overlap(inst, s) * math.sqrt(n)
         out[n] = {"mean": float(x.mean()), "se": float(x.std(ddof=1) / math.sqrt(x.size))}
-        print(f"bias N = {n}: sqrt(N) * mean overlap = {x.mean():.4f} +- {out[n]['se']:.4f}")
+        print(f"bias ({label}) N = {n}: sqrt(N) * mean overlap = {x.mean():.4f} +- "
+              f"{out[n]['se']:.4f}")
+    return out
+
+
+def sec_bias() -> dict:
+    # the test on main: default_rng(0) draws the random colourings directly
+    out = {"main_test": _bias_draws(np.random.default_rng(0), "main test")}
+    # the k-sigma test: default_rng(0) first draws the Gaussian limit (N -> infinity: the
+    # confusion counts are Gaussian, sqrt(N) E[overlap] = E[max_pi sum_a g_{a, pi(a)}] / (q - 1)
+    # for a q x q matrix g of iid standard normals), then the colourings
+    rng = np.random.default_rng(0)
+    q = 5
+    perms = np.array(list(itertools.permutations(range(q))))
+    g = rng.standard_normal((100_000, q, q))
+    best = g[:, np.arange(q)[None, :], perms].sum(axis=2).max(axis=1) / (q - 1)
+    out["gaussian_limit"] = float(best.mean())
+    out["gaussian_limit_se"] = float(best.std(ddof=1) / math.sqrt(best.size))
+    print(f"bias N -> inf (Gaussian limit): {best.mean():.4f} +- {out['gaussian_limit_se']:.4f}")
+    out["ksigma_test"] = _bias_draws(rng, "k-sigma test")
     return out
 
 
 def sec_anneal() -> dict:
     inst = problems.planted_coloring(3000, 5, 24.0, seed=100)
     out = {}
-    for sched in (Anneal("B", 0.8, 0.9, steps=20), Anneal("T", 0.9, 0.6, steps=20)):
-        res = recovery_run(inst, sched, sweeps=1000, replicas=16, seed=1)
-        q = recovery_run(inst, sched, sweeps=1000, replicas=16, seed=1, quench=30)
-        name = f"anneal_{sched.param}"
+    for seed, sched in itertools.product(
+            (1, 2, 3), (Anneal("B", 0.8, 0.9, steps=20), Anneal("T", 0.9, 0.6, steps=20))):
+        res = recovery_run(inst, sched, sweeps=1000, replicas=16, seed=seed)
+        q = recovery_run(inst, sched, sweeps=1000, replicas=16, seed=seed, quench=30)
+        name = f"anneal_{sched.param}_seed{seed}"
         rec = np.isfinite(res["t_rec"])
         out[name] = {"t_rec": _f(res["t_rec"]), "final_overlap": _f(res["final_overlap"]),
                      "quenched_overlap": _f(q["final_overlap"]),
@@ -112,6 +140,11 @@ def sec_anneal() -> dict:
               f"{q['final_overlap'].mean():.4f}), unquenched "
               f"{res['final_overlap'].min():.4f}-{res['final_overlap'].max():.4f}, "
               f"t_rec equal with/without quench: {out[name]['same_t_rec']}")
+    for lo, hi in ((1, 1), (2, 3), (1, 3)):
+        qs = np.array([v for k, d in out.items() if lo <= int(k[-1]) <= hi
+                       for v in d["quenched_overlap"]])
+        print(f"anneal seeds {lo}-{hi}, both schedules: quenched overlap mean {qs.mean():.4f} sd "
+              f"{qs.std(ddof=1):.4f} min {qs.min():.4f} max {qs.max():.4f} ({qs.size} runs)")
     return out
 
 
@@ -161,6 +194,28 @@ def sec_calib_tol() -> dict:
     c20 = calibrate(Problem(n=25_000, c=20.0), [SGD(0.5), SGD(0.8)], instances=8, replicas=1,
                     sweeps=300, seed=2, mode="both")
     return {"c20_n25000": _cal_summary("c20 2.5e4 8x1", c20)}
+
+
+def sec_calib_ref() -> dict:
+    c20 = calibrate(Problem(n=25_000, c=20.0), [SGD(0.5), SGD(0.8)], instances=24, replicas=1,
+                    sweeps=300, seed=1000, mode="both")
+    return {"c20_n25000_ref": _cal_summary("c20 2.5e4 24x1 seed 1000 (reference)", c20)}
+
+
+def sec_epara() -> dict:
+    er = problems.random_coloring(10_000, 5, 5.0, seed=21)
+    out = {}
+    for T in (3.0, 1.0):
+        for rule in ("metropolis", "heatbath"):
+            res = run(er, Metropolis(T, rule=rule), sweeps=300, replicas=16, seed=2)
+            per = np.asarray(res.stationary()["replica_means"], float)
+            e, sig = float(per.mean()), float(per.std(ddof=1) / math.sqrt(per.size))
+            x = math.exp(-1.0 / T)
+            target = er.mean_degree / 2 * x / (5 - 1 + x)
+            out[f"{rule}_T{T:g}"] = {"e": e, "sigma": sig, "e_para": target}
+            print(f"e_para {rule} T = {T:g}: e - e_para = {e - target:+.2e} (sigma {sig:.1e}, "
+                  f"{(e - target) / sig:+.2f} sigma)")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
