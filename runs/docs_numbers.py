@@ -14,18 +14,19 @@ regenerated whenever the seed derivation changes (they are seeded, so they chang
 * ``bias`` (docs/recovery.md "Definitions", ``test_overlap_random_bias_scales_as_inverse_sqrt_n``):
   sqrt(N) * mean overlap of 200 uniformly random colourings at N = 2000 and 32000
   (``np.random.default_rng(0)``, instance seed 1, c = 3), and its N -> infinity limit 1.174
-  (the k-sigma version of the test draws it first from the same generator).
+  (the current, k-sigma version of the test draws it first from the same generator; the former
+  version drew the colourings directly).
 * ``anneal`` (docs/recovery.md "Measured", ``test_annealing_and_quench``): instance seed 100,
   Anneal("B", 0.8, 0.9, steps=20) and Anneal("T", 0.9, 0.6, steps=20), 1000 sweeps, 16
   replicas, seed 1 (the docs) and 2, 3 (the k-sigma test's reference), with and without a
   30-sweep quench.
 * ``bp`` (docs/bp.md last paragraph, ``test_kesten_stigum_q5``): bp(planted_coloring(10^5, 5, c,
   seed=1), max_iter=300, tol=1e-6) at c = 20 and 12: overlap, iterations, wall and CPU time.
-* ``calib`` (docs/calibration.md "Accuracy", tests/test_calibrate.py on main): the closed loop
+* ``calib`` (docs/calibration.md "Accuracy", tests/test_calibrate.py): the closed loop
   calibrate(Problem(n=4000, c=10.0), [Metropolis(1.5)], instances=8, replicas=2, sweeps=200,
   seed=5) and calibrate(Problem(n=50_000, c=20.0), [SGD(0.5), SGD(0.8)], instances=2,
-  replicas=2, sweeps=300, seed=2, mode="both").
-* ``calib_tol`` (the k-sigma version of tests/test_calibrate.py): the c = 20 fixture with
+  replicas=2, sweeps=300, seed=2, mode="both") (the c = 20 call before the k-sigma rewrite).
+* ``calib_tol`` (the k-sigma version of tests/test_calibrate.py, current): the c = 20 fixture with
   n = 25_000, instances=8, replicas=1 (same seed, sweeps, mode); ``calib_ref``: its 24-instance
   reference (seed 1000).
 * ``epara`` (the e_para bullet of docs/calibration.md, tests/test_physics.py
@@ -106,9 +107,9 @@ def _bias_draws(rng: np.random.Generator, label: str) -> dict:
 
 
 def sec_bias() -> dict:
-    # the test on main: default_rng(0) draws the random colourings directly
-    out = {"main_test": _bias_draws(np.random.default_rng(0), "main test")}
-    # the k-sigma test: default_rng(0) first draws the Gaussian limit (N -> infinity: the
+    # the former test: default_rng(0) draws the random colourings directly
+    out = {"former_test": _bias_draws(np.random.default_rng(0), "former test")}
+    # the current (k-sigma) test: default_rng(0) first draws the Gaussian limit (N -> infinity: the
     # confusion counts are Gaussian, sqrt(N) E[overlap] = E[max_pi sum_a g_{a, pi(a)}] / (q - 1)
     # for a q x q matrix g of iid standard normals), then the colourings
     rng = np.random.default_rng(0)
@@ -119,7 +120,7 @@ def sec_bias() -> dict:
     out["gaussian_limit"] = float(best.mean())
     out["gaussian_limit_se"] = float(best.std(ddof=1) / math.sqrt(best.size))
     print(f"bias N -> inf (Gaussian limit): {best.mean():.4f} +- {out['gaussian_limit_se']:.4f}")
-    out["ksigma_test"] = _bias_draws(rng, "k-sigma test")
+    out["current_test"] = _bias_draws(rng, "current test")
     return out
 
 
