@@ -157,11 +157,11 @@ def test_kesten_stigum_q5():
     T = 0) on planted 5-colourings with N = 10^5 (``problems.planted_coloring(100000, 5, c,
     seed=1)``, ER with double edges as in the reference), c_KS = (q-1)^2 = 16.
 
-    Measured (seed 1 instances, bp seed 0): c = 20 -> overlap 0.9826 after 39 iterations
-    (converged, tol 1e-6); c = 12 -> overlap 0.0124 (converged to the paramagnet in 28
+    Measured (seed 1 instances, bp seed 0): c = 20 -> overlap 0.9826 after 40 iterations
+    (converged, tol 1e-6); c = 12 -> overlap 0.0117 (converged to the paramagnet in 28
     iterations; the residual overlap is the O(N^-1/2) argmax of a uniform-plus-noise marginal;
-    messages uniform to 1e-6). The test takes ~19 s on the shared 2-core machine (c = 20: 12 s,
-    c = 12: 6 s, ~130-200 ns per update of one of the 2M = cN messages; generation ~1 s).
+    messages uniform to 1e-6). The test takes ~11 s on the shared 2-core machine (c = 20: 7-9 s,
+    c = 12: 3 s, ~130-200 ns per update of one of the 2M = cN messages; generation ~1 s).
     Full table around c_KS in docs/bp.md.
     """
     q = 5

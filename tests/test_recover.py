@@ -65,7 +65,7 @@ def c24():
 
 # Reference runs (N = 3000, c = 24, q = 5, 1000 sweeps, 8 replicas per instance, seed 0):
 # instance seeds 100-103 (first measurement) and 104-111 (medians below).
-METROPOLIS_REF = (96, 96)  # Metropolis T = 0.75: recovered / runs (the slowest by sweep 684)
+METROPOLIS_REF = (96, 96)  # Metropolis T = 0.75: recovered / runs (the slowest by sweep 718)
 GREEDY_REF = (0, 96)  # SGD(B = 1): recovered / runs
 # median final overlap of the 8 replicas at T = 0.75, instances 104-111: 0.9371 0.9423 0.9414
 # 0.9358 0.9380 0.9379 0.9375 0.9254 -> mean 0.9369, sd 0.0051 (instance and replica spread)
