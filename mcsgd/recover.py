@@ -34,7 +34,7 @@ from scipy.stats import t as student_t
 from .dynamics import SGD, Dynamics, Metropolis
 from .errors import ParameterError, check_choice, check_range
 from .run import Runner
-from .seeds import RECOVERY
+from .seeds import RECOVERY, params_words
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,6 +279,13 @@ def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
     }
 
 
+def recovery_key(c: float, setting: Dynamics | Anneal, k: int) -> tuple[int, ...]:
+    """Task key ``(RECOVERY, h1, h2, k)`` of instance ``k``'s runs of ``setting`` at degree
+    ``c``: (h1, h2) hash ``{"c": c, **setting.params()}`` (:func:`problems.seeds.params_words`)."""
+    h1, h2 = params_words({"c": float(c), **setting.params()})
+    return (RECOVERY, h1, h2, int(k))
+
+
 def recovery_scan(
     make_instance: Callable[[float, int], Any],
     cs: Sequence[float],
@@ -298,17 +305,19 @@ def recovery_scan(
     ``make_instance(c, k)`` returns instance k at degree c (the same instances for every
     setting). Returns one row per (c, setting) with the fields of :func:`recovery_stats` plus
     ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays. Run
-    streams: task keys ``(RECOVERY, c index, setting index, k)`` (:mod:`mcsgd.seeds`).
+    streams: task keys ``(RECOVERY, h1, h2, k)`` with (h1, h2) a hash of (c, the setting's
+    parameters) (:func:`recovery_key`, :mod:`mcsgd.seeds`), so a row does not depend on which
+    other c values or settings are run beside it.
     """
     say = progress or (lambda m: None)
     rows = []
-    for ci, c in enumerate(cs):
+    for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]
-        for si, setting in enumerate(settings):
+        for setting in settings:
             t_rec, fin, curves = [], [], []
             for k, inst in enumerate(insts):
                 out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
-                                   key=(RECOVERY, ci, si, k), threshold=threshold,
+                                   key=recovery_key(c, setting, k), threshold=threshold,
                                    check_every=check_every, quench=quench)
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])

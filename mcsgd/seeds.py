@@ -31,7 +31,8 @@ calibrate   ``CALIBRATION`` ("cali")    ``(CALIBRATION, k, role, *j)``: role
                                         (target j from the planted start) or
                                         ``CAL_GRID`` (Metropolis grid point; j = the
                                         two 32-bit words of round(T * 1e6))
-recover     ``RECOVERY`` ("reco")       ``(RECOVERY, c index, setting index, k)``
+recover     ``RECOVERY`` ("reco")       ``(RECOVERY, h1, h2, k)``, (h1, h2) = hash of
+                                        (c, the setting's parameters)
 scan task   ``SCAN`` ("scan")           ``(SCAN, h1, h2)``, (h1, h2) = hash of the task
 demo        ``DEMO`` ("demo")           ``(DEMO, j)`` for the demo's j-th dynamics
 =========== =========================== =============================================
@@ -54,6 +55,7 @@ from problems.seeds import (
     check_seed,
     instance_key,
     instance_rng,
+    params_words,
     seed_sequence,
     tag,
 )
@@ -89,7 +91,7 @@ __all__ = [
     "CONTINUOUS_MODEL", "CONTINUOUS_SGD", "DEMO", "DYNAMICS", "INIT", "INSTANCE", "MAX_SEED",
     "ORIGINS", "PURPOSES", "RECOVERY", "SCAN", "WORD", "SeedError", "check_key", "check_seed",
     "dynamics_states", "init_states", "instance_key", "instance_rng", "namespaced_generator",
-    "namespaced_states", "seed_sequence", "tag",
+    "namespaced_states", "params_words", "seed_sequence", "tag",
 ]
 
 

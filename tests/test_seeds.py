@@ -278,3 +278,23 @@ def test_instance_streams_depend_on_every_parameter():
     a = problems.planted_coloring(150, 3, 4, seed=1)
     b = problems.planted_coloring(150, 3, 4.0, seed=1)
     assert edge_hash(a) == edge_hash(b)
+
+
+def test_recovery_row_does_not_depend_on_its_neighbours():
+    """Guards issue 9 §2 ("one scheme") for recover: its run streams were keyed by list
+    positions (RECOVERY, c index, setting index, k), so ``--c 22`` did not reproduce the c = 22
+    row of ``--c 20,22`` and adding a B value changed the others. Now the key hashes (c, the
+    setting): the same row comes out bit for bit whatever runs beside it."""
+    import problems
+    from mcsgd.dynamics import SGD, Metropolis
+    from mcsgd.recover import recovery_scan
+
+    def make(c, k):
+        return problems.planted_coloring(600, 5, float(c), seed=3, instance=k)
+
+    kw = dict(instances=2, replicas=2, sweeps=60, seed=5, check_every=10)
+    alone = recovery_scan(make, [22.0], [SGD(0.85)], **kw)
+    both = recovery_scan(make, [20.0, 22.0], [Metropolis(0.7), SGD(0.85)], **kw)
+    row = next(r for r in both if r["c"] == 22.0 and "B" in r)
+    assert np.array_equal(alone[0]["final_overlap"], row["final_overlap"])
+    assert np.array_equal(alone[0]["t_rec"], row["t_rec"], equal_nan=True)
