@@ -29,6 +29,10 @@ from .errors import ParameterError
 
 PLOT_EXTENSIONS = (".png", ".pdf", ".svg")
 EXTENSIONS = {"h5": (".h5", ".hdf5"), "plot": PLOT_EXTENSIONS, "json": (".json",)}
+# an HDF5 output may have any name (``-o run`` has always worked) except one that says it is
+# another kind of file: those are refused as mistakes
+NOT_HDF5 = (*PLOT_EXTENSIONS, ".json", ".toml", ".txt", ".csv", ".md", ".py", ".sh", ".npy",
+            ".npz", ".edges", ".edgelist")
 SCAN_BOOKKEEPING = ("scan.json", "scan.toml", "tasks", "slurm")
 
 
@@ -112,10 +116,12 @@ def check_output(
     if p.is_dir():
         raise ParameterError(f"{option} = {str(path)!r} is a directory")
     exts = EXTENSIONS[kind]
-    if p.suffix.lower() not in exts:
+    suffix = p.suffix.lower()
+    if (suffix in NOT_HDF5) if kind == "h5" else (suffix not in exts):
         what = {"h5": "an HDF5 file", "plot": "a figure", "json": "a JSON file"}[kind]
         raise ParameterError(f"{option} = {str(path)!r} must name {what} ending in "
-                             f"{', '.join(exts)}")
+                             f"{', '.join(exts)}" + (f" (or any name not ending in {suffix})"
+                                                     if kind == "h5" else ""))
     anc = p.resolve().parent
     while not anc.exists() and anc != anc.parent:
         anc = anc.parent

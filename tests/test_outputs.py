@@ -343,3 +343,24 @@ def test_check_range_compares_integers_exactly():
     with pytest.raises(ParameterError, match=r"seed = 18446744073709551616 is not in "
                                              r"\[0, 18446744073709551615\]"):
         check_range("seed", 2**64, 0, 2**64 - 1, integer=True)
+
+
+def test_hdf5_outputs_keep_any_name_but_a_foreign_extension(tmp_path):
+    """Contract of -o before issue 10: an HDF5 output may have any name (``-o inst`` worked);
+    only names that say they are another kind of file (.txt, .json, a figure, ...) are refused
+    as mistakes, and a figure must end in .png/.pdf/.svg."""
+    from mcsgd.cli import main
+
+    inst = tmp_path / "inst"
+    assert main(["generate", "coloring", "--n", "99", "--q", "3", "--c", "3", "--seed", "1",
+                 "-o", str(inst)]) == 0
+    assert main(["run", str(inst), "--dynamics", "sgd", "--B", "0.5", "--sweeps", "5",
+                 "-o", str(tmp_path / "run.result")]) == 0
+    for bad in ("x.txt", "x.json", "x.png"):
+        try:
+            code = main(["run", str(inst), "--dynamics", "sgd", "--B", "0.5", "--sweeps", "5",
+                         "-o", str(tmp_path / bad)])
+        except SystemExit as e:
+            code = e.code
+        assert code == 2
+        assert not (tmp_path / bad).exists()
