@@ -45,7 +45,13 @@ from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.stats import t as student_t
 
 from .dynamics import SGD, Metropolis
-from .errors import ParameterError, check_choice, check_range
+from .errors import (
+    MIN_DISORDER_INSTANCES,
+    DisorderErrorWarning,
+    ParameterError,
+    check_choice,
+    check_range,
+)
 from .observables import integrated_autocorr_time
 from .run import RunResult, run
 from .seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
@@ -112,14 +118,9 @@ def jackknife(estimate: Callable[[np.ndarray], float], units: int) -> tuple[floa
     return full, err
 
 
-MIN_DISORDER_INSTANCES = 4  # below this the instance-to-instance error is flagged as unreliable
 # the thermal-only (fixed-instance) error of each reported *_err column
 THERMAL_KEYS = ("energy_err_thermal", "T_eq_err_thermal", "T_eq_para_err_thermal",
                 "T_neq_err_thermal", "T_neq_rescaled_err_thermal", "time_scale_err_thermal")
-
-
-class DisorderErrorWarning(UserWarning):
-    """Too few instances for a reliable instance-to-instance (disorder) error estimate."""
 
 
 @dataclasses.dataclass(frozen=True)

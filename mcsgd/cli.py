@@ -53,6 +53,10 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
+class RangeError(ValueError):
+    """A malformed or too long START:STOP:STEP range (its message names the problem)."""
+
+
 def parse_range(text: str) -> list[float]:
     """Expand ``"START:STOP:STEP"`` into floats ``START, START ± STEP, ...`` up to STOP.
 
@@ -60,24 +64,24 @@ def parse_range(text: str) -> list[float]:
     ``0.5:1.0:0.3`` gives ``[0.5, 0.8]``. STOP < START gives a descending range (STEP may be
     given positive, as a magnitude, or negative); START == STOP gives one value. Values are
     rounded to 12 decimals so that ``0.80:0.98:0.02`` yields ``0.98`` exactly. Raises
-    :class:`ValueError` on a malformed range (not three numbers, STEP zero or not finite, or a
-    negative STEP with STOP > START), and on one of more than :data:`MAX_RANGE_POINTS` values
-    (counted before anything is expanded).
+    :class:`RangeError` (a ValueError) on a malformed range (not three numbers, STEP zero or
+    not finite, or a negative STEP with STOP > START), and on one of more than
+    :data:`MAX_RANGE_POINTS` values (counted before anything is expanded).
     """
     parts = [float(x) for x in text.split(":")]
     if len(parts) != 3 or not all(math.isfinite(x) for x in parts):
-        raise ValueError(f"{text!r}: a range is START:STOP:STEP with three finite numbers")
+        raise RangeError(f"{text!r}: a range is START:STOP:STEP with three finite numbers")
     start, stop, step = parts
     if step == 0:
-        raise ValueError(f"{text!r}: STEP must not be 0")
+        raise RangeError(f"{text!r}: STEP must not be 0")
     span = stop - start
     if step < 0 and span > 0:
-        raise ValueError(f"{text!r}: STEP < 0 needs STOP < START")
+        raise RangeError(f"{text!r}: STEP < 0 needs STOP < START")
     step = math.copysign(abs(step), span) if span else abs(step)
     count = math.floor(abs(span) / abs(step) + _RANGE_TOL)  # whole steps (before expanding)
     limit = max_range_points()
     if count + 1 > limit:
-        raise ValueError(f"{text!r} expands to {count + 1:.3g} values, more than the limit "
+        raise RangeError(f"{text!r} expands to {count + 1:.3g} values, more than the limit "
                          f"{limit} (a coarser STEP, or MCSGD_MAX_RANGE_POINTS to raise it)")
     n = int(count)
     vals = [round(start + k * step, 12) for k in range(n + 1)]
@@ -96,7 +100,7 @@ def max_range_points() -> int:
     try:
         return max(1, int(v))
     except ValueError:
-        raise ValueError(f"MCSGD_MAX_RANGE_POINTS = {v!r} is not an integer") from None
+        raise RangeError(f"MCSGD_MAX_RANGE_POINTS = {v!r} is not an integer") from None
 
 
 def float_list(text: str) -> list[float]:
@@ -106,9 +110,9 @@ def float_list(text: str) -> list[float]:
         if ":" in text:
             return parse_range(text)
         return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError as e:
-        if "limit" in str(e):
-            raise argparse.ArgumentTypeError(str(e)) from None
+    except RangeError as e:  # a malformed or too long range: its own message
+        raise argparse.ArgumentTypeError(str(e)) from None
+    except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a comma-separated list of numbers or a range START:STOP:STEP "
             "(STOP included when hit, never overshot)"
@@ -137,11 +141,22 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """``mcsgd: warning: <first line>`` (the CLI's form of a Python warning)."""
+    text = str(message).splitlines()[0] if str(message) else category.__name__
+    return f"mcsgd: warning: {text}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mcsgd`` script; returns (and exits with) the exit code."""
+    import warnings
+
     from .errors import ParameterError
 
     parser = build_parser()
+    prev_format = warnings.formatwarning
+    # warnings (e.g. DisorderErrorWarning) read as one line, like errors
+    warnings.formatwarning = _one_line_warning
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
@@ -164,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mcsgd: interrupted", file=sys.stderr)
         code = 130
+    finally:
+        warnings.formatwarning = prev_format
     if argv is None:
         sys.exit(code)
     return int(code or 0)

@@ -18,6 +18,14 @@ class FileFormatError(ParameterError):
     """A file is unreadable, truncated, or not an mcsgd file of the expected kind."""
 
 
+# below this many instances the instance-to-instance (disorder) part of an error is unreliable
+MIN_DISORDER_INSTANCES = 4
+
+
+class DisorderErrorWarning(UserWarning):
+    """Too few instances for a reliable instance-to-instance (disorder) error estimate."""
+
+
 def check_range(
     name: str,
     value: float,

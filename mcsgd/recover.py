@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,7 +33,13 @@ from scipy.stats import beta, binom
 from scipy.stats import t as student_t
 
 from .dynamics import SGD, Dynamics, Metropolis
-from .errors import ParameterError, check_choice, check_range
+from .errors import (
+    MIN_DISORDER_INSTANCES,
+    DisorderErrorWarning,
+    ParameterError,
+    check_choice,
+    check_range,
+)
 from .run import Runner
 from .seeds import RECOVERY, params_words
 
@@ -308,8 +315,19 @@ def recovery_scan(
     streams: task keys ``(RECOVERY, h1, h2, k)`` with (h1, h2) a hash of (c, the setting's
     parameters) (:func:`recovery_key`, :mod:`mcsgd.seeds`), so a row does not depend on which
     other c values or settings are run beside it.
+
+    With fewer than ``MIN_DISORDER_INSTANCES`` instances a :class:`DisorderErrorWarning` says
+    that the intervals cannot include the instance-to-instance spread reliably (1 instance:
+    intervals for that instance only; 2-3: clustered intervals on 1-2 degrees of freedom).
     """
     say = progress or (lambda m: None)
+    if instances < MIN_DISORDER_INSTANCES:
+        warnings.warn(
+            f"instances = {instances} < {MIN_DISORDER_INSTANCES}: "
+            + ("the intervals hold for this one instance only (no instance-to-instance spread)"
+               if instances < 2 else
+               f"the instance-clustered intervals rest on {instances - 1} degree(s) of freedom "
+               "and are wide"), DisorderErrorWarning, stacklevel=2)
     rows = []
     for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]

@@ -273,3 +273,24 @@ def test_clustered_proportion_ci_limits():
     assert hi2 - lo2 > 3 * (hi - lo)
     with pytest.raises(ValueError, match="groups"):
         clustered_proportion_ci(y, np.zeros(1000, int))
+
+
+def test_recovery_scan_warns_below_four_instances():
+    """Guards issue 9 §3 for recover: with 1-3 instances its intervals cannot carry the
+    instance-to-instance spread; this used to pass silently (only ``ci_method`` told)."""
+    import warnings
+
+    import problems
+    from mcsgd.dynamics import SGD
+    from mcsgd.errors import DisorderErrorWarning
+    from mcsgd.recover import recovery_scan
+
+    def make(c, k):
+        return problems.planted_coloring(300, 5, float(c), seed=1, instance=k)
+
+    for inst, warned in ((1, True), (3, True), (4, False)):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            recovery_scan(make, [20.0], [SGD(0.9)], instances=inst, replicas=1, sweeps=5,
+                          seed=0)
+        assert any(issubclass(x.category, DisorderErrorWarning) for x in w) == warned
