@@ -690,3 +690,23 @@ def test_local_cluster_script_refuses_foreign_state(tmp_path):
     finally:
         victim.send_signal(signal.SIGKILL)
         victim.wait()
+
+
+def test_files_without_the_full_checksum_are_redone(tmp_path):
+    """Guards issue 10 (integrity covers everything that is read) against a back door: a result
+    file without the user-block checksum, or whose scan_checksum covers datasets only (the
+    pre-0.2.0 form), used to be accepted as 'legacy' — so a flipped attribute in such a file
+    was read. Both are now refused with a reason (and so recomputed)."""
+    import h5py
+    import numpy as np
+
+    from mcsgd.scan.store import USERBLOCK, verify_checksum, verify_file_bytes
+
+    p = tmp_path / "plain.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("x", data=np.arange(3))
+        f.attrs["scan_checksum"] = "0" * 64  # unprefixed: datasets only
+    assert "mcsgd < 0.2.0" in verify_file_bytes(p)
+    with h5py.File(p, "r") as f:
+        assert "mcsgd < 0.2.0" in verify_checksum(f)
+    assert USERBLOCK >= 512

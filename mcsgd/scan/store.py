@@ -165,13 +165,14 @@ def atomic_h5_file(path: str | os.PathLike, kind: str):
 
 
 def verify_file_bytes(path: str | os.PathLike) -> str | None:
-    """Why the bytes of an mcsgd scan file do not match its user-block checksum (None: they do,
-    or the file predates the user block: it starts with the HDF5 signature)."""
+    """Why the bytes of an mcsgd scan file do not match its user-block checksum (None: they
+    do). A file without the block (written before mcsgd 0.2.0, or foreign) is refused: it is
+    redone, never read."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(USERBLOCK)
             if head.startswith(_HDF5_SIGNATURE):
-                return None  # written before the user block: checked by its attributes only
+                return "foreign file or written by mcsgd < 0.2.0 (no file checksum)"
             if len(head) < USERBLOCK or not head.startswith(_RECORD):
                 return "no file checksum (damaged or foreign file)"
             want = head[len(_RECORD):len(_RECORD) + 64]
@@ -377,37 +378,32 @@ def _attr_bytes(v) -> bytes:
     return f"a{a.shape}|{a.dtype.str}|".encode() + a.tobytes()
 
 
-def content_checksum(f, attributes: bool = True) -> str:
+def content_checksum(f) -> str:
     """sha256 over every object of an open HDF5 file, ``"v2:"``-prefixed.
 
     Covers (sorted by name) every group and dataset, each dataset's shape, dtype and bytes, and
     every attribute of every object (name and value), except the root ``scan_checksum`` itself
     and ``complete`` (set when the file is closed, checked on its own).
-    ``attributes=False`` gives the unprefixed checksum of files written before version 2
-    (datasets only).
     """
     import h5py
     import numpy as np
 
-    objs: list[tuple[str, Any]] = []
+    objs: list[tuple[str, Any]] = [("", f)]
     f.visititems(lambda n, o: objs.append((n, o)))
     h = hashlib.sha256()
-    if attributes:
-        objs.append(("", f))
     for n, o in sorted(objs, key=lambda x: x[0]):
         if isinstance(o, h5py.Dataset):
             a = np.ascontiguousarray(o[...])
             h.update(f"{n}|{a.shape}|{a.dtype.str}|".encode())
             h.update(a.tobytes())
-        elif attributes:
+        else:
             h.update(f"{n}|group|".encode())
-        if attributes:
-            for k in sorted(o.attrs.keys()):
-                if n == "" and k in _UNSEALED:
-                    continue
-                h.update(f"@{n}/{k}|".encode())
-                h.update(_attr_bytes(o.attrs[k]))
-    return (CHECKSUM_PREFIX if attributes else "") + h.hexdigest()
+        for k in sorted(o.attrs.keys()):
+            if n == "" and k in _UNSEALED:
+                continue
+            h.update(f"@{n}/{k}|".encode())
+            h.update(_attr_bytes(o.attrs[k]))
+    return CHECKSUM_PREFIX + h.hexdigest()
 
 
 def verify_checksum(f) -> str | None:
@@ -416,8 +412,9 @@ def verify_checksum(f) -> str | None:
     ck = ck.decode() if isinstance(ck, bytes) else ck
     if not isinstance(ck, str):
         return "no checksum"
-    legacy = not ck.startswith(CHECKSUM_PREFIX)
-    if ck != content_checksum(f, attributes=not legacy):
+    if not ck.startswith(CHECKSUM_PREFIX):
+        return "checksum of datasets only (written by mcsgd < 0.2.0)"
+    if ck != content_checksum(f):
         return "checksum mismatch (damaged data)"
     return None
 
