@@ -37,7 +37,10 @@ def test_escape_slope_matches_kramers():
     xs = [row["B"] / row["eta"] for row in s["rows"]]
     slope_bias = ESCAPE_BIAS / (max(xs) - min(xs))
     assert abs(s["slope"] - s["slope_sde"]) <= K_SIG * s["slope_err"] + slope_bias
-    assert s["slope_sde"] == pytest.approx(s["slope_theory"], rel=0.05)  # deterministic
+    # deterministic: the exact SDE mean first-passage slope sits 2.68 % below Kramers'
+    # asymptotic 2 dU / s (its finite-barrier prefactor correction at dU/T = 3.75..6.25);
+    # asserted to the quadrature's precision
+    assert s["slope_sde"] / s["slope_theory"] == pytest.approx(0.97323, abs=2e-5)
     for row, times in zip(s["rows"], r["arrays"]["times"], strict=True):
         # per point vs the exact SDE mean first-passage time: measured 1.034, 0.978, 0.979
         # (sigma 5 %)
