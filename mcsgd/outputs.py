@@ -122,14 +122,7 @@ def check_output(
         raise ParameterError(f"{option} = {str(path)!r} must name {what} ending in "
                              f"{', '.join(exts)}" + (f" (or any name not ending in {suffix})"
                                                      if kind == "h5" else ""))
-    anc = p.resolve().parent
-    while not anc.exists() and anc != anc.parent:
-        anc = anc.parent
-    if not anc.is_dir():
-        raise ParameterError(f"{option} = {str(path)!r}: {str(anc)!r} is not a directory")
-    if not os.access(anc, os.W_OK | os.X_OK):
-        raise ParameterError(f"{option} = {str(path)!r}: directory {str(anc)!r} is not "
-                             "writable")
+    _check_writable_ancestor(p.resolve().parent, path, option)
     if p.exists() and not force:
         if not p.is_file():
             raise ParameterError(f"{option} = {str(path)!r} exists and is not a regular file")
@@ -155,7 +148,13 @@ def check_output_dir(path: str | os.PathLike, *, option: str = "--out") -> None:
     if owner is not None:
         raise ParameterError(f"{option} = {str(path)!r} lies in the bookkeeping of the scan in "
                              f"{str(owner)!r}: choose another directory")
-    anc = p.resolve()
+    _check_writable_ancestor(p.resolve(), path, option)
+
+
+def _check_writable_ancestor(start: Path, path: str | os.PathLike, option: str) -> None:
+    """The nearest existing ancestor of ``start`` (itself included) must be a writable
+    directory: where ``path`` (or the directories leading to it) will be created."""
+    anc = start
     while not anc.exists() and anc != anc.parent:
         anc = anc.parent
     if not anc.is_dir():
