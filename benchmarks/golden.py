@@ -56,6 +56,12 @@ VOLATILE_KEYS = {
     "finished_utc",
     "updated_utc",
     "python",
+    # Scan task files: scan_checksum is a sha256 over every attribute of the file, including
+    # provenance and timing, so it changes on every run; the content it seals is digested
+    # here key by key instead. scan_timing holds wall times and the number of checkpoints
+    # written (a wall-clock decision, checkpoint_seconds).
+    "scan_checksum",
+    "scan_timing",
 }
 # Key names ending like this are timings too (e.g. run_s, prepare_s, bp_s).
 VOLATILE_SUFFIXES = ("_s", "_seconds", "_utc", "_time_s")
@@ -222,7 +228,7 @@ INVOCATIONS: list[tuple[str, list[str], list[str], str]] = [
     ("scan-plan", ["scan", "plan", "scan.toml"], [], "text"),
     ("scan-run",
      ["scan", "run", "scan.toml", "--workers", "1", "--threads", "1", "--json", "--quiet"],
-     [], "json"),
+     ["scan"], "json"),
     ("scan-collect", ["scan", "collect", "scan", "-o", "summary.h5"], ["summary.h5"], "text"),
     ("scan-collect-json", ["scan", "collect", "scan", "--json"], [], "json"),
     ("scan-example", ["scan", "example"], [], "text"),
@@ -231,7 +237,7 @@ INVOCATIONS: list[tuple[str, list[str], list[str], str]] = [
      ["tb"], "ignore"),
     ("demo",
      ["demo", "--out", "demo", "--n", "1000", "--c", "10", "--sweeps", "60", "--seed", "1"],
-     ["demo"], "ignore"),
+     ["demo"], "text"),
     ("continuous-fdr",
      ["continuous", "fdr", "--model", "quadratic", "--eta", "0.1", "--B", "4", "--steps",
       "2000", "--chains", "4", "--seed", "1", "--json", "-o", "c_fdr.h5"],
@@ -424,8 +430,22 @@ def _flatten(obj: Any, prefix: str = "") -> dict[str, str]:
     return {prefix: _canon(obj)}
 
 
-def compare(golden: dict[str, Any], now: dict[str, Any], skip_host: bool) -> list[str]:
+def _integers_only(rec: dict[str, Any]) -> dict[str, Any]:
+    """The host-independent core of a record: exit code and integer/bool dataset digests."""
+    outs = {
+        f: {k: v for k, v in d.items()
+            if isinstance(v, dict) and "sha256" in v and v["dtype"][-2:-1] in "iub"}
+        for f, d in rec.get("outputs", {}).items() if isinstance(d, dict)
+    }
+    return {"argv": rec["argv"], "exit_code": rec["exit_code"], "outputs": outs}
+
+
+def compare(golden: dict[str, Any], now: dict[str, Any], skip_host: bool,
+            integers_only: bool = False) -> list[str]:
     """Every difference as one line 'invocation: key: golden -> now'."""
+    if integers_only:
+        golden = {k: _integers_only(v) for k, v in golden.items()}
+        now = {k: _integers_only(v) for k, v in now.items()}
     diffs: list[str] = []
     for name in sorted(set(golden) | set(now)):
         g, n = golden.get(name), now.get(name)
@@ -446,32 +466,46 @@ README = """\
 # Golden CLI outputs (issue 11, "Guard")
 
 `golden.json` holds the outputs of a fixed list of small `mcsgd` CLI invocations at fixed
-seeds (the list is `INVOCATIONS` in `benchmarks/golden.py`): for each, the command line, the
-exit code, the JSON (or text) stdout with volatile keys removed, and for each HDF5 output a
-digest per dataset (sha256 of the bytes, dtype, shape) and per attribute (canonical JSON).
-Timing, provenance (date, host, git revision, package versions), and the temporary
-directory's path are removed before digesting. Comparison is exact: bit-identical or not.
+seeds (`INVOCATIONS` in `benchmarks/golden.py`, listed below), each run as
+`python -m mcsgd.cli ...` in one fresh temporary directory: per invocation the command line,
+the exit code, the JSON stdout (text stdout for commands without `--json`), and for each HDF5
+output a digest per dataset (sha256 of its bytes, dtype, shape) and per attribute (canonical
+JSON; JSON-valued attributes parsed). Comparison is exact: bit-identical or not.
 
-Check the current checkout against it (about 1-2 minutes on 2 cores; exits 1 on any
-difference, printing each one):
+Removed before digesting (they change from run to run, never with the seeds): `timing`
+(wall times), `provenance` (date, host, git revision, package versions), the scan task files'
+`scan_timing` (wall times and the number of checkpoints, a wall-clock decision) and
+`scan_checksum` (a sha256 over all attributes, provenance and timing included; the content it
+seals is digested key by key), and the temporary directory's path (replaced by `$TMP`).
+
+Check the current checkout (about 40 s on 2 cores; prints each difference, exit 1 on any):
 
     PYTHONPATH=$PWD python benchmarks/golden.py check benchmarks/golden
 
-Regenerate (only when an output change is intended, and say why in the commit):
+Regenerate (only when an output change is intended; say why in the commit):
 
     PYTHONPATH=$PWD python benchmarks/golden.py record benchmarks/golden
 
-Host dependence. numba compiles the kernels for the host CPU (e.g. AVX2 vs AVX-512), and
-numpy's BLAS picks CPU-specific code paths. The discrete outputs (instances, states, RNG
-states, counts, energies and the statistics computed from them in a fixed order) must match
-on every machine. The `continuous ...` invocations use numpy linear algebra and reductions
-whose float bits may differ between CPUs or BLAS builds: they are marked `host_dependent`
-in `golden.json`. Compare them on the machine that recorded the golden file (for the
-redesign: record on main before moving code, check on the same machine after); on another
-machine use `check --skip-host-dependent`, or re-record there from the pre-redesign commit
-first.
+Determinism: `check` right after `record` (twice) gave 0 differences on the recording
+machine. `run-threads1-equals-threads2` repeats `run-sgd-reference` with `--threads 1`; its
+outputs equal the `--threads 2` ones (replicas own their RNG streams).
+
+Host dependence. numba compiles the kernels for the host CPU (AVX2 vs AVX-512) and numpy
+dispatches some float functions (exp, log, BLAS) to CPU-specific code. Integer outputs
+(instances, final states, RNG states, counts) must match on every machine:
+`check --integers-only` compares exactly those plus the exit codes. The `continuous ...`
+invocations (numpy linear algebra and reductions) are marked `host_dependent` in
+`golden.json`; the float statistics of the discrete commands (energies, T(B) fits) may in
+principle differ in the last bits across CPUs too. So compare the full record on the machine
+that recorded it (for the redesign: record on main before moving code, check on the same
+machine after); on another machine use `--integers-only` or `--skip-host-dependent`, or
+re-record there from the pre-redesign commit first.
 
 Recorded on: {host_note}
+
+## Invocations
+
+{invocations}
 """
 
 
@@ -484,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("dir", type=Path)
     c.add_argument("--skip-host-dependent", action="store_true",
                    help="leave out outputs marked host_dependent (continuous models)")
+    c.add_argument("--integers-only", action="store_true",
+                   help="compare only exit codes and integer/bool datasets (instances, states, "
+                        "RNG states, counts): the part that must match on any CPU")
     args = ap.parse_args(argv)
 
     records = run_all()
@@ -496,7 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         import numba
         note = (f"{platform.machine()}, numpy {np.__version__}, numba {numba.__version__}, "
                 f"h5py {h5py.__version__}, Python {platform.python_version()}")
-        (args.dir / "README.md").write_text(README.format(host_note=note))
+        inv = "\n".join(f"- `{n}`: `mcsgd {' '.join(a)}`" for n, a, _, _ in INVOCATIONS)
+        (args.dir / "README.md").write_text(README.format(host_note=note, invocations=inv))
         bad = [n for n, rec in records.items()
                if rec["exit_code"] != 0 and not n.startswith("error-")]
         print(f"wrote {args.dir / 'golden.json'}: {len(records)} invocations"
@@ -505,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     golden = json.loads((args.dir / "golden.json").read_text())["invocations"]
     # Round-trip through JSON so tuples/float formatting compare like the stored file.
     now = json.loads(json.dumps(records, sort_keys=True))
-    diffs = compare(golden, now, args.skip_host_dependent)
+    diffs = compare(golden, now, args.skip_host_dependent, args.integers_only)
     for d in diffs:
         print(d)
     print(f"{len(diffs)} difference(s) over {len(now)} invocations")
