@@ -12,7 +12,7 @@ canonical JSON. Volatile content (timing, provenance, host, dates, git revision,
 temporary directory's path) is removed or replaced before digesting; see VOLATILE_KEYS.
 
 Comparison is exact (bit-identical floats, no tolerance). Outputs marked host-dependent (see
-HOST_DEPENDENT) are compared like the others but are only expected to match on the machine
+HOST_DEPENDENT_MARK) are compared like the others but are only expected to match on the machine
 that recorded them; ``check --skip-host-dependent`` leaves them out.
 """
 
@@ -66,12 +66,14 @@ VOLATILE_KEYS = {
 # Key names ending like this are timings too (e.g. run_s, prepare_s, bp_s).
 VOLATILE_SUFFIXES = ("_s", "_seconds", "_utc", "_time_s")
 
-# Invocations whose float outputs come from numpy (BLAS / SIMD reductions in the continuous
-# models): their bits can depend on the CPU (AVX2 vs AVX-512) and the BLAS build, so they are
-# compared only on the machine that recorded them. The discrete kernels (integer states,
-# xoshiro streams, counts) and their float statistics are computed in fixed order and must
-# match on every machine.
-HOST_DEPENDENT_PREFIX = "continuous"
+# Invocations whose name contains HOST_DEPENDENT_MARK (the continuous commands and the
+# continuous scan) get their floats from numpy linear algebra and reductions (BLAS, SIMD): their
+# bits can depend on the CPU (AVX2 vs AVX-512) and the BLAS build, so they are marked
+# host_dependent and compared only on the machine that recorded them. The discrete kernels'
+# integer outputs (instances, states, xoshiro states, counts) must match on every machine
+# (check --integers-only); their float statistics go through numpy's exp/log, which numpy
+# may dispatch to CPU-specific code, so the full record is meant for one machine too.
+HOST_DEPENDENT_MARK = "continuous"  # in the invocation name (continuous commands and scans)
 
 EDGES = "# a 6-cycle plus a chord, 0-based\n0 1\n1 2\n2 3\n3 4\n4 5\n5 0\n0 3\n"
 
@@ -108,6 +110,59 @@ B = 0.5
 [execution]
 workers = 1
 threads = 1
+"""
+
+CSCAN_SPEC = """\
+name = "golden-continuous"
+seed = 9
+experiment = "continuous"
+out = "cscan"
+
+[[continuous]]
+experiment = "fdr"
+model = "quadratic"
+eta = [0.05, 0.1]
+B = 4
+steps = 1000
+chains = 2
+
+[[continuous]]
+experiment = "occupation"
+B = [4, 8]
+eta = 0.05
+steps = 1000
+chains = 4
+
+[execution]
+workers = 1
+threads = 1
+"""
+
+REC_SPEC = """\
+[problem]
+q = 5
+graph = "er"
+shuffle = false
+
+[experiment]
+c = [20]
+B = [0.9]
+T = [0.6]
+n = 600
+instances = 2
+replicas = 1
+sweeps = 100
+threshold = 0.5
+seed = 1
+calibration_B = [0.9]
+calibration_sweeps = 50
+anneal_c = [20]
+anneal_T = [1.0, 0.45]
+anneal_B = [0.70, 0.96]
+quench = 10
+bp_c = [16]
+bp_n = 1000
+out = "rec"
 """
 
 TB_SPEC = """\
@@ -231,10 +286,19 @@ INVOCATIONS: list[tuple[str, list[str], list[str], str]] = [
      ["scan"], "json"),
     ("scan-collect", ["scan", "collect", "scan", "-o", "summary.h5"], ["summary.h5"], "text"),
     ("scan-collect-json", ["scan", "collect", "scan", "--json"], [], "json"),
+    ("scan-status", ["scan", "status", "scan", "--all", "--json"], [], "json"),
     ("scan-example", ["scan", "example"], [], "text"),
+    ("scan-continuous-run",
+     ["scan", "run", "cscan.toml", "--workers", "1", "--threads", "1", "--json", "--quiet"],
+     ["cscan"], "json"),
+    ("scan-continuous-collect", ["scan", "collect", "cscan", "-o", "csummary.h5"],
+     ["csummary.h5"], "text"),
     ("reproduce-tb-curve-tiny",
      ["reproduce", "tb-curve", "--spec", "tb.toml", "--out", "tb", *T2, "--quiet"],
      ["tb"], "ignore"),
+    ("reproduce-recovery-tiny",
+     ["reproduce", "recovery", "--spec", "rec.toml", "--out", "rec", "--quiet"],
+     ["rec"], "ignore"),
     ("demo",
      ["demo", "--out", "demo", "--n", "1000", "--c", "10", "--sweeps", "60", "--seed", "1"],
      ["demo"], "text"),
@@ -380,6 +444,8 @@ def _prepare(root: Path) -> None:
     (root / "edges.txt").write_text(EDGES)
     (root / "scan.toml").write_text(SCAN_SPEC)
     (root / "tb.toml").write_text(TB_SPEC)
+    (root / "cscan.toml").write_text(CSCAN_SPEC)
+    (root / "rec.toml").write_text(REC_SPEC)
 
 
 def run_all(verbose: bool = True) -> dict[str, Any]:
@@ -410,7 +476,7 @@ def run_all(verbose: bool = True) -> dict[str, Any]:
             rec["outputs"] = {}
             for rel in outputs:
                 rec["outputs"].update(_outputs(root, rel, tmp))
-            if name.startswith(HOST_DEPENDENT_PREFIX):
+            if HOST_DEPENDENT_MARK in name:
                 rec["host_dependent"] = True
             records[name] = rec
             if verbose:
@@ -494,12 +560,12 @@ Host dependence. numba compiles the kernels for the host CPU (AVX2 vs AVX-512) a
 dispatches some float functions (exp, log, BLAS) to CPU-specific code. Integer outputs
 (instances, final states, RNG states, counts) must match on every machine:
 `check --integers-only` compares exactly those plus the exit codes. The `continuous ...`
-invocations (numpy linear algebra and reductions) are marked `host_dependent` in
-`golden.json`; the float statistics of the discrete commands (energies, T(B) fits) may in
-principle differ in the last bits across CPUs too. So compare the full record on the machine
-that recorded it (for the redesign: record on main before moving code, check on the same
-machine after); on another machine use `--integers-only` or `--skip-host-dependent`, or
-re-record there from the pre-redesign commit first.
+invocations and the continuous scan (numpy linear algebra and reductions) are marked
+`host_dependent` in `golden.json`; the float statistics of the discrete commands (energies,
+T(B) fits) may in principle differ in the last bits across CPUs too. So compare the full
+record on the machine that recorded it (for the redesign: record on main before moving code,
+check on the same machine after); on another machine use `--integers-only` or
+`--skip-host-dependent`, or re-record there from the pre-redesign commit first.
 
 Recorded on: {host_note}
 
