@@ -554,7 +554,9 @@ Regenerate (only when an output change is intended; say why in the commit):
 
 Determinism: `check` right after `record` (twice) gave 0 differences on the recording
 machine. `run-threads1-equals-threads2` repeats `run-sgd-reference` with `--threads 1`; its
-outputs equal the `--threads 2` ones (replicas own their RNG streams).
+outputs equal the `--threads 2` ones (replicas own their RNG streams); the commands without a
+`--threads` option (bp, recover, demo, reproduce recovery) gave the same record under
+`NUMBA_NUM_THREADS=1` as with 2 threads, so the core count of the host does not matter.
 
 Host dependence. numba compiles the kernels for the host CPU (AVX2 vs AVX-512) and numpy
 dispatches some float functions (exp, log, BLAS) to CPU-specific code. Integer outputs
