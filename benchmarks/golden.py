@@ -599,8 +599,14 @@ def main(argv: list[str] | None = None) -> int:
         import platform
 
         import numba
-        note = (f"{platform.machine()}, numpy {np.__version__}, numba {numba.__version__}, "
-                f"h5py {h5py.__version__}, Python {platform.python_version()}")
+        # cwd="/": with -c the current directory comes first on sys.path, before PYTHONPATH
+        pkg = subprocess.run([sys.executable, "-c", "import mcsgd; print(mcsgd.__file__)"],
+                             capture_output=True, text=True, cwd="/").stdout.strip()
+        rev = subprocess.run(["git", "-C", str(Path(pkg).parent), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True).stdout.strip() or "unknown"
+        note = (f"mcsgd checkout at commit {rev}; {platform.machine()}, numpy {np.__version__}, "
+                f"numba {numba.__version__}, h5py {h5py.__version__}, "
+                f"Python {platform.python_version()}")
         inv = "\n".join(f"- `{n}`: `mcsgd {' '.join(a)}`" for n, a, _, _ in INVOCATIONS)
         (args.dir / "README.md").write_text(README.format(host_note=note, invocations=inv))
         bad = [n for n, rec in records.items()
