@@ -399,17 +399,22 @@ class Problem:
     shuffle: bool = False     # colouring: shuffle the balanced planted assignment
 
     def __post_init__(self) -> None:
+        """Validate with the generators' own checks (the ones ``mcsgd generate`` applies)."""
+        import problems
+
         check_choice("problem", self.problem, ("coloring", "ising"))
         check_range("n", self.n, 2, None, integer=True)
         check_range("c", self.c, 0, None)
         check_choice("graph", self.graph, GRAPHS)
         if self.problem == "coloring":
             check_range("q", self.q, 2, 127, integer=True)
+            problems.check_coloring_params(self.n, self.q, self.c, self.graph, self.planted)
         else:
             self.q = 2
             if self.shuffle:
                 raise ParameterError("shuffle applies to planted colourings only "
                                      "(problem = 'coloring'), not to 'ising'")
+            problems.check_ising_params(self.n, self.c, self.graph, self.noise)
 
     def generate(self, seed: int, k: int = 0):
         """Instance ``k`` of (these parameters, ``seed``) (:mod:`problems.seeds`): the same graph

@@ -75,19 +75,12 @@ def register(sub) -> None:
 
 
 def _problem_from_args(args):
-    import problems
-
     from .calibrate import Problem
+    from .cli_recover import shuffle_from_args
     from .errors import check_range
 
     check_range("n", args.n, 2, None, integer=True)
     graph = args.graph or ("er" if args.problem == "coloring" else "regular")
-    if args.problem == "coloring":
-        problems.check_coloring_params(args.n, args.q, args.c, graph, not args.unplanted)
-    else:
-        problems.check_ising_params(args.n, args.c, graph, args.noise)
-    from .cli_recover import shuffle_from_args
-
     return Problem(problem=args.problem, n=args.n, q=args.q, c=args.c, graph=graph,
                    planted=not args.unplanted, noise=args.noise,
                    shuffle=shuffle_from_args(args))
@@ -281,14 +274,7 @@ def _reproduce_tb(args) -> int:
         for k in ("n", "instances", "replicas", "sweeps", "seed", "window"):
             if k in exp:
                 check_range(f"experiment.{k}", exp[k], 0, None, integer=k != "window")
-        probs = [Problem(n=int(exp["n"]), c=float(c), **pr) for c in cs]
-        import problems
-
-        for p in probs:
-            if p.problem == "coloring":
-                problems.check_coloring_params(p.n, p.q, p.c, p.graph, p.planted)
-            else:
-                problems.check_ising_params(p.n, p.c, p.graph, p.noise)
+        probs = [Problem(n=int(exp["n"]), c=float(c), **pr) for c in cs]  # validated there
         targets = [SGD(float(b)) for b in exp["B"]]
         run_kw = dict(instances=int(exp["instances"]), replicas=int(exp["replicas"]),
                       sweeps=int(exp["sweeps"]), seed=int(exp.get("seed", 1)),
