@@ -42,7 +42,9 @@ class ArgumentParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors raise :class:`UsageError` (handled in :func:`main`)."""
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        # main() prints "mcsgd: error: ..."; name the subcommand once, not "mcsgd" twice
+        sub = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        raise UsageError(f"{sub}: {message}" if sub else message)
 
 
 def emit_json(obj: Any) -> None:

@@ -117,3 +117,26 @@ def test_demo_writes_results(tmp_path, capsys):
     # Metropolis at T = 1 on c = 10: the paramagnetic energy (SPEC §3) within 0.02
     x = np.exp(-1.0)
     assert abs(res.stationary()["energy"] - 5 * x / (4 + x)) < 0.02
+
+
+def test_usage_errors_name_the_subcommand_once(capsys):
+    """Issue 12 §3: a usage error read ``mcsgd: error: mcsgd generate coloring: ...`` (the
+    program named twice); it now reads ``mcsgd: error: generate coloring: ...``."""
+    assert main(["generate", "coloring", "--n", "abc"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "mcsgd: error: generate coloring: argument --n: invalid int value: 'abc'"
+
+
+def test_python_dash_m_mcsgd_is_the_cli():
+    """Issue 12 §3: ``python -m mcsgd`` works like the ``mcsgd`` script."""
+    import subprocess
+    import sys
+
+    import mcsgd
+
+    r = subprocess.run([sys.executable, "-m", "mcsgd", "--version"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == f"mcsgd {mcsgd.__version__}"
+    r = subprocess.run([sys.executable, "-m", "mcsgd", "run"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("mcsgd: error: run: ")
