@@ -140,3 +140,24 @@ def test_python_dash_m_mcsgd_is_the_cli():
     r = subprocess.run([sys.executable, "-m", "mcsgd", "run"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("mcsgd: error: run: ")
+
+
+def test_a_run_does_not_import_scipy_stats_or_optimize():
+    """Start-up (issue 13, fixed costs): building the SGD acceptance table imported
+    scipy.stats and scipy.optimize (~0.3 s of every ``mcsgd run``) although it needs neither.
+    A run, Metropolis or SGD, imports neither now (checked in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, problems\n"
+        "from mcsgd.dynamics import SGD, Metropolis\n"
+        "from mcsgd.run import run\n"
+        "inst = problems.planted_coloring(500, 5, 5.0, seed=1)\n"
+        "run(inst, SGD(0.5), sweeps=3); run(inst, Metropolis(1.0), sweeps=3)\n"
+        "print(sorted(m for m in ('scipy.stats', 'scipy.optimize') if m in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
