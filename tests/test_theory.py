@@ -456,8 +456,11 @@ def test_spec_measured_ratios_q5():
 
 
 def test_T_adb_curve_one_root_search_per_point(monkeypatch):
+    import scipy.optimize
+
     calls = {"brentq": 0, "table": 0}
-    real_brentq, real_table = theory.brentq, theory.p_acc_table
+    # theory imports brentq where it is used (lazily): count it at its source
+    real_brentq, real_table = scipy.optimize.brentq, theory.p_acc_table
 
     def counting_brentq(*args, **kwargs):
         calls["brentq"] += 1
@@ -467,7 +470,7 @@ def test_T_adb_curve_one_root_search_per_point(monkeypatch):
         calls["table"] += 1
         return real_table(*args, **kwargs)
 
-    monkeypatch.setattr(theory, "brentq", counting_brentq)
+    monkeypatch.setattr(scipy.optimize, "brentq", counting_brentq)
     monkeypatch.setattr(theory, "p_acc_table", counting_table)
     Bs = np.linspace(0.01, 0.99, 100)
     T = T_adb_curve(Bs, 20.0, 5)
