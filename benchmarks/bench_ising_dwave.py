@@ -10,7 +10,7 @@ one thread:
   environment ``benchmarks/build/venv-dwave`` (created here with pip; dwave-samplers is *not* a
   dependency of mcsgd). Its energy convention is E = sum J'_ij s_i s_j, so J' = -J.
   Timed: the ``sample_ising`` call (and the sampler's own ``info["timing"]`` when present).
-- mcsgd: a :class:`mcsgd.run.Runner` with ``Runner.set_dynamics(Metropolis(T=1/beta))`` before
+- mcsgd: a :class:`mcsgd.driver.Runner` with ``Runner.set_dynamics(Metropolis(T=1/beta))`` before
   every sweep (no package support needed). Timed: the whole schedule loop (per-sweep Python
   overhead included) and, separately, the kernel calls alone.
 
@@ -36,9 +36,9 @@ import numba
 import numpy as np
 from _common import build_dir, machine, median
 
-import problems
+from mcsgd import problems
+from mcsgd.driver import Runner
 from mcsgd.dynamics import Metropolis
-from mcsgd.run import Runner
 
 VENV = build_dir() / "venv-dwave"
 

@@ -34,10 +34,10 @@ import numba
 import numpy as np
 from _common import HERE, build_dir, machine, median
 
-import problems
+from mcsgd import problems
+from mcsgd.driver import Runner
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.observables import total_energy
-from mcsgd.run import Runner
+from mcsgd.dynamics.measure import total_energy
 
 C_SRC = HERE / "c_sweep.c"
 

@@ -35,9 +35,9 @@ def status(key):
                 return int(line.split()[1]) * 1024
     return -1
 
-import problems
+from mcsgd import problems
 from mcsgd.dynamics import Metropolis
-from mcsgd.run import Runner
+from mcsgd.driver import Runner
 
 task, path = sys.argv[1], sys.argv[2]
 n, c, sweeps = int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])

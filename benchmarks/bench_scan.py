@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scan.py [--n 20000] [--task-seconds 1.5] [--tasks 8]
 
-1. Overhead. The same tasks (each >= ~1 s of kernel time) run (a) as plain ``mcsgd.run.run``
+1. Overhead. The same tasks (each >= ~1 s of kernel time) run (a) as plain ``mcsgd.driver.run``
    calls (instance generation + run, no files) and (b) through ``run_scan`` in-process (locks,
    integrity checks, checkpoints, atomic HDF5 result files with checksums, manifest). Overhead =
    (scan wall - direct wall) / kernel time. Target: < 5 %.
@@ -42,8 +42,8 @@ threads = {threads}
 
 def calibrate(n: int, seconds: float, threads: int) -> int:
     """Sweeps for ~``seconds`` of kernel time per task (N = n, 2 replicas)."""
-    import problems
-    from mcsgd.run import run
+    from mcsgd import problems
+    from mcsgd.driver import run
 
     inst = problems.coloring(n, 5, 10.0, seed=1)
     run(inst, {"dynamics": "metropolis", "T": 0.6}, sweeps=2, replicas=2, threads=threads)
@@ -67,9 +67,9 @@ def kernel_seconds(out: Path) -> float:
 
 def overhead(tmp: Path, n: int, sweeps: int, threads: int) -> dict:
     """Direct run() calls vs run_scan on the same tasks (in-process)."""
-    from mcsgd.run import run
-    from mcsgd.scan import load_spec, run_scan
-    from mcsgd.scan.task import _INSTANCES, build_instance
+    from mcsgd.driver import run
+    from mcsgd.experiments.scan import load_spec, run_scan
+    from mcsgd.experiments.scan.task import _INSTANCES, build_instance
 
     sp = tmp / "ov.toml"
     sp.write_text(SPEC.format(instances=2, out=tmp / "ov", n=n, sweeps=sweeps, threads=threads))
@@ -104,9 +104,9 @@ def overhead(tmp: Path, n: int, sweeps: int, threads: int) -> dict:
 
 def throughput(tmp: Path, n: int, sweeps: int, tasks: int) -> dict:
     """Wall time of ``tasks`` tasks through the spawn pool with 1 and 2 workers."""
-    from mcsgd.scan import load_spec
-    from mcsgd.scan.executors import run_local
-    from mcsgd.scan.store import prepare_dir
+    from mcsgd.experiments.scan import load_spec
+    from mcsgd.experiments.scan.executors import run_local
+    from mcsgd.experiments.scan.store import prepare_dir
 
     out: dict = {}
     for w in (1, 2):

@@ -8,7 +8,7 @@ then ``--reps`` more times and reports, per run (median and max):
   includes the one sweep, the observables and the exit);
 - ``to first sweep``: wall - ``timing.run_s`` - post-processing is not separable from outside, so
   this is reported as wall - run_s (still an upper bound);
-- ``prepare_s``: the run's own clock from entering :func:`mcsgd.run.run` to the first sweep
+- ``prepare_s``: the run's own clock from entering :func:`mcsgd.driver.run` to the first sweep
   (kernel compilation / cache loading included);
 
 and the heaviest imports of the CLI path (``python -X importtime``).
@@ -54,7 +54,7 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 
 def import_profile(top: int = 10) -> list[tuple[int, str]]:
     """(cumulative microseconds, module) of the slowest imports of the ``run`` path."""
-    code = "import mcsgd.cli, mcsgd.cli_core, mcsgd.run, problems"
+    code = "import mcsgd.cli, mcsgd.cli.core, mcsgd.driver, problems"
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
                          text=True, cwd=ROOT)
     rows = []
@@ -77,14 +77,14 @@ import numba
 t2 = time.perf_counter()
 import scipy.optimize
 t3 = time.perf_counter()
-import problems
-import mcsgd.cli_core
-import mcsgd.run
+from mcsgd import problems
+import mcsgd.cli.core
+import mcsgd.driver
 t4 = time.perf_counter()
 inst = problems.load(sys.argv[1])
 t5 = time.perf_counter()
 from mcsgd.dynamics import Metropolis
-r = mcsgd.run.Runner(inst, Metropolis(1.0), replicas=1, seed=0)
+r = mcsgd.driver.Runner(inst, Metropolis(1.0), replicas=1, seed=0)
 r.advance(0)
 t6 = time.perf_counter()
 print(json.dumps({"import numpy": t1 - t0, "import numba": t2 - t1,

@@ -2,10 +2,10 @@
 
 A spec is a project scan file with ``experiment = "continuous"`` and ``[[continuous]]`` tables
 (the keys of :func:`mcsgd.continuous.tasks.run_task`, i.e. the CLI options); it is expanded by
-:func:`mcsgd.scan.spec.load_spec`, so every task gets the same seed and spawn key as under
-``mcsgd scan run``. This script runs the tasks serially, writes ``OUT/<spec>-<i>.h5`` (and a PNG
-with ``--plot``) and prints each task's scalars and timing. These are the expensive runs behind
-docs/continuous.md; the test suite uses small versions of them.
+:func:`mcsgd.experiments.scan.spec.load_spec`, so every task gets the same seed and spawn key
+as under ``mcsgd scan run``. This script runs the tasks serially, writes ``OUT/<spec>-<i>.h5``
+(and a PNG with ``--plot``) and prints each task's scalars and timing. These are the expensive
+runs behind docs/continuous.md; the test suite uses small versions of them.
 
     python benchmarks/continuous_runs.py runs/continuous/escape_vs_B.toml [--out DIR] [--plot]
     python benchmarks/continuous_runs.py runs/continuous/*.toml --quick   # 1/10 of the steps
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mcsgd.continuous.tasks import run_task, save_h5  # noqa: E402
-from mcsgd.scan.spec import load_spec  # noqa: E402
+from mcsgd.experiments.scan.spec import load_spec  # noqa: E402
 
 _SHRINK = ("steps", "max_steps")
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             stem = args.out / f"{path.stem}-{i}"
             save_h5(stem.with_suffix(".h5"), res, seed, key)
             if args.plot:
-                from mcsgd.continuous.plots import plot_result
+                from mcsgd.plots.continuous import plot_result
 
                 plot_result(res, str(stem.with_suffix(".png")))
             print(f"## {path.stem}[{i}] {json.dumps(params)}  ({dt:.1f} s)")

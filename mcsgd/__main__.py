@@ -1,6 +1,6 @@
 """``python -m mcsgd``: the same as the ``mcsgd`` command."""
 
-from .cli import main
+from mcsgd.cli import main
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess in the tests
     main()

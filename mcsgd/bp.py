@@ -47,8 +47,8 @@ Outputs
 -------
 Marginals :math:`\mu_i(s) \propto \pi_i(s) \prod_{k\in\partial i} u_{k\to i}(s)`; the argmax
 assignment (colours 0..q-1, or spins +-1; ties to the lowest index) and its overlap with the
-planted solution (:func:`mcsgd.observables.overlap`). Bethe free energy per node (dimensionless,
-:math:`\beta(F - E_0)/N`):
+planted solution (:func:`mcsgd.dynamics.measure.overlap`). Bethe free energy per node
+(dimensionless, :math:`\beta(F - E_0)/N`):
 
 .. math::
     -f = \frac{1}{N}\Big[\sum_i \log Z_i - \sum_{(ij)} \log Z_{ij}\Big] + \frac{M}{N}\log\kappa,
@@ -77,10 +77,10 @@ from typing import Any
 
 import numpy as np
 
-from ._numba import njit
-from .errors import ParameterError, check_choice, check_range
-from .rng import randbelow
-from .seeds import BP_MESSAGES, BP_ORDER, namespaced_generator, namespaced_states
+from mcsgd._numba import njit
+from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.rng import randbelow
+from mcsgd.seeds import BP_MESSAGES, BP_ORDER, namespaced_generator, namespaced_states
 
 INITS = ("uninformative", "random", "planted")
 SCHEDULES = ("random", "parallel")
@@ -314,7 +314,7 @@ class BPResult:
         Datasets ``marginals``, ``assignment``, ``history`` (and ``messages`` if asked); scalars
         as attributes; ``params``, ``timing`` and ``provenance`` as JSON attributes.
         """
-        from .io import atomic_h5, provenance, write_json_attr
+        from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
 
         with atomic_h5(path, "bp") as f:
             f.create_dataset("marginals", data=self.marginals)
@@ -532,7 +532,7 @@ def bp(
     assignment = (1 - 2 * arg).astype(np.int8) if ising else arg.astype(np.int8)
     ov = None
     if instance.planted is not None:
-        from .observables import overlap
+        from mcsgd.dynamics.measure import overlap
 
         ov = float(overlap(instance, assignment[None, :])[0])
     t3 = time.perf_counter()

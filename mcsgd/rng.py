@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._numba import njit
+from mcsgd._numba import njit
 
 _U64 = np.uint64
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from problems.seeds import (
+from mcsgd.problems.seeds import (
     INSTANCE,
     MAX_SEED,
     WORD,
@@ -59,8 +59,7 @@ from problems.seeds import (
     seed_sequence,
     tag,
 )
-
-from .rng import stream_states
+from mcsgd.rng import stream_states
 
 # ---- purposes (first spawn-key word) -----------------------------------------------------------
 INIT = tag("init")

@@ -25,7 +25,7 @@ import numpy as np
 
 from mcsgd._numba import njit
 from mcsgd.errors import FileFormatError, ParameterError
-from mcsgd.io import atomic_h5, open_checked, provenance, read_json_attr, write_json_attr
+from mcsgd.storage.h5 import atomic_h5, open_checked, provenance, read_json_attr, write_json_attr
 
 PROBLEMS = ("coloring", "ising")
 
@@ -190,7 +190,7 @@ class Instance:
 
     def energy(self, state: np.ndarray) -> float:
         """Total energy E of a configuration (colours int8[N] or spins int8[N])."""
-        from mcsgd.observables import total_energy
+        from mcsgd.dynamics.measure import total_energy
 
         return float(total_energy(self, np.asarray(state, np.int8)[None, :])[0])
 

@@ -16,8 +16,7 @@ import os
 import sys
 import time
 
-import problems
-from mcsgd import __version__
+from mcsgd import __version__, problems
 from mcsgd.bp import bp
 
 ROWS = [(12, 1), (14, 1), (15, 1), (15, 2), (16, 1), (16, 2), (17, 1), (17, 2), (18, 1), (20, 1)]

@@ -10,7 +10,7 @@ checked and refreshed by running this file instead of by hand:
   models, streams ``mcsgd.rng.generator(seed, key)`` and budgets as the tests). Multi-seed
   studies (psi over 20 seeds, 3-seed spreads, 4000-chain escape bias) are not re-run. ~3 min.
 * ``benchmarks`` -- the "Benchmark runs" tables from ``runs/continuous/*.toml`` expanded by
-  :func:`mcsgd.scan.spec.load_spec` (same seed and task key as ``mcsgd scan run``):
+  :func:`mcsgd.experiments.scan.spec.load_spec` (same seed and task key as ``mcsgd scan run``):
   ``linear_fdt_grid`` and ``ivf_oracles`` in full (synthetic data, as the specs say).
   ~3 min on a loaded 2-core machine.
 
@@ -335,7 +335,7 @@ def measured() -> None:
 # ---------------------------------------------------------------------------------------------
 
 def _spec_tasks(name: str):
-    from mcsgd.scan.spec import load_spec
+    from mcsgd.experiments.scan.spec import load_spec
 
     spec = load_spec(ROOT / "runs" / "continuous" / f"{name}.toml", out="/tmp")
     return [(dict(t.params["continuous"]), t.seed, tuple(t.key)) for t in spec.tasks]

@@ -50,14 +50,13 @@ import time
 
 import numpy as np
 
-import problems
-from mcsgd import __version__
+from mcsgd import __version__, problems
 from mcsgd.bp import bp
-from mcsgd.calibrate import Problem, calibrate
+from mcsgd.driver import run
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.observables import overlap
-from mcsgd.recover import Anneal, recovery_run
-from mcsgd.run import run
+from mcsgd.dynamics.measure import overlap
+from mcsgd.experiments.calibrate import Problem, calibrate
+from mcsgd.experiments.recover import Anneal, recovery_run
 
 SECTIONS = ("recover", "bias", "anneal", "bp", "calib", "calib_tol", "calib_ref", "epara")
 

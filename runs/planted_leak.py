@@ -40,7 +40,7 @@ import h5py
 import numpy as np
 from scipy.stats import binom, binomtest, fisher_exact, mannwhitneyu
 
-from mcsgd.recover import wilson_interval
+from mcsgd.stats import wilson_interval
 
 PLANTINGS = ("index", "shuffled")
 FULL = dict(c=[20.0, 22.0, 24.0], B=[0.85], n=6000, instances=20, replicas=4, sweeps=2500,

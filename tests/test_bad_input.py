@@ -50,10 +50,10 @@ def _replace_ds(name, data):
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    import problems
-    from mcsgd.io import atomic_h5
-    from mcsgd.scan.spec import load_spec
-    from mcsgd.scan.store import prepare_dir
+    from mcsgd import problems
+    from mcsgd.experiments.scan.spec import load_spec
+    from mcsgd.experiments.scan.store import prepare_dir
+    from mcsgd.storage.h5 import atomic_h5
 
     d = tmp_path_factory.mktemp("inputs")
     inst = d / "inst.h5"

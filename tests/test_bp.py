@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-import problems
+from mcsgd import problems
 from mcsgd.bp import bp, nishimori_beta, reverse_half_edges
 from mcsgd.cli import main
 from mcsgd.errors import ParameterError

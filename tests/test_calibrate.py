@@ -19,18 +19,17 @@ import pytest
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from mcsgd.calibrate import (
+from mcsgd.cli import main
+from mcsgd.dynamics import SGD, Metropolis
+from mcsgd.experiments.calibrate import (
     Calibration,
     Problem,
     calibrate,
     equilibrium_T,
-    halves_test,
     invert_curve,
     relaxation_T,
-    welch_test,
 )
-from mcsgd.cli import main
-from mcsgd.dynamics import SGD, Metropolis
+from mcsgd.stats import halves_test, welch_test
 from mcsgd.theory import T0, T_adb, e_para_coloring
 
 P_FALSE = 1e-3  # two-sided false-alarm probability per statistical assertion

@@ -31,7 +31,7 @@ def test_run_json_contract(inst_file, tmp_path, capsys):
     assert obj["timing"]["updates"] == 1000 * 2 * 40
     assert len(obj["time"]) == len(obj["energy"]) == len(obj["overlap"])
     assert obj["time"][0] == 0 and obj["time"][-1] == 40
-    from mcsgd.run import RunResult
+    from mcsgd.driver import RunResult
 
     res = RunResult.load(out)
     assert np.allclose(res.energy.mean(0), obj["energy"])
@@ -111,7 +111,7 @@ def test_demo_writes_results(tmp_path, capsys):
     assert "metropolis T=1.0" in text and "sgd B=0.9" in text
     files = sorted(p.name for p in out.iterdir())
     assert "instance.h5" in files and len([f for f in files if f.startswith("run_")]) == 4
-    from mcsgd.run import RunResult
+    from mcsgd.driver import RunResult
 
     res = RunResult.load(out / "run_1_metropolis.h5")
     # Metropolis at T = 1 on c = 10: the paramagnetic energy (SPEC §3) within 0.02
@@ -152,7 +152,7 @@ def test_a_run_does_not_import_scipy_stats_or_optimize():
     code = (
         "import sys, problems\n"
         "from mcsgd.dynamics import SGD, Metropolis\n"
-        "from mcsgd.run import run\n"
+        "from mcsgd.driver import run\n"
         "inst = problems.planted_coloring(500, 5, 5.0, seed=1)\n"
         "run(inst, SGD(0.5), sweeps=3); run(inst, Metropolis(1.0), sweeps=3)\n"
         "print(sorted(m for m in ('scipy.stats', 'scipy.optimize') if m in sys.modules))\n"

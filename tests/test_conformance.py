@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import problems
-from mcsgd import run as run_mod
+from mcsgd import driver as run_mod
+from mcsgd import problems
 from mcsgd._numba import set_threads
+from mcsgd.driver import run
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.observables import overlap, total_energy
-from mcsgd.run import run
+from mcsgd.dynamics.measure import overlap, total_energy
 
 saved = run_mod.SERIAL_WORK
 
@@ -101,7 +101,7 @@ def test_best_assignment_matches_hungarian(q):
     algorithm (q > 7) give the same optimum as scipy's linear_sum_assignment."""
     from scipy.optimize import linear_sum_assignment
 
-    from mcsgd.observables import _best_assignment
+    from mcsgd.dynamics.measure import _best_assignment
 
     rng = np.random.default_rng(q)
     conf = rng.integers(0, 200, size=(30, q, q))
@@ -132,7 +132,7 @@ def test_ising_field_kernel_bit_identical(dyn):
 def test_ising_fields_survive_dynamics_switches():
     """Switching between the field kernel and a flag kernel (which moves spins without the
     fields) keeps the tracked energy exact: the cached fields are rebuilt."""
-    from mcsgd.run import Runner
+    from mcsgd.driver import Runner
 
     inst = problems.ising(2000, 3, noise=0.1, seed=2)
     r = Runner(inst, Metropolis(0.9), replicas=2, seed=3)
@@ -141,7 +141,7 @@ def test_ising_fields_survive_dynamics_switches():
         r.set_dynamics(dyn)
         r.advance(5)
         np.testing.assert_array_equal(r.energy, total_energy(inst, r.s))
-    from mcsgd import kernels
+    from mcsgd.dynamics import kernels
 
     h = np.empty(r.s.shape, np.int16)
     kernels.ising_fields(inst.indptr, inst.indices, inst.couplings, r.s, h)
@@ -151,7 +151,7 @@ def test_ising_fields_survive_dynamics_switches():
 def test_switching_between_flag_layouts():
     """set_dynamics across SGD variants with different flag workspaces (half-edge / edge,
     Bernoulli / fixed-size) reallocates them; the tracked energy stays exact."""
-    from mcsgd.run import Runner
+    from mcsgd.driver import Runner
 
     inst = problems.planted_coloring(1500, 5, 8.0, seed=4)
     r = Runner(inst, SGD(0.6, flags="edge"), replicas=2, seed=1)

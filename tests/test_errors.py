@@ -7,14 +7,8 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from mcsgd.calibrate import (
-    clustered_jackknife,
-    equilibrium_T,
-    invert_curve,
-    jackknife,
-    mean_errors,
-    para_T,
-)
+from mcsgd.experiments.calibrate import equilibrium_T, invert_curve, para_T
+from mcsgd.stats import clustered_jackknife, jackknife, mean_errors
 from mcsgd.theory import T_from_e_para_coloring, e_para_coloring
 
 
@@ -130,7 +124,7 @@ def _ar1_var_of_mean(phi, length):
 
 def _one_replica_result(x, blk=1):
     """A RunResult whose single-replica window trace holds the block sums of ``x`` (N = 1)."""
-    from mcsgd.run import RunResult
+    from mcsgd.driver import RunResult
 
     nb = x.size
     return RunResult(time=np.zeros(1, np.int64), energy=np.zeros((1, 1)), overlap=None,
@@ -153,7 +147,7 @@ def test_single_replica_error_sized_from_tau_int():
     new 0.98, old 0.75). The window (~40 tau_int, about 4 batches) is flagged too short; a
     phi = 0.5 window is not.
     """
-    from mcsgd.observables import batch_means_error
+    from mcsgd.stats import batch_means_error
 
     rng = np.random.default_rng(5)
     phi, L, n = 0.98, 4000, 400

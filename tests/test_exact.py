@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-import problems
+from mcsgd import problems
+from mcsgd.driver import Runner
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.observables import total_energy
-from mcsgd.run import Runner
+from mcsgd.dynamics.measure import total_energy
 
 from .enumerate_law import Tiny, stationary
 

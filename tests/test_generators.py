@@ -5,7 +5,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-import problems
+from mcsgd import problems
 from mcsgd.errors import FileFormatError, ParameterError
 
 

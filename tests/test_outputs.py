@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-import problems
+from mcsgd import problems
 from mcsgd.cli import main
 from mcsgd.errors import FileFormatError, ParameterError, check_range
 
@@ -126,18 +126,18 @@ def _forbid(monkeypatch, target: str):
 
 @pytest.mark.parametrize("argv, target", [
     (["calibrate", "--c", "5", "--n", "100", "--B", "0.5", "--plot", "T.h5"],
-     "mcsgd.calibrate.calibrate"),
+     "mcsgd.experiments.calibrate.calibrate"),
     (["calibrate", "--c", "5", "--n", "100", "--B", "0.5", "-o", "afile/c.h5"],
-     "mcsgd.calibrate.calibrate"),
+     "mcsgd.experiments.calibrate.calibrate"),
     (["recover", "--c", "5", "--n", "100", "--B", "0.5", "--plot", "r.h5"],
-     "mcsgd.recover.recovery_scan"),
+     "mcsgd.experiments.recover.recovery_scan"),
     (["recover", "--c", "5", "--n", "100", "--B", "0.5", "-o", "afile/r.h5"],
-     "mcsgd.recover.recovery_scan"),
+     "mcsgd.experiments.recover.recovery_scan"),
     (["continuous", "escape", "--B", "4", "--eta", "0.1", "--plot", "e.h5"],
      "mcsgd.continuous.tasks.run_task"),
     (["continuous", "fdr", "--model", "quadratic", "--eta", "0.05", "--B", "4", "-o",
       "afile/f.h5"], "mcsgd.continuous.tasks.run_task"),
-    (["scan", "collect", "SCAN", "-o", "s.png"], "mcsgd.scan.gather"),
+    (["scan", "collect", "SCAN", "-o", "s.png"], "mcsgd.experiments.scan.gather"),
 ])
 def test_outputs_are_checked_before_computing(argv, target, tmp_path, capsys, monkeypatch):
     """calibrate, recover, continuous and scan collect used to check -o/--plot after the run:
@@ -177,7 +177,7 @@ def test_escape_plot_with_one_batch_size(tmp_path, capsys):
 # ---- sizes ---------------------------------------------------------------------------------------
 def test_memory_check_says_how_much_is_needed():
     """Sizes beyond the available memory are refused with the amount needed."""
-    from mcsgd.outputs import check_memory
+    from mcsgd.storage.paths import check_memory
 
     with pytest.raises(ParameterError, match=r"needs about 1 KiB of memory, more than the "
                                              r"512 B available"):
@@ -256,7 +256,7 @@ PARAMS = [
 def test_scan_checker_accepts_exactly_what_generate_accepts(problem, kw, tmp_path):
     """The scan-file checker accepted what generate rejects (fractional or too large regular
     degree, odd n*d, n = 1e12): both now use the generators' validator, so they agree."""
-    from mcsgd.scan import spec_from_text
+    from mcsgd.experiments.scan import spec_from_text
 
     def generate_ok():
         try:

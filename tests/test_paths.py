@@ -93,8 +93,8 @@ def test_package_data_globs_match_files():
 def test_sbatch_template_one_copy_found_from_any_cwd(tmp_path):
     """The template was looked up relative to the current directory (and duplicated inside
     executors.py): from another directory an installed package silently used a different one."""
-    code = ("from mcsgd.scan.executors import find_template\n"
-            "from mcsgd.scan.spec import load_spec\n"
+    code = ("from mcsgd.experiments.scan.executors import find_template\n"
+            "from mcsgd.experiments.scan.spec import load_spec\n"
             "import sys\n"
             "text, where = find_template(load_spec(sys.argv[1]))\n"
             "print(where)\n"
@@ -108,7 +108,7 @@ def test_sbatch_template_one_copy_found_from_any_cwd(tmp_path):
     assert "mcsgd/data/array.sbatch.template" in r.stdout
     copies = [p for p in ROOT.rglob("*sbatch.template") if ".git" not in p.parts]
     assert copies == [ROOT / "mcsgd" / "data" / "array.sbatch.template"]
-    from mcsgd.scan import executors
+    from mcsgd.experiments.scan import executors
 
     assert not hasattr(executors, "DEFAULT_TEMPLATE")  # no second copy in the code
 

@@ -5,9 +5,9 @@ import pytest
 from scipy.stats import binom
 from scipy.stats import t as student_t
 
-import problems
+from mcsgd import problems
+from mcsgd.driver import Runner, run
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.run import Runner, run
 
 
 def _e_para(T, c, q):

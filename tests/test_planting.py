@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import tomllib
 
-import problems
-from mcsgd.calibrate import Problem
+from mcsgd import problems
 from mcsgd.cli import main
-from mcsgd.cli_calibrate import load_spec
-from mcsgd.cli_recover import DEFAULT_PLANTING
+from mcsgd.cli.calibrate import load_spec
+from mcsgd.cli.recover import DEFAULT_PLANTING
 from mcsgd.errors import ParameterError
+from mcsgd.experiments.calibrate import Problem
 
 
 def _edges(inst):

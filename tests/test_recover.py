@@ -18,19 +18,18 @@ import pytest
 from scipy.stats import beta, binom, norm
 from scipy.stats import t as student_t
 
-import problems
+from mcsgd import problems
 from mcsgd.cli import main
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.observables import overlap
-from mcsgd.recover import (
+from mcsgd.dynamics.measure import overlap
+from mcsgd.experiments.recover import (
     Anneal,
-    clustered_proportion_ci,
     map_T_window_to_B,
     recovery_run,
     recovery_stats,
-    wilson_interval,
     window,
 )
+from mcsgd.stats import clustered_proportion_ci, wilson_interval
 
 P_FALSE = 1e-3
 K_NORMAL = float(norm.ppf(1 - P_FALSE / 2))  # 3.29
@@ -280,10 +279,10 @@ def test_recovery_scan_warns_below_four_instances():
     instance-to-instance spread; this used to pass silently (only ``ci_method`` told)."""
     import warnings
 
-    import problems
+    from mcsgd import problems
     from mcsgd.dynamics import SGD
     from mcsgd.errors import DisorderErrorWarning
-    from mcsgd.recover import recovery_scan
+    from mcsgd.experiments.recover import recovery_scan
 
     def make(c, k):
         return problems.planted_coloring(300, 5, float(c), seed=1, instance=k)

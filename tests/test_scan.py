@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mcsgd.cli import main
-from mcsgd.scan import check_result, load_spec, run_scan, status
+from mcsgd.experiments.scan import check_result, load_spec, run_scan, status
 
 from .test_scan_common import (
     assert_same_payload,
@@ -61,8 +61,8 @@ def test_zip_and_grid_expansion(tmp_path):
 
 def test_result_file_equals_run_and_has_provenance(tmp_path):
     """A task's file holds what RunResult.save would hold for the same run (+ scan attrs)."""
-    import problems
-    from mcsgd.run import RunResult, run
+    from mcsgd import problems
+    from mcsgd.driver import RunResult, run
 
     spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "out"))
     run_scan(spec, workers=1, quiet=True)
@@ -91,8 +91,8 @@ class _Stop(BaseException):
 
 @pytest.mark.parametrize("extra", ["", 'method = "flags"\ntau = 3\nflags = "edge"'])
 def test_interrupted_task_resumes_bit_identically(tmp_path, extra):
-    from mcsgd.scan.store import ckpt_path
-    from mcsgd.scan.task import execute
+    from mcsgd.experiments.scan.store import ckpt_path
+    from mcsgd.experiments.scan.task import execute
 
     body = f'\n[[dynamics]]\ndynamics = "sgd"\nB = 0.7\n{extra}\n' if extra else ""
     spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "a", sweeps=300, ckpt=0,
@@ -344,7 +344,7 @@ def test_serial_scan_leaves_the_callers_thread_count(tmp_path):
                  'B = 2\nsteps = 200\nchains = 2\n')
     code = textwrap.dedent(f"""
         import numba
-        from mcsgd.scan import load_spec, run_scan
+        from mcsgd.experiments.scan import load_spec, run_scan
         numba.set_num_threads(2)
         for p in ({str(d)!r}, {str(c)!r}):
             run_scan(load_spec(p), workers=1, threads=1, quiet=True)

@@ -14,7 +14,7 @@ import pytest
 
 from mcsgd.cli import main
 from mcsgd.errors import ParameterError
-from mcsgd.scan import load_spec
+from mcsgd.experiments.scan import load_spec
 
 from .test_scan_common import write_spec
 
@@ -82,7 +82,7 @@ def test_rendered_script_runs_nothing_but_the_scan_command(tmp_path, monkeypatch
     script executes exactly one command, the scan, with the paths passed literally."""
     from importlib import resources
 
-    from mcsgd.scan.executors import TEMPLATE_RESOURCE, render_sbatch
+    from mcsgd.experiments.scan.executors import TEMPLATE_RESOURCE, render_sbatch
 
     template = resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE).read_text()
 
@@ -137,7 +137,7 @@ def _collected(out: Path, tid: str):
     """What `scan collect` reads of task ``tid`` (None if it is not collected)."""
     import numpy as np
 
-    from mcsgd.scan import gather
+    from mcsgd.experiments.scan import gather
 
     data = gather(out)
     for row in data["tasks"]:
@@ -155,7 +155,7 @@ def test_random_bit_flips_in_a_result_are_detected_or_harmless(tmp_path):
     original values; never an exception."""
     import random
 
-    from mcsgd.scan import check_result, run_scan, status
+    from mcsgd.experiments.scan import check_result, run_scan, status
 
     spec = _tiny_task_spec(tmp_path)
     t = spec.tasks[0]
@@ -198,8 +198,8 @@ class _Stop(BaseException):
 
 
 def _checkpoint(tmp_path):
-    from mcsgd.scan.store import ckpt_path, prepare_dir
-    from mcsgd.scan.task import execute
+    from mcsgd.experiments.scan.store import ckpt_path, prepare_dir
+    from mcsgd.experiments.scan.task import execute
 
     spec = _tiny_task_spec(tmp_path, sweeps=300)
     t = spec.tasks[0]
@@ -217,9 +217,9 @@ def _checkpoint(tmp_path):
 
 
 def _fresh_runner(t):
+    from mcsgd.driver import prepare_run
     from mcsgd.dynamics import from_params
-    from mcsgd.run import prepare_run
-    from mcsgd.scan.task import build_instance
+    from mcsgd.experiments.scan.task import build_instance
 
     r = t.params["run"]
     runner, times = prepare_run(
@@ -233,7 +233,7 @@ def _loaded(cp, t):
     """(runner state, loop arrays) restored from checkpoint ``cp``, or (None, reason)."""
     import numpy as np
 
-    from mcsgd.scan.task import _load_ckpt
+    from mcsgd.experiments.scan.task import _load_ckpt
 
     runner, k = _fresh_runner(t)
     why: list[str] = []
@@ -279,8 +279,8 @@ def test_damaged_checkpoint_rng_rows_restart_with_a_reason(tmp_path):
     import h5py
     import numpy as np
 
-    from mcsgd.scan import status
-    from mcsgd.scan.task import execute
+    from mcsgd.experiments.scan import status
+    from mcsgd.experiments.scan.task import execute
 
     from .test_scan_common import assert_same_payload, task_payload
 
@@ -308,7 +308,7 @@ def test_damaged_checkpoint_rng_rows_restart_with_a_reason(tmp_path):
 
 # ---- `scan status` is read-only; locks never follow symbolic links ------------------------------
 def _unfinished_scan(tmp_path):
-    from mcsgd.scan.store import prepare_dir
+    from mcsgd.experiments.scan.store import prepare_dir
 
     spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "o"))
     prepare_dir(spec)
@@ -375,7 +375,7 @@ def test_planted_symlink_lock_does_not_clobber_its_target(tmp_path, capsys):
     """Guards lock opens following symbolic links: a lock file planted as a symlink to another
     file made `scan status` (and `scan run`) truncate and overwrite that file. Now status leaves
     the target alone, and run refuses the task with the reason instead of writing through."""
-    from mcsgd.scan import status
+    from mcsgd.experiments.scan import status
 
     spec, out = _unfinished_scan(tmp_path)
     victim = tmp_path / "victim.txt"
@@ -402,7 +402,7 @@ def test_dead_worker_fails_its_task_and_the_scan_goes_on(tmp_path):
     the test hook MCSGD_TEST_CRASH_TASK makes the worker running that task kill itself) aborted
     the whole scan with a traceback. Now that task is recorded as failed with the reason, the
     pool is restarted and the other tasks finish; a later run completes the scan."""
-    from mcsgd.scan import status
+    from mcsgd.experiments.scan import status
 
     sp = write_spec(tmp_path / "s.toml", tmp_path / "o")
     spec = load_spec(sp)
@@ -445,7 +445,7 @@ def test_kill_9_during_start_up_leaves_no_orphan_worker(tmp_path):
     import time
     import uuid
 
-    from mcsgd.scan import status
+    from mcsgd.experiments.scan import status
 
     sp = write_spec(tmp_path / "s.toml", tmp_path / "o", instances=2)
     marker = f"MCSGD_ORPHAN_TEST={uuid.uuid4().hex}"
@@ -505,7 +505,7 @@ def test_a_1e9_task_grid_is_refused_before_expansion(tmp_path, capsys, monkeypat
     """Guards unbounded expansion: a grid of 1e9 tasks was built in memory until the machine
     ran out. The tasks are counted first (product of the axes) and a scan above max_tasks is
     refused with exit 2 -- here without building a single point (expand is disabled)."""
-    import mcsgd.scan.spec as spec_mod
+    import mcsgd.experiments.scan.spec as spec_mod
 
     p = tmp_path / "huge.toml"
     p.write_text(HUGE.format(extra=""))
@@ -526,7 +526,7 @@ def test_a_1e9_task_grid_is_refused_before_expansion(tmp_path, capsys, monkeypat
 def test_max_tasks_can_be_raised_and_counts_exactly(tmp_path):
     """The limit is overridable (scan-file key, --max-tasks) and the count is exact: a scan of
     exactly max_tasks tasks is accepted, one more is refused."""
-    from mcsgd.scan.spec import check_task_count
+    from mcsgd.experiments.scan.spec import check_task_count
 
     sp = write_spec(tmp_path / "s.toml", tmp_path / "o", instances=2)  # 6 tasks
     assert len(load_spec(sp, max_tasks=6).tasks) == 6
@@ -536,7 +536,7 @@ def test_max_tasks_can_be_raised_and_counts_exactly(tmp_path):
     with pytest.raises(ParameterError):
         check_task_count(11, 10)
     # the array elements of a scan started with --max-tasks read DIR/scan.toml: same limit
-    from mcsgd.scan.store import prepare_dir
+    from mcsgd.experiments.scan.store import prepare_dir
 
     sp.write_text("max_tasks = 5\n" + sp.read_text())
     with pytest.raises(ParameterError, match="max_tasks = 5"):
@@ -572,7 +572,7 @@ def test_full_disk_stops_cleanly_and_resumes(tmp_path, workers, tmpfs):
     reports), and after space is freed the same command completes the scan with the same
     results as an undisturbed run. The disk is a 120 kB tmpfs (``tmpfs`` and root may mount
     one), else a file-size limit (RLIMIT_FSIZE: EFBIG) after half the tasks ran."""
-    from mcsgd.scan import check_result, status
+    from mcsgd.experiments.scan import check_result, status
 
     from .test_scan_common import assert_same_scan
 
@@ -622,7 +622,7 @@ def test_closed_stdout_pipe_gives_no_traceback(tmp_path):
     """Guards `mcsgd scan status DIR | head -1` ending in a broken-pipe traceback: with the
     reading end closed before anything is written, status, plan and example exit 141
     (128 + SIGPIPE) with nothing on stderr (--help: argparse exits 0; nothing on stderr)."""
-    from mcsgd.scan.store import prepare_dir
+    from mcsgd.experiments.scan.store import prepare_dir
 
     sp = write_spec(tmp_path / "s.toml", tmp_path / "o", instances=20)
     prepare_dir(load_spec(sp))
@@ -700,7 +700,7 @@ def test_files_without_the_full_checksum_are_redone(tmp_path):
     import h5py
     import numpy as np
 
-    from mcsgd.scan.store import USERBLOCK, verify_checksum, verify_file_bytes
+    from mcsgd.experiments.scan.store import USERBLOCK, verify_checksum, verify_file_bytes
 
     p = tmp_path / "plain.h5"
     with h5py.File(p, "w") as f:

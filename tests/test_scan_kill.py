@@ -12,7 +12,7 @@ import time
 import h5py
 
 from mcsgd.cli import main
-from mcsgd.scan import check_result, load_spec, status
+from mcsgd.experiments.scan import check_result, load_spec, status
 
 from .test_scan_common import assert_same_scan, collect_json, summary_payload, write_spec
 
@@ -29,8 +29,8 @@ def _alive(pid: int) -> bool:
 
 def _calibrated_sweeps(target_s: float = 2.0) -> int:
     """Sweeps for a task of about ``target_s`` kernel seconds at the machine's current speed."""
-    import problems
-    from mcsgd.run import run
+    from mcsgd import problems
+    from mcsgd.driver import run
 
     inst = problems.coloring(1000, 5, 8.0, seed=1)
     res = run(inst, {"dynamics": "metropolis", "T": 0.5}, sweeps=500, replicas=2)

@@ -18,7 +18,7 @@ import h5py
 import pytest
 
 from mcsgd.cli import main
-from mcsgd.scan import load_spec, status
+from mcsgd.experiments.scan import load_spec, status
 
 from .test_scan_common import assert_same_scan, write_spec
 
@@ -111,7 +111,7 @@ def test_slurm_resubmit_after_kill_continues(slurm, tmp_path):
     while not list((out / "tasks").glob("*.ckpt.h5")) and time.monotonic() - t0 < 120:
         time.sleep(0.05)
     subprocess.run(["scancel", job], check=True)
-    from mcsgd.scan.executors import wait_slurm
+    from mcsgd.experiments.scan.executors import wait_slurm
 
     wait_slurm(job, poll=0.5, timeout=120)
     st = status(out)
@@ -179,7 +179,7 @@ def test_dask_missing_scheduler_or_slurm_is_a_clear_error(reference, tmp_path, c
 
 
 def test_template_renders_all_settings(tmp_path):
-    from mcsgd.scan.executors import render_sbatch
+    from mcsgd.experiments.scan.executors import render_sbatch
 
     sp = write_spec(tmp_path / "s.toml", tmp_path / "o")
     with open(sp, "a") as f:

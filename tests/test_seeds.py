@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mcsgd.problems.instance import _mix
 
-import problems
-from problems.instance import _mix
+from mcsgd import problems
 
 SEEDS = (0, 1, 5)
 
@@ -42,12 +42,12 @@ def test_no_two_purposes_share_a_stream(monkeypatch):
     too. Every stream built by the real code paths (generators, random and planted starts,
     BP, continuous, calibrate, recover) for the same user seed must have its own first states."""
     from mcsgd.bp import bp
-    from mcsgd.calibrate import Problem, calibrate
-    from mcsgd.cli_recover import _instance_maker
+    from mcsgd.cli.recover import _instance_maker
     from mcsgd.continuous.tasks import run_task
+    from mcsgd.driver import Runner
     from mcsgd.dynamics import SGD, Metropolis
-    from mcsgd.recover import recovery_scan
-    from mcsgd.run import Runner
+    from mcsgd.experiments.calibrate import Problem, calibrate
+    from mcsgd.experiments.recover import recovery_scan
 
     R = 2
     streams: dict[str, list[tuple[int, ...]]] = {}
@@ -92,8 +92,9 @@ def test_no_two_purposes_share_a_stream(monkeypatch):
 def test_old_collision_explicitly():
     """The old aliasing, stated directly: generator stream of instance 0 vs replica-0 dynamics
     stream and replica-0 initial-configuration stream of a run (key ``()``), same seed."""
+    from mcsgd.problems.seeds import instance_rng
+
     from mcsgd.seeds import BP_MESSAGES, dynamics_states, init_states, namespaced_generator
-    from problems.seeds import instance_rng
 
     for seed in SEEDS:
         inst = problems.planted_coloring(150, 3, 4.0, seed=seed)
@@ -111,8 +112,8 @@ def test_old_collision_explicitly():
 def test_spawn_key_words_and_seeds_are_range_checked():
     """SeedSequence splits a word >= 2**32 (``(2**32,)`` aliases ``(0, 1)``) and a seed >= 2**128
     aliases a spawn key: both are refused instead of silently sharing a stream."""
+    from mcsgd.driver import Runner
     from mcsgd.errors import ParameterError
-    from mcsgd.run import Runner
     from mcsgd.seeds import SeedError, dynamics_states
 
     a = np.random.SeedSequence(5, spawn_key=(2**32,)).generate_state(2)
@@ -181,8 +182,8 @@ T = 1.0
 
 
 def _scan_instances(tmp_path, seed, instance_toml):
-    from mcsgd.scan.spec import load_spec
-    from mcsgd.scan.task import build_instance
+    from mcsgd.experiments.scan.spec import load_spec
+    from mcsgd.experiments.scan.task import build_instance
 
     p = tmp_path / "scan.toml"
     p.write_text(SCAN_TOML.format(seed=seed, instance=instance_toml))
@@ -207,8 +208,8 @@ def test_instance_k_is_one_graph_across_commands(tmp_path, monkeypatch):
     generate (the seed itself). Instance k of (planted colouring n=300, q=3, c=4, seed=5) must
     have the same half-edge multiset hash from `mcsgd generate --seed 5 --instance k`, the
     instances calibrate and recover run on, and a scan task's instance; k = 0 and 1 differ."""
-    import mcsgd.calibrate as cal_mod
-    import mcsgd.recover as rec_mod
+    import mcsgd.experiments.calibrate as cal_mod
+    import mcsgd.experiments.recover as rec_mod
     from mcsgd.cli import main
     from mcsgd.dynamics import SGD
 
@@ -241,7 +242,7 @@ def test_instance_k_is_one_graph_across_commands(tmp_path, monkeypatch):
 def test_ising_instance_k_is_one_graph_across_commands(tmp_path, monkeypatch):
     """The same for a planted Ising instance (generate, calibrate, scan; recover is colouring
     only): couplings enter the hash."""
-    import mcsgd.calibrate as cal_mod
+    import mcsgd.experiments.calibrate as cal_mod
     from mcsgd.dynamics import SGD
 
     seed, n, d = 3, 200, 3
@@ -264,7 +265,7 @@ def test_ising_instance_k_is_one_graph_across_commands(tmp_path, monkeypatch):
 def test_instance_streams_depend_on_every_parameter():
     """Different parameters, seeds or indices give independent instance streams (the old recover
     key carried c for this reason): every field of the canonical parameters enters the key."""
-    from problems.seeds import instance_key
+    from mcsgd.problems.seeds import instance_key
 
     base = problems.planted_coloring(150, 3, 4.0, seed=1).params
     keys = {instance_key(base, 0), instance_key(base, 1)}
@@ -285,9 +286,9 @@ def test_recovery_row_does_not_depend_on_its_neighbours():
     positions (RECOVERY, c index, setting index, k), so ``--c 22`` did not reproduce the c = 22
     row of ``--c 20,22`` and adding a B value changed the others. Now the key hashes (c, the
     setting): the same row comes out bit for bit whatever runs beside it."""
-    import problems
+    from mcsgd import problems
     from mcsgd.dynamics import SGD, Metropolis
-    from mcsgd.recover import recovery_scan
+    from mcsgd.experiments.recover import recovery_scan
 
     def make(c, k):
         return problems.planted_coloring(600, 5, float(c), seed=3, instance=k)

@@ -14,11 +14,10 @@ import textwrap
 import numpy as np
 import pytest
 
-import problems
-from mcsgd import kernels
-from mcsgd.dynamics import SGD, Metropolis
+from mcsgd import problems
+from mcsgd.driver import Runner, run
+from mcsgd.dynamics import SGD, Metropolis, kernels
 from mcsgd.errors import ParameterError
-from mcsgd.run import Runner, run
 
 # (name, dynamics before, sweeps before the switch, dynamics after, sweeps measured after).
 # The sweeps before are chosen mid-epoch of the new tau where tau > 1.
@@ -238,10 +237,10 @@ def test_run_threads_are_scoped():
     subprocess with NUMBA_NUM_THREADS = 2 so that 1 and 2 threads can both be set."""
     code = textwrap.dedent("""
         import numba
-        import problems
-        from mcsgd import kernels
+        from mcsgd import problems
+        from mcsgd.dynamics import kernels
         from mcsgd.dynamics import Metropolis
-        from mcsgd.run import run
+        from mcsgd.driver import run
 
         seen = []
         real = kernels.table_sweeps_serial

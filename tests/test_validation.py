@@ -8,7 +8,7 @@ import argparse
 import numpy as np
 import pytest
 
-import problems
+from mcsgd import problems
 from mcsgd.errors import ParameterError
 
 
@@ -69,7 +69,7 @@ def _unsorted_ising():
 def test_instance_unsorted_rows_are_sorted_and_edge_ids_pair_half_edges():
     """An unsorted row used to give one edge id to three half-edges (binary search in a row
     assumed sorted), so per-edge flags were shared by unrelated edges."""
-    from problems.instance import Instance
+    from mcsgd.problems.instance import Instance
 
     indptr, indices, J, (u, v, w) = _unsorted_ising()
     keep = indices.copy()
@@ -93,9 +93,10 @@ def test_instance_unsorted_rows_are_sorted_and_edge_ids_pair_half_edges():
 def test_instance_unsorted_rows_same_energy_law_as_sorted():
     """The sorted copy is the same graph: equal energies of a configuration, and SGD runs on the
     user-built instance equal runs on the generator-built one bit for bit."""
+    from mcsgd.problems.instance import Instance
+
+    from mcsgd.driver import run
     from mcsgd.dynamics import SGD
-    from mcsgd.run import run
-    from problems.instance import Instance
 
     indptr, indices, J, (u, v, w) = _unsorted_ising()
     inst = Instance("ising", 2, indptr, indices, J)
@@ -133,7 +134,7 @@ def test_er_simple_gives_up_with_an_error(monkeypatch):
     the draw is deterministic for a seed)."""
     import sys
 
-    pc = sys.modules["problems.coloring"]  # the module (problems.coloring is the function)
+    pc = sys.modules["mcsgd.problems.coloring"]  # the module (problems.coloring is the function)
     monkeypatch.setattr(pc, "ER_SIMPLE_ROUNDS", 1)
     with pytest.raises(ParameterError, match="er-simple.*c = 6 with n = 20"):
         problems.coloring(20, 2, 6.0, planted=False, graph="er-simple", seed=1)
@@ -150,7 +151,7 @@ def test_er_simple_result_is_simple():
 # ---- calibrate: graph names, equal targets --------------------------------------------------
 def test_calibrate_unknown_ising_graph_is_an_error():
     """An unknown Ising graph name used to become 'regular' silently."""
-    from mcsgd.calibrate import Problem
+    from mcsgd.experiments.calibrate import Problem
 
     with pytest.raises(ParameterError, match="graph = 'bethe' is not one of 'er', 'er-simple'"):
         Problem(problem="ising", n=100, c=3, graph="bethe")
@@ -176,8 +177,8 @@ def test_calibrate_equal_targets_pair_their_own_planted_run():
     first copy. Target j's runs use keys (1, j) (random start) and (2, j) (planted start), so
     the initial-condition test of position 1 must be the same number whether position 0 holds
     an equal target or another one (the two calibrations share instances and keys)."""
-    from mcsgd.calibrate import Problem, calibrate
     from mcsgd.dynamics import SGD
+    from mcsgd.experiments.calibrate import Problem, calibrate
 
     prob = Problem(problem="coloring", n=300, q=3, c=4.0)
     kw = dict(instances=2, replicas=2, sweeps=16, seed=5, mode="equilibrium",
@@ -193,7 +194,7 @@ def test_calibrate_equal_targets_pair_their_own_planted_run():
 def test_map_T_window_to_B_below_one_half():
     """B was clamped to [0.5, 0.999]: a T window [T0(0.3), T0(0.2)] mapped to (0.5, 0.5).
     Through T0(B) = -1/ln(1-B) it must map back to [0.2, 0.3] (root search: |error| < 1e-8)."""
-    from mcsgd.recover import map_T_window_to_B
+    from mcsgd.experiments.recover import map_T_window_to_B
 
     t0 = lambda B: -1 / np.log1p(-np.asarray(B))  # noqa: E731
     lo, hi = map_T_window_to_B(float(t0(0.3)), float(t0(0.2)), t0)
@@ -205,7 +206,7 @@ def test_map_T_window_to_B_below_one_half():
 def test_map_T_window_to_B_out_of_range_says_so():
     """A T outside the range of the curve gives None for that end and a note (it used to be
     clamped to the end of the B grid, silently)."""
-    from mcsgd.recover import map_T_window_to_B
+    from mcsgd.experiments.recover import map_T_window_to_B
 
     Bs, Ts = np.array([0.8, 0.85, 0.9]), np.array([0.5, 0.45, 0.4])
     curve = lambda B: np.interp(B, Bs, Ts, left=np.nan, right=np.nan)  # noqa: E731
@@ -220,8 +221,8 @@ def test_reproduce_tb_reuse_keys_on_all_parameters(tmp_path, capsys):
     """A stored calib_c*.h5 used to be reused when only problem and sweeps matched: a changed
     B list, replica count, seed, ... was silently ignored. Now any difference recomputes the
     file with a note on stderr naming what changed; an identical spec still skips."""
-    from mcsgd.calibrate import Calibration
     from mcsgd.cli import main
+    from mcsgd.experiments.calibrate import Calibration
 
     spec = tmp_path / "s.toml"
     out = tmp_path / "out"
@@ -253,7 +254,7 @@ def test_reproduce_tb_reuse_keys_on_all_parameters(tmp_path, capsys):
         h.attrs["provenance"] = '{"mcsgd": "0.0.1"}'
     assert main(["reproduce", "tb-curve", "--spec", str(spec), "--quiet", "--c-index", "0"]) == 0
     assert "other mcsgd version than the spec asks for" in capsys.readouterr().err
-    from mcsgd.cli_calibrate import stored_version
+    from mcsgd.cli.calibrate import stored_version
 
     assert stored_version(str(f)) == mcsgd.__version__
 
@@ -317,7 +318,7 @@ def test_range_is_counted_before_it_is_expanded(monkeypatch):
 def test_recovery_table_marks_an_unreached_window_end():
     """A mapped B-window end that T(B) cannot reach (None since map_T_window_to_B solves on
     all of (0, 1]) reads "n/a" with a footnote, not a bare dash that looks like a range."""
-    from mcsgd.cli_recover import format_recovery
+    from mcsgd.cli.recover import format_recovery
 
     row = {"c": 24.0, "T_window": [0.5, 0.8], "B_window_measured": [0.8, 0.9],
            "B_window_from_T_adb": [0.85, 0.93], "B_window_from_T_eq": [0.841, None],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError, check_choice, check_range
+from mcsgd.errors import ParameterError, check_choice, check_range
 
 DATA_CHOICES = ("auto", "synthetic", "digits")
 

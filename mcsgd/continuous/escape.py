@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError, check_range
-from ._stats import linfit, mean_err
-from .models import Wells
-from .sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import Wells
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.errors import ParameterError, check_range
+from mcsgd.stats import linfit, mean_err
 
 
 def _check_wells(model) -> None:

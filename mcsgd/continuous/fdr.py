@@ -45,10 +45,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import check_range
-from ._stats import mean_err, polyfit_err, ratio_jackknife
-from .models import Model
-from .sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import Model
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.errors import check_range
+from mcsgd.stats import mean_err, polyfit_err, ratio_jackknife
 
 
 @dataclass

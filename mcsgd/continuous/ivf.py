@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError, check_range
-from ._stats import linfit
-from .models import L2, Model, Quadratic
-from .sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import L2, Model, Quadratic
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.errors import ParameterError, check_range
+from mcsgd.stats import linfit
 
 
 def flatness(

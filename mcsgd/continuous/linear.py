@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError, check_range
-from ._stats import mean_err, ratio_jackknife
-from .models import L2, LinearRegression, Model
-from .sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import L2, LinearRegression, Model
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.errors import ParameterError, check_range
+from mcsgd.stats import mean_err, ratio_jackknife
 
 
 def _is_linear(model: Model) -> bool:

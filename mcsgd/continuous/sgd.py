@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError, check_choice, check_range
-from .models import L2, Model
+from mcsgd.continuous.models import L2, Model
+from mcsgd.errors import ParameterError, check_choice, check_range
 
 SAMPLING_CHOICES = ("with", "without")
 

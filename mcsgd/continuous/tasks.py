@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, check_choice, check_range
-from ..io import to_jsonable
-from ..seeds import CONTINUOUS_MODEL, CONTINUOUS_SGD, namespaced_generator
+from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.seeds import CONTINUOUS_MODEL, CONTINUOUS_SGD, namespaced_generator
+from mcsgd.storage.h5 import to_jsonable
 
 EXPERIMENTS = ("fdr", "adaptive", "linear-fdt", "ivf", "escape", "occupation", "temperature")
 FDR_MODELS = ("quadratic", "linreg", "softmax", "mlp")
@@ -176,7 +176,7 @@ def resolve_params(params: dict) -> dict:
 def _check_size(p: dict) -> None:
     """Refuse sizes that cannot fit in memory (a lower bound: four float64 vectors of the
     parameter dimension per chain, one float64 per data sample)."""
-    from ..outputs import check_memory
+    from mcsgd.storage.paths import check_memory
 
     chains = int(p.get("chains") or 1)
     dim = int(p.get("dim") or 1)
@@ -186,7 +186,7 @@ def _check_size(p: dict) -> None:
 
 
 def _model(p: dict, rng: np.random.Generator, name: str | None = None):
-    from .models import make_model
+    from mcsgd.continuous.models import make_model
 
     name = name or p["model"]
     m = make_model(
@@ -235,12 +235,12 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
     exp = p["experiment"]
     extra: dict[str, Any] = {}
     if exp == "fdr":
-        from .fdr import fdr2_eta_scan, run_fdr
+        from mcsgd.continuous.fdr import fdr2_eta_scan, run_fdr
 
         m = _model(p, rng_m)
         theta0 = None
         if p["start"] == "minimum":
-            from .models import L2
+            from mcsgd.continuous.models import L2
 
             obj = L2(m, p["weight_decay"]) if p["weight_decay"] > 0 else m
             theta0 = np.tile(obj.minimum(m.init(rng_m, 1)[0]), (p["chains"], 1))
@@ -251,20 +251,20 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
                                  chains=p["chains"], **_sgd_kw(p))
             out["scalars"]["eta_scan"] = scan
         if m.name == "quadratic" and p["momentum"] == 0 and p["dampening"] == 0:
-            from .fdr import quadratic_fdr2_discrete
+            from mcsgd.continuous.fdr import quadratic_fdr2_discrete
 
             H = m.H + p["weight_decay"] * np.eye(m.dim)
             out["scalars"]["fdr2_exact_discrete"] = quadratic_fdr2_discrete(
                 H, m.C, p["eta"], p["B"])
     elif exp == "adaptive":
-        from .fdr import run_adaptive
+        from mcsgd.continuous.fdr import run_adaptive
 
         m = _model(p, rng_m)
         out = run_adaptive(m, p["eta"], p["B"], rng, X=p["X"], Y=p["Y"], steps=p["steps"],
                            chains=p["chains"], check_every=p["check_every"],
                            min_window=p["min_window"], **_sgd_kw(p))
     elif exp == "linear-fdt":
-        from .linear import linear_fdt_grid, run_linear_fdt
+        from mcsgd.continuous.linear import linear_fdt_grid, run_linear_fdt
 
         m = _model({**p, "model": "linreg"}, rng_m, "linreg")
         out = run_linear_fdt(m, p["eta"], p["B"], rng, steps=p["steps"], chains=p["chains"],
@@ -274,7 +274,7 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
                 m, p.get("grid_eta") or [p["eta"]], p.get("grid_B") or [p["B"]], rng,
                 steps=p["steps"], chains=p["chains"], **_sgd_kw(p))
     elif exp == "ivf":
-        from .ivf import run_ivf
+        from mcsgd.continuous.ivf import run_ivf
 
         quad = p["noise"] in ("isotropic", "hessian", "hessian2")
         m = _model(p, rng_m, "quadratic" if quad else p["noise"])
@@ -284,8 +284,8 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
                       record_every=p["record_every"], level=p["level"],
                       skip_pcs=p["skip_pcs"], n_pcs=p["n_pcs"], **_sgd_kw(p))
     elif exp == "escape":
-        from .escape import run_escape
-        from .models import Wells
+        from mcsgd.continuous.escape import run_escape
+        from mcsgd.continuous.models import Wells
 
         m = Wells(s=p["s"], depth=p["depth"])
         out = run_escape(m, p["B"], p["eta"], rng, chains=p["chains"],
@@ -293,15 +293,15 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
                          dampening=p["dampening"], sampling=p["sampling"],
                          asymptotic_min=p["asymptotic_min"])
     elif exp == "occupation":
-        from .escape import run_occupation
-        from .models import Wells
+        from mcsgd.continuous.escape import run_occupation
+        from mcsgd.continuous.models import Wells
 
         m = Wells(s=p["s"], depth=p["depth"], kappa=p["kappa"])
         out = run_occupation(m, p["B"], p["eta"], rng, steps=p["steps"], chains=p["chains"],
                              momentum=p["momentum"], dampening=p["dampening"],
                              sampling=p["sampling"])
     else:  # temperature
-        from .temperature import run_temperature
+        from mcsgd.continuous.temperature import run_temperature
 
         m = _model(p, rng_m)
         out = run_temperature(m, p["B"], p["eta"], rng, steps=p["steps"], chains=p["chains"],
@@ -315,7 +315,7 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
 
 def save_h5(path: str, result: dict, entropy: int, key: tuple[int, ...] = ()) -> None:
     """Write a :func:`run_task` result atomically (``mcsgd_kind = "continuous"``)."""
-    from ..io import atomic_h5, provenance, write_json_attr
+    from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
 
     with atomic_h5(path, kind="continuous") as f:
         g = f.create_group("arrays")

@@ -10,7 +10,7 @@ from mcsgd.cli import main
 from mcsgd.continuous import data as cdata
 from mcsgd.continuous.tasks import resolve_params, run_task
 from mcsgd.errors import ParameterError
-from mcsgd.io import open_checked, read_json_attr
+from mcsgd.storage.h5 import open_checked, read_json_attr
 
 FAST = {
     "fdr": ["fdr", "--model", "quadratic", "--eta", "0.05", "--B", "4", "--steps", "400",

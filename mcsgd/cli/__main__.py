@@ -1,0 +1,6 @@
+"""``python -m mcsgd.cli``: the same as ``python -m mcsgd`` and the ``mcsgd`` command."""
+
+from mcsgd.cli import main
+
+if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess in the tests
+    main()

@@ -1,0 +1,273 @@
+"""CLI commands ``generate``, ``run`` and ``demo`` (argparse only; heavy imports in handlers)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(sub) -> None:
+    """Add the core commands to the ``mcsgd`` subparsers."""
+    g = sub.add_parser("generate", help="generate a problem instance (HDF5)",
+                       description="Generate a problem instance and write it to HDF5.")
+    gs = g.add_subparsers(dest="kind", metavar="KIND", parser_class=type(g))
+    gs.required = True
+
+    c = gs.add_parser("coloring", help="planted or random q-colouring",
+                      description="Planted or random q-colouring (antiferromagnetic Potts).")
+    c.add_argument("--n", type=int, required=True, help="number of nodes N (>= 1)")
+    c.add_argument("--q", type=int, required=True, help="number of colours (2..127)")
+    c.add_argument("--c", type=float, required=True,
+                   help="mean degree (ER) or degree (regular), >= 0")
+    m = c.add_mutually_exclusive_group()
+    m.add_argument("--planted", dest="planted", action="store_true", default=True,
+                   help="plant a balanced colouring (default)")
+    m.add_argument("--random", dest="planted", action="store_false",
+                   help="unconstrained random graph")
+    c.add_argument("--graph", choices=["er", "er-simple", "regular"], default="er",
+                   help="er: reference ensemble with double edges; er-simple: no multi-edges; "
+                   "regular: simple random regular graph (default: er)")
+    c.add_argument("--shuffle", action="store_true",
+                   help="shuffle the balanced planted assignment")
+    c.add_argument("--seed", type=int, required=True, help="non-negative seed")
+    c.add_argument("--instance", type=int, default=0, metavar="K",
+                   help="instance index k (default 0): instance k of (these parameters, seed), "
+                   "the same graph as calibrate/recover/scan instance k with that seed")
+    c.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    add_force_arg(c)
+    c.set_defaults(func=_generate_coloring)
+
+    i = gs.add_parser("ising", help="planted Ising / spin glass or +-J spin glass",
+                      description="Planted Ising (noise 0), planted spin glass (noise > 0), or "
+                      "the unplanted +-J spin glass.")
+    i.add_argument("--n", type=int, required=True, help="number of spins N (>= 2)")
+    i.add_argument("--d", type=float, required=True, help="degree (regular) or mean degree (er)")
+    i.add_argument("--graph", choices=["regular", "er", "er-simple"], default="regular")
+    m = i.add_mutually_exclusive_group()
+    m.add_argument("--planted", dest="spin_glass", action="store_false", default=False,
+                   help="planted couplings around a hidden s* (default)")
+    m.add_argument("--spin-glass", dest="spin_glass", action="store_true",
+                   help="unplanted +-J spin glass")
+    i.add_argument("--noise", type=float, default=0.0,
+                   help="flip probability of each planted coupling, in [0, 1] (default 0)")
+    i.add_argument("--seed", type=int, required=True)
+    i.add_argument("--instance", type=int, default=0, metavar="K",
+                   help="instance index k (default 0), as for 'generate coloring'")
+    i.add_argument("-o", "--output", required=True)
+    add_force_arg(i)
+    i.set_defaults(func=_generate_ising)
+
+    e = gs.add_parser("from-edges", help="instance from an edge-list file",
+                      description="Instance from a text file with one 'i j' pair per line "
+                      "(0-based; '#' comments; a third column gives Ising couplings).")
+    e.add_argument("edges", help="edge-list file")
+    e.add_argument("--q", type=int, default=2, help="number of colours (default 2)")
+    e.add_argument("--problem", choices=["coloring", "ising"], default="coloring")
+    e.add_argument("-o", "--output", required=True)
+    add_force_arg(e)
+    e.set_defaults(func=_generate_edges)
+
+    r = sub.add_parser("run", help="run Metropolis or SGD-like dynamics on an instance",
+                       description="Run Metropolis or SGD-like dynamics on an instance and "
+                       "record energy, overlap and acceptance on a time grid.")
+    r.add_argument("instance", help="instance HDF5 file (from 'mcsgd generate')")
+    add_dynamics_args(r)
+    r.add_argument("--sweeps", type=int, required=True, help="number of sweeps (>= 1)")
+    r.add_argument("--replicas", type=int, default=1, help="independent replicas (default 1)")
+    r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    r.add_argument("--init", choices=["random", "planted"], default="random")
+    r.add_argument("--grid", choices=["log", "linear"], default="log",
+                   help="recording grid (default log)")
+    r.add_argument("--grid-points", type=int, default=40)
+    r.add_argument("--window", type=float, default=0.5,
+                   help="final fraction of the run averaged for stationary values (default 0.5)")
+    r.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    r.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_force_arg(r)
+    r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.set_defaults(func=_run)
+
+    d = sub.add_parser("demo", help="small end-to-end demo (planted 5-colouring, MC vs SGD)",
+                       description="Generate a planted 5-colouring, run Metropolis and the "
+                       "SGD-like dynamics on it, print a summary and write HDF5 files.")
+    d.add_argument("--out", default="runs/demo", help="output directory (default runs/demo)")
+    d.add_argument("--n", type=int, default=20000)
+    d.add_argument("--c", type=float, default=10.0)
+    d.add_argument("--sweeps", type=int, default=400)
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--force", action="store_true",
+                   help="replace files in --out that are not results of an earlier demo")
+    d.set_defaults(func=_demo)
+
+
+def add_force_arg(p: argparse.ArgumentParser) -> None:
+    """``--force``: allow -o to replace an existing file that is not a previous result."""
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a previous result of "
+                   "this command (never an input)")
+
+
+def add_dynamics_args(p: argparse.ArgumentParser) -> None:
+    """The options selecting a dynamics (shared by run-like commands)."""
+    p.add_argument("--dynamics", choices=["metropolis", "sgd"], required=True)
+    p.add_argument("--T", type=float, default=None, help="temperature (metropolis), >= 0")
+    p.add_argument("--B", type=float, default=None, help="mini-batch fraction (sgd), in (0, 1]")
+    p.add_argument("--order", choices=["sequential", "random"], default="sequential",
+                   help="site order (default sequential, the reference)")
+    p.add_argument("--rule", choices=["metropolis", "heatbath"], default="metropolis",
+                   help="metropolis only: acceptance rule")
+    p.add_argument("--flags", choices=["halfedge", "edge"], default="halfedge",
+                   help="sgd: one flag per half-edge (reference) or per undirected edge")
+    p.add_argument("--tau", type=int, default=1, help="sgd: sweeps a mini-batch persists")
+    p.add_argument("--batch", choices=["bernoulli", "fixed"], default="bernoulli",
+                   help="sgd: Bernoulli(B) flags or exactly round(B M) edges")
+    p.add_argument("--method", choices=["auto", "table", "flags"], default="auto",
+                   help="sgd: exact P_acc table (reference only) or explicit flags")
+
+
+def dynamics_from_args(args):
+    """Build the dynamics spec from parsed options (ParameterError on conflicts)."""
+    from mcsgd.dynamics import SGD, Metropolis
+    from mcsgd.errors import ParameterError
+
+    if args.dynamics == "metropolis":
+        if args.T is None:
+            raise ParameterError("--T is required with --dynamics metropolis (T >= 0)")
+        if args.B is not None:
+            raise ParameterError("--B applies to --dynamics sgd, not metropolis")
+        return Metropolis(args.T, order=args.order, rule=args.rule)
+    if args.B is None:
+        raise ParameterError("--B is required with --dynamics sgd (B in (0, 1])")
+    if args.T is not None:
+        raise ParameterError("--T applies to --dynamics metropolis, not sgd")
+    return SGD(args.B, flags=args.flags, tau=args.tau, batch=args.batch, order=args.order,
+               method=args.method)
+
+
+def _check_output(path: str | None, kind: str, args, inputs=()) -> None:
+    """The shared output check (:func:`mcsgd.storage.paths.check_output`) for ``-o``."""
+    from mcsgd.storage.paths import check_output
+
+    check_output(path, option="-o", mcsgd_kind=kind, inputs=inputs,
+                 force=getattr(args, "force", False))
+
+
+def _generate_coloring(args) -> int:
+    from mcsgd import problems
+    _check_output(args.output, "instance", args)
+    inst = problems.coloring(args.n, args.q, args.c, planted=args.planted, graph=args.graph,
+                             shuffle=args.shuffle, seed=args.seed, instance=args.instance)
+    inst.save(args.output)
+    print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
+          f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
+    return 0
+
+
+def _generate_ising(args) -> int:
+    from mcsgd import problems
+    _check_output(args.output, "instance", args)
+    inst = problems.ising(args.n, args.d, graph=args.graph, planted=not args.spin_glass,
+                          noise=args.noise, seed=args.seed, instance=args.instance)
+    inst.save(args.output)
+    print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
+    return 0
+
+
+def _generate_edges(args) -> int:
+    from mcsgd import problems
+    from mcsgd.errors import check_range
+
+    check_range("q", args.q, 2, 127, integer=True)
+    _check_output(args.output, "instance", args, inputs=[args.edges])
+    inst = problems.from_edge_file(args.edges, q=args.q, problem=args.problem)
+    inst.save(args.output)
+    print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
+    return 0
+
+
+def _run(args) -> int:
+    from mcsgd import problems
+    from mcsgd.cli import emit_json
+    from mcsgd.driver import run
+    from mcsgd.errors import check_range
+    from mcsgd.progress import Progress
+
+    dyn = dynamics_from_args(args)
+    check_range("sweeps", args.sweeps, 1, None, integer=True)
+    check_range("replicas", args.replicas, 1, None, integer=True)
+    check_range("seed", args.seed, 0, None, integer=True)
+    check_range("window", args.window, 0, 1, hi_open=True)
+    check_range("grid-points", args.grid_points, 1, None, integer=True)
+    if args.threads is not None:
+        check_range("threads", args.threads, 1, None, integer=True)
+    _check_output(args.output, "run", args, inputs=[args.instance])
+    inst = problems.load(args.instance)
+    from mcsgd.storage.paths import check_run_memory
+
+    check_run_memory(inst.n, inst.m, args.replicas, args.grid_points, args.dynamics == "sgd")
+    prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
+    res = run(inst, dyn, sweeps=args.sweeps, replicas=args.replicas, seed=args.seed,
+              init=args.init, grid=args.grid, grid_points=args.grid_points, window=args.window,
+              threads=args.threads, progress=prog)
+    prog.close()
+    res.params["instance_file"] = os.path.abspath(args.instance)
+    if args.output:
+        res.save(args.output)
+    summ = res.summary()
+    if args.json:
+        emit_json(summ)
+    else:
+        st = summ["stationary"]
+        ov = "" if st["overlap"] is None else f"  final overlap {st['overlap']:.4f}"
+        print(f"{dyn.name}: e = {st['energy']:.6f} +- {st['energy_err']:.6f} per node over "
+              f"sweeps {st['window'][0]}..{st['window'][1]}{ov}  "
+              f"({res.timing['ns_per_update']:.1f} ns/update)")
+    return 0
+
+
+def _demo(args) -> int:
+    from mcsgd import problems
+    from mcsgd.driver import run
+    from mcsgd.dynamics import SGD, Metropolis
+    from mcsgd.errors import check_range
+    from mcsgd.seeds import DEMO
+    from mcsgd.storage.paths import check_output, check_output_dir, check_run_memory
+    from mcsgd.theory import T0, e_para_coloring
+
+    # everything is validated before the first file is written
+    q = 5
+    check_range("n", args.n, q, None, integer=True)
+    check_range("c", args.c, 0, None)
+    check_range("sweeps", args.sweeps, 1, None, integer=True)
+    check_range("seed", args.seed, 0, None, integer=True)
+    check_output_dir(args.out)
+    problems.check_coloring_params(args.n, q, args.c, "er", True, args.seed)
+    targets = [os.path.join(args.out, "instance.h5")]
+    rows = [("metropolis T=0.5", Metropolis(0.5)), ("metropolis T=1.0", Metropolis(1.0))]
+    rows += [(f"sgd B={b}", SGD(b)) for b in (0.5, 0.9)]
+    targets += [os.path.join(args.out, f"run_{k}_{dyn.name}.h5") for k, (_, dyn) in
+                enumerate(rows)]
+    for path, kind in zip(targets, ["instance"] + ["run"] * len(rows), strict=True):
+        check_output(path, option="--out", mcsgd_kind=kind, force=args.force)
+    check_run_memory(args.n, round(args.c * args.n / 2), 2, 40, True)
+    os.makedirs(args.out, exist_ok=True)
+    inst = problems.planted_coloring(args.n, q, args.c, seed=args.seed)
+    ipath = os.path.join(args.out, "instance.h5")
+    inst.save(ipath)
+    print(f"instance: planted {q}-colouring, N = {inst.n}, c = {args.c}, M = {inst.m} -> {ipath}")
+    print(f"{'dynamics':<22}{'e (per node)':>16}{'+-':>10}{'overlap':>10}{'acc':>8}")
+    for k, (label, dyn) in enumerate(rows):
+        res = run(inst, dyn, sweeps=args.sweeps, replicas=2, seed=args.seed, key=(DEMO, k))
+        path = os.path.join(args.out, f"run_{k}_{dyn.name}.h5")
+        res.save(path)
+        st = res.stationary()
+        print(f"{label:<22}{st['energy']:>16.5f}{st['energy_err']:>10.5f}"
+              f"{res.overlap[:, -1].mean():>10.3f}{res.acceptance[:, -1].mean():>8.3f}")
+    c = inst.mean_degree
+    print(f"paramagnet e_para(T): T=0.5 -> {e_para_coloring(0.5, c, q):.5f}, "
+          f"T=1.0 -> {e_para_coloring(1.0, c, q):.5f};  T0(B=0.5) = {T0(0.5):.3f}, "
+          f"T0(B=0.9) = {T0(0.9):.3f} (SGD's effective T lies above T0)")
+    print(f"results written under {args.out}/")
+    return 0

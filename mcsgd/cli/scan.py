@@ -1,0 +1,282 @@
+"""CLI group ``mcsgd scan``: plan, run, status, collect, example (argparse only here)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    """Add ``scan`` and its subcommands to the ``mcsgd`` subparsers."""
+    s = sub.add_parser(
+        "scan", help="parameter scans from a TOML scan file (local, SLURM, Dask)",
+        description="Parameter scans: expand a TOML scan file into tasks, run them locally, as "
+        "a SLURM job array or on Dask, resume after any kill, collect one summary file.",
+    )
+    ss = s.add_subparsers(dest="scan_cmd", metavar="SUBCOMMAND", parser_class=type(s))
+    ss.required = True
+
+    p = ss.add_parser("plan", help="print the expanded tasks and their ids",
+                      description="Validate a scan file and print its tasks (id and parameters).")
+    p.add_argument("spec", help="scan file (TOML)")
+    p.add_argument("--out", default=None, help="output directory (overrides the file's 'out')")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _max_tasks_option(p)
+    p.set_defaults(func=_plan)
+
+    r = ss.add_parser("run", help="run the tasks that are not done (resumes checkpoints)",
+                      description="Run every task of the scan (or of one shard) that has no "
+                      "valid result; interrupted tasks resume from their checkpoint.")
+    r.add_argument("spec", help="scan file (TOML)")
+    r.add_argument("--out", default=None, help="output directory (overrides the file's 'out')")
+    r.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: [execution] workers, 0 = cores)")
+    r.add_argument("--threads", type=int, default=None,
+                   help="numba threads per worker (default: cores // workers)")
+    r.add_argument("--shard", default=None, metavar="I/N",
+                   help="run only shard I of N (0 <= I < N), e.g. 0/3")
+    r.add_argument("--executor", choices=["local", "dask", "slurm"], default="local",
+                   help="local process pool (default), dask, or a SLURM job array")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="dask: address of a running scheduler (default: start a SLURMCluster "
+                   "from the [dask] section)")
+    r.add_argument("--wait", action="store_true",
+                   help="slurm: wait until the job array has finished, then report the status")
+    r.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    _max_tasks_option(r)
+    r.set_defaults(func=_run)
+
+    st = ss.add_parser("status", help="done / running / missing / failed tasks, with reasons",
+                       description="Status of every task of the scan in DIR.")
+    st.add_argument("dir", help="scan output directory")
+    st.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    st.add_argument("--all", action="store_true", help="list done tasks too")
+    st.set_defaults(func=_status)
+
+    c = ss.add_parser("collect", help="one summary file: a row per task + time series",
+                      description="Collect every finished task of the scan in DIR into one "
+                      "HDF5 file (layout: docs/scans.md); safe while the scan runs.")
+    c.add_argument("dir", help="scan output directory")
+    c.add_argument("-o", "--output", default=None,
+                   help="summary HDF5 file (default DIR/summary.h5 unless --json)")
+    c.add_argument("--json", action="store_true",
+                   help="one JSON object on stdout: tasks with id, params, stationary values")
+    c.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a scan summary")
+    c.set_defaults(func=_collect)
+
+    e = ss.add_parser("example", help="print a small commented example scan file",
+                      description="Print a small example scan file documenting every key.")
+    e.set_defaults(func=_example)
+
+    t = ss.add_parser("template", help="print the default sbatch template (to copy and edit)",
+                      description="Print the sbatch job-array template of --executor slurm "
+                      "(the package's mcsgd/data/array.sbatch.template); point [slurm] template "
+                      "at your edited copy.")
+    t.set_defaults(func=_template)
+
+
+def _max_tasks_option(p) -> None:
+    from mcsgd.experiments.scan.spec import MAX_TASKS
+
+    p.add_argument("--max-tasks", type=int, default=None, metavar="N",
+                   help=f"refuse a scan of more than N tasks (default: the file's max_tasks, "
+                   f"else {MAX_TASKS}); counted before expanding")
+
+
+def _max_tasks(args) -> int | None:
+    from mcsgd.errors import check_range
+
+    if args.max_tasks is not None:
+        check_range("--max-tasks", args.max_tasks, 1, None, integer=True)
+    return args.max_tasks
+
+
+def _parse_shard(text: str | None) -> tuple[int, int]:
+    from mcsgd.errors import ParameterError
+
+    if text is None:
+        return (0, 1)
+    try:
+        i_s, n_s = text.split("/")
+        i, n = int(i_s), int(n_s)
+    except ValueError:
+        raise ParameterError(f"--shard = {text!r} must be I/N with integers 0 <= I < N") \
+            from None
+    if n < 1 or not 0 <= i < n:
+        raise ParameterError(f"--shard = {text!r} must be I/N with integers 0 <= I < N")
+    return (i, n)
+
+
+def _check_scan_out(spec) -> None:
+    """Refuse an output directory whose ``scan.toml`` was not written by mcsgd (``--out .``
+    next to the user's own scan file would replace it) or whose manifest is damaged."""
+    from pathlib import Path
+
+    from mcsgd.errors import ParameterError
+    from mcsgd.experiments.scan.manifest_check import check_scan_dir
+    from mcsgd.experiments.scan.spec import SPEC_DIR_HEADER
+    from mcsgd.storage.paths import check_output_dir
+
+    out = Path(spec.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"out = {str(out)!r} exists and is not a directory")
+    check_output_dir(out, option="out")
+    st = out / "scan.toml"
+    if st.is_symlink() or (st.exists() and not st.is_file()):
+        raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is not a regular file")
+    if st.is_file():
+        try:
+            with open(st, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(len(SPEC_DIR_HEADER))
+        except OSError as e:
+            raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is unreadable: {e}") \
+                from None
+        if head != SPEC_DIR_HEADER:
+            raise ParameterError(f"out = {str(out)!r} holds a scan.toml not written by mcsgd "
+                                 "(it would be replaced by the scan's copy); choose another "
+                                 "output directory")
+    check_scan_dir(out, missing_ok=True)
+
+
+def _plan(args) -> int:
+    from mcsgd.cli import emit_json
+    from mcsgd.experiments.scan import load_spec
+
+    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
+    if args.json:
+        emit_json({"name": spec.name, "seed": spec.seed, "out": spec.out,
+                   "tasks": [{"id": t.id, "params": t.params, "spawn_key": list(t.key)}
+                             for t in spec.tasks]})
+        return 0
+    print(f"# scan {spec.name!r}: {len(spec.tasks)} tasks, seed {spec.seed}, out {spec.out}")
+    for t in spec.tasks:
+        print(f"{t.id}  {t.label()}")
+    return 0
+
+
+def _run(args) -> int:
+    from mcsgd.cli import emit_json
+    from mcsgd.errors import check_range
+    from mcsgd.experiments.scan import load_spec, run_scan, status
+
+    shard = _parse_shard(args.shard)
+    if args.workers is not None:
+        check_range("--workers", args.workers, 1, None, integer=True)
+    if args.threads is not None:
+        check_range("--threads", args.threads, 1, None, integer=True)
+    if args.scheduler is not None and args.executor != "dask":
+        from mcsgd.errors import ParameterError
+
+        raise ParameterError("--scheduler applies to --executor dask")
+    if args.wait and args.executor != "slurm":
+        from mcsgd.errors import ParameterError
+
+        raise ParameterError("--wait applies to --executor slurm")
+    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
+    _check_scan_out(spec)
+    quiet = args.quiet or args.json
+    from mcsgd.experiments.scan.store import DiskFullError
+    from mcsgd.experiments.scan.task import Terminated
+
+    try:
+        res = run_scan(spec, executor=args.executor, workers=args.workers,
+                       threads=args.threads, shard=shard, scheduler=args.scheduler,
+                       wait=args.wait, quiet=quiet)
+    except Terminated as e:
+        print(f"mcsgd: terminated ({e}); run the same command again to resume",
+              file=sys.stderr)
+        return 143
+    except DiskFullError as e:
+        print(f"mcsgd: error: {e}", file=sys.stderr)
+        return 74
+    if args.executor == "slurm" and not args.wait:
+        if args.json:
+            emit_json(res)
+        else:
+            print(f"submitted job {res['job_id']}; follow it with 'squeue -j {res['job_id']}' "
+                  f"and 'mcsgd scan status {spec.out}'")
+        return 0
+    st = status(spec.out)
+    if args.executor == "slurm":
+        mine = st["tasks"]
+    else:
+        from mcsgd.experiments.scan.spec import shard as select
+
+        ids = {t.id for t in select(spec.tasks, *shard)}
+        mine = [t for t in st["tasks"] if t["id"] in ids]
+    counts = {k: sum(t["state"] == k for t in mine) for k in ("done", "running", "failed",
+                                                                  "missing")}
+    ok = counts["done"] == len(mine)
+    if args.json:
+        emit_json({**res, "status": counts, "out": spec.out})
+    elif not args.quiet:
+        print(f"scan {spec.name!r}: {counts['done']}/{len(mine)} tasks done"
+              + "".join(f", {v} {k}" for k, v in counts.items() if k != "done" and v)
+              + f" -> {spec.out}", file=sys.stderr)
+        for t in mine:
+            if t["state"] != "done":
+                print(f"  {t['id']} {t['state']}: {t['reason']}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _status(args) -> int:
+    from mcsgd.cli import emit_json
+    from mcsgd.experiments.scan import status
+    from mcsgd.experiments.scan.manifest_check import check_scan_dir
+
+    check_scan_dir(args.dir)
+    st = status(args.dir)
+    if args.json:
+        emit_json(st)
+        return 0
+    c = st["counts"]
+    print(f"scan {st['name']!r} in {st['out']}: {st['total']} tasks: {c['done']} done, "
+          f"{c['running']} running, {c['missing']} missing, {c['failed']} failed")
+    for t in st["tasks"]:
+        if args.all or t["state"] != "done":
+            why = f" ({t['reason']})" if t["reason"] else ""
+            print(f"{t['id']}  {t['state']:<8}{why}  {t['label']}")
+    return 0
+
+
+def _collect(args) -> int:
+    import os
+
+    from mcsgd.cli import emit_json
+    from mcsgd.errors import ParameterError
+    from mcsgd.experiments.scan import gather, summary_json, write_summary
+    from mcsgd.experiments.scan.manifest_check import check_scan_dir
+    from mcsgd.storage.paths import check_output
+
+    out = args.output
+    if out is None and not args.json:
+        out = os.path.join(args.dir, "summary.h5")
+    if out is not None and os.path.isdir(out):
+        raise ParameterError(f"-o = {out!r} is a directory")
+    check_output(out, option="-o", mcsgd_kind="scan-summary", force=args.force)
+    check_scan_dir(args.dir)
+    data = gather(args.dir)
+    if out is not None:
+        write_summary(data, out)
+        if not args.json:
+            print(f"wrote {out}: {data['done']}/{data['total']} tasks", file=sys.stderr)
+    if args.json:
+        emit_json(summary_json(data))
+    return 0
+
+
+def _example(args) -> int:
+    from importlib import resources
+
+    sys.stdout.write(resources.files("mcsgd").joinpath("data/example_scan.toml").read_text())
+    return 0
+
+
+def _template(args) -> int:
+    from importlib import resources
+
+    from mcsgd.experiments.scan.executors import TEMPLATE_RESOURCE
+
+    sys.stdout.write(resources.files("mcsgd").joinpath(TEMPLATE_RESOURCE).read_text())
+    return 0

@@ -1,0 +1,1 @@
+"""Experiments: calibration of T(B), recovery scans, the paper reproductions and parameter scans."""

@@ -1,0 +1,627 @@
+"""Calibration of the effective temperature T(B) of SGD-like dynamics against Metropolis.
+
+Equilibrium (SPEC §4)
+    Stationary energy densities e_SGD(B) (every sweep of the measurement window) and the
+    Metropolis curve e_MC(T) on a T grid, *on the same instances*. T_eq(B) solves
+    e_MC(T) = e_SGD(B) by monotone (PCHIP) interpolation of the measured points; T_eq_para
+    inverts the exact paramagnetic energy e_para instead (exact on tree-like graphs in the
+    paramagnetic phase: the two must agree there).
+Out of equilibrium
+    Relaxation curves e(t) from random starts on a log time grid; T_neq(B) minimises
+    D(T) = mean_t [e_SGD(t; B) - e_MC(t; T)]^2 over the grid times t >= 1, with e_MC(t; T)
+    interpolated across the T grid; with rescaling, e_MC(lambda t; T) (log-time interpolation)
+    and the factor lambda reported.
+Errors
+    Every estimate is built from the mean over instances of the replica means (SGD and
+    Metropolis on the same instances). ``*_err`` is the instance-clustered jackknife: each
+    instance in turn is left out of both the SGD and the Metropolis means, so the error contains
+    the thermal and the instance-to-instance (disorder) spread, with instances - 1 degrees of
+    freedom (``err_dof``). ``*_err_thermal`` is the error for the fixed instances (stratified
+    jackknife leaving out one replica of one instance at a time; needs >= 2 replicas). Below 4
+    instances a :class:`DisorderErrorWarning` is raised and ``disorder_err`` is false; with a
+    single instance ``*_err`` is the thermal error (the disorder part is not estimated).
+Diagnostics
+    Two halves of the window agree (paired t-test over units), random and planted initial
+    conditions agree (Welch t-test; planted instances); a diagnostic fails at p < 0.01. Also the
+    integrated autocorrelation time of the window energy in sweeps (Sokal window).
+T grid
+    Chosen automatically around the ADB estimate T_adb(B): {0.92, 1, 1.08} T_adb(B) for every B,
+    then refined with points at {0.97, 1.03} T_eq where an estimate is not bracketed by grid
+    points within 10% on both sides (up to two rounds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+from scipy.optimize import brentq, minimize, minimize_scalar
+
+from mcsgd.driver import RunResult, run
+from mcsgd.dynamics import SGD, Metropolis
+from mcsgd.errors import (
+    MIN_DISORDER_INSTANCES,
+    DisorderErrorWarning,
+    ParameterError,
+    check_choice,
+    check_range,
+)
+from mcsgd.seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
+from mcsgd.stats import (
+    ClusteredError,
+    clustered_jackknife,
+    halves_test,
+    integrated_autocorr_time,
+    mean_errors,
+    welch_test,
+)
+
+MODES = ("equilibrium", "relaxation", "both")
+P_THRESHOLD = 0.01  # diagnostics fail below this two-sided p-value
+
+
+# ---------------------------------------------------------------------------------------------
+# estimators (pure functions on arrays; tested on synthetic data)
+# ---------------------------------------------------------------------------------------------
+def _monotone_curve(T: np.ndarray, e: np.ndarray) -> PchipInterpolator | None:
+    order = np.argsort(T)
+    T, e = T[order], e[order]
+    if T.size < 2:
+        return None
+    return PchipInterpolator(T, e, extrapolate=False)
+
+
+def invert_curve(T: np.ndarray, e_mc: np.ndarray, e_target: float) -> float:
+    """Solve e_MC(T) = e_target on the PCHIP interpolant of the points (T, e_mc).
+
+    Returns NaN when e_target is outside the measured range. When noise makes the points
+    non-monotone, the root nearest to the middle of the bracketing interval is returned.
+    """
+    order = np.argsort(T)
+    T, e = np.asarray(T, float)[order], np.asarray(e_mc, float)[order]
+    f = _monotone_curve(T, e)
+    if f is None:
+        return math.nan
+    d = e - e_target
+    roots = []
+    for k in range(T.size - 1):
+        if d[k] == 0:
+            roots.append(T[k])
+        elif d[k] * d[k + 1] < 0:
+            roots.append(brentq(lambda t: float(f(t)) - e_target, T[k], T[k + 1], xtol=1e-13))
+    if d[-1] == 0:
+        roots.append(T[-1])
+    if not roots:
+        return math.nan
+    return float(roots[len(roots) // 2])
+
+
+
+
+# the thermal-only (fixed-instance) error of each reported *_err column
+THERMAL_KEYS = ("energy_err_thermal", "T_eq_err_thermal", "T_eq_para_err_thermal",
+                "T_neq_err_thermal", "T_neq_rescaled_err_thermal", "time_scale_err_thermal")
+
+
+
+
+
+
+
+
+
+
+def equilibrium_T(T_grid: np.ndarray, E_mc: np.ndarray, e_sgd: np.ndarray,
+                  groups: np.ndarray | None = None, *, full: bool = False):
+    """T_eq and its jackknife error.
+
+    Parameters
+    ----------
+    T_grid : float64[nT]
+    E_mc : float64[nT, U]   stationary energy density of Metropolis per unit and T
+    e_sgd : float64[U]      stationary energy density of the target dynamics per unit
+    groups : int[U], optional
+        Instance of each unit (SGD and Metropolis unit u ran on the same instance). Default:
+        every unit is independent.
+    full : bool
+        Return the :class:`ClusteredError` instead of ``(T_eq, err)``.
+
+    Returns
+    -------
+    (T_eq, err) with the instance-clustered error, or a ClusteredError with ``full``.
+    """
+    def est(w):
+        return invert_curve(T_grid, E_mc @ w, float(e_sgd @ w))
+
+    r = clustered_jackknife(est, groups, e_sgd.shape[0])
+    return r if full else (r.value, r.err)
+
+
+def para_T(e_sgd: np.ndarray, inverse: Callable[[float], float],
+           groups: np.ndarray | None = None, *, full: bool = False):
+    """T from an exact energy-temperature relation (e.g. e_para) with a jackknife error
+    (instance-clustered with ``groups``; see :func:`equilibrium_T` for ``full``)."""
+    r = clustered_jackknife(lambda w: float(inverse(float(e_sgd @ w))), groups, e_sgd.shape[0])
+    return r if full else (r.value, r.err)
+
+
+
+
+def _relax_distance(times, curves_mc, T_grid, target, T, lam=1.0):
+    """mean_t [target(t) - e_MC(lam t; T)]^2 with e_MC interpolated in T (PCHIP) and log t."""
+    order = np.argsort(T_grid)
+    Tg = T_grid[order]
+    if T < Tg[0] or T > Tg[-1]:
+        return math.inf
+    at_T = PchipInterpolator(Tg, curves_mc[order], axis=0)(T)  # [nt]
+    if lam != 1.0:
+        lt = np.log(times)
+        at_T = np.interp(lt + math.log(lam), lt, at_T)
+    return float(np.mean((target - at_T) ** 2))
+
+
+def relaxation_T(
+    times: np.ndarray,
+    T_grid: np.ndarray,
+    C_mc: np.ndarray,
+    c_sgd: np.ndarray,
+    rescale: bool = False,
+    groups: np.ndarray | None = None,
+) -> dict[str, float]:
+    """T_neq (and the time-rescaling factor) with jackknife errors.
+
+    Parameters
+    ----------
+    times : int64[nt]            recording times (only t >= 1 are used)
+    T_grid : float64[nT]
+    C_mc : float64[nT, U, nt]    Metropolis relaxation curves per unit
+    c_sgd : float64[U, nt]       target relaxation curves per unit
+    rescale : bool               also fit lambda in e_MC(lambda t; T), lambda in [1/8, 8]
+    groups : int[U], optional    instance of each unit (default: units independent)
+
+    Returns
+    -------
+    dict with ``T``, ``T_err`` (instance-clustered, see :func:`clustered_jackknife`),
+    ``T_err_thermal``, ``n_instances``, ``err_dof`` and, with ``rescale``, ``scale``,
+    ``scale_err``, ``scale_err_thermal``.
+    """
+    keep = np.asarray(times) >= 1
+    t = np.asarray(times, float)[keep]
+    C = C_mc[:, :, keep]
+    c = c_sgd[:, keep]
+    Tg = np.asarray(T_grid, float)
+    lo, hi = Tg.min(), Tg.max()
+
+    cache: dict[bytes, tuple[float, float]] = {}
+
+    def fit(w):
+        key = w.tobytes()
+        if key not in cache:
+            cache[key] = _fit(w)
+        return cache[key]
+
+    def _fit(w):
+        target = w @ c
+        curves = np.tensordot(C, w, axes=([1], [0]))  # [nT, nt]
+        # coarse scan then bounded refinement (D(T) can have shallow side minima)
+        scan = np.linspace(lo, hi, 41)
+        dv = [_relax_distance(t, curves, Tg, target, x) for x in scan]
+        k = int(np.argmin(dv))
+        a, b = scan[max(k - 1, 0)], scan[min(k + 1, len(scan) - 1)]
+        r = minimize_scalar(lambda x: _relax_distance(t, curves, Tg, target, x),
+                            bounds=(a, b), method="bounded", options={"xatol": 1e-7})
+        T1 = float(r.x)
+        if not rescale:
+            return T1, 1.0
+        def obj(p):
+            return _relax_distance(t, curves, Tg, target, p[0], math.exp(p[1]))
+
+        best = min(
+            (minimize(obj, x0=[T1, ll], method="Nelder-Mead",
+                      options={"xatol": 1e-7, "fatol": 1e-14, "maxiter": 2000})
+             for ll in (-0.5, 0.0, 0.5)),
+            key=lambda r: r.fun,
+        )
+        lam = math.exp(best.x[1])
+        if not (1 / 8 <= lam <= 8):
+            return math.nan, math.nan
+        return float(best.x[0]), lam
+
+    units = c.shape[0]
+    rT = clustered_jackknife(lambda w: fit(w)[0], groups, units)
+    out = {"T": rT.value, "T_err": rT.err, "T_err_thermal": rT.err_thermal,
+           "n_instances": rT.n_instances, "err_dof": rT.err_dof}
+    if rescale:
+        rs = clustered_jackknife(lambda w: fit(w)[1], groups, units)
+        out.update(scale=rs.value, scale_err=rs.err, scale_err_thermal=rs.err_thermal)
+    return out
+
+
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# orchestration
+# ---------------------------------------------------------------------------------------------
+# graph ensembles of both problems (an unknown name is an error, never a default)
+GRAPHS = ("er", "er-simple", "regular")
+
+
+@dataclasses.dataclass
+class Problem:
+    """What to calibrate on: a generator and its parameters (instances differ by index k)."""
+
+    problem: str = "coloring"
+    n: int = 50_000
+    q: int = 5
+    c: float = 20.0
+    graph: str = "er"
+    planted: bool = True
+    noise: float = 0.0
+    shuffle: bool = False     # colouring: shuffle the balanced planted assignment
+
+    def __post_init__(self) -> None:
+        """Validate with the generators' own checks (the ones ``mcsgd generate`` applies)."""
+        from mcsgd import problems
+        check_choice("problem", self.problem, ("coloring", "ising"))
+        check_range("n", self.n, 2, None, integer=True)
+        check_range("c", self.c, 0, None)
+        check_choice("graph", self.graph, GRAPHS)
+        if self.problem == "coloring":
+            check_range("q", self.q, 2, 127, integer=True)
+            problems.check_coloring_params(self.n, self.q, self.c, self.graph, self.planted)
+        else:
+            self.q = 2
+            if self.shuffle:
+                raise ParameterError("shuffle applies to planted colourings only "
+                                     "(problem = 'coloring'), not to 'ising'")
+            problems.check_ising_params(self.n, self.c, self.graph, self.noise)
+
+    def generate(self, seed: int, k: int = 0):
+        """Instance ``k`` of (these parameters, ``seed``) (:mod:`problems.seeds`): the same graph
+        as ``mcsgd generate ... --seed seed --instance k``."""
+        from mcsgd import problems
+        if self.problem == "coloring":
+            return problems.coloring(self.n, self.q, self.c, planted=self.planted,
+                                     graph=self.graph, shuffle=self.shuffle, seed=seed,
+                                     instance=k)
+        return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
+                              noise=self.noise, seed=seed, instance=k)
+
+    @property
+    def degree_law(self) -> str:
+        return "regular" if self.graph == "regular" else "poisson"
+
+    def theory(self) -> dict[str, Callable]:
+        """T0, T_adb, T_drift and e_para inverse for this problem."""
+        from mcsgd import theory as th
+
+        if self.problem == "coloring":
+            return {
+                "T0": lambda B: float(th.T0(B)),
+                "T_adb": lambda B: float(th.T_adb(B, self.c, self.q, self.degree_law, "flux")),
+                "T_drift": lambda B: float(th.T_adb(B, self.c, self.q, self.degree_law,
+                                                    "drift")),
+                "T_para": lambda e: float(th.T_from_e_para_coloring(e, self.c, self.q)),
+                "e_para": lambda T: float(th.e_para_coloring(T, self.c, self.q)),
+            }
+        return {
+            "T0": lambda B: float(th.T0(B, energy_scale=2.0)),
+            "T_adb": lambda B: float(th.T_adb_ising(B, self.c, self.degree_law, "flux")),
+            "T_drift": lambda B: float(th.T_adb_ising(B, self.c, self.degree_law, "drift")),
+            "T_para": lambda e: float(th.T_from_e_para_ising(e, self.c)),
+            "e_para": lambda T: float(th.e_para_ising(T, self.c)),
+        }
+
+
+@dataclasses.dataclass
+class Calibration:
+    """Result of :func:`calibrate`: per-target lists, the Metropolis grid, raw curves."""
+
+    params: dict[str, Any]
+    table: dict[str, list]            # keyed by name, one entry per target (B)
+    T_grid: np.ndarray                # float64[nT]
+    e_mc: np.ndarray                  # float64[nT]   stationary Metropolis energies
+    e_mc_err: np.ndarray
+    times: np.ndarray                 # int64[nt]
+    curves_sgd: np.ndarray            # float64[nB, nt] mean relaxation curves
+    curves_mc: np.ndarray             # float64[nT, nt]
+    timing: dict[str, float]
+    # error metadata: n_instances, err_dof, disorder_err, err_kind,
+    # metropolis_energy_err_thermal (empty for files written before it existed)
+    errors: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` object: lists keyed by name, ``params``, the Metropolis grid and the
+        error metadata (``n_instances``, ``err_dof``, ``disorder_err``, ``err_kind``)."""
+        out = {"params": self.params, **self.table}
+        out["metropolis"] = {"T": self.T_grid, "energy": self.e_mc, "energy_err": self.e_mc_err}
+        if "metropolis_energy_err_thermal" in self.errors:
+            out["metropolis"]["energy_err_thermal"] = self.errors["metropolis_energy_err_thermal"]
+        out.update({k: v for k, v in self.errors.items()
+                    if k != "metropolis_energy_err_thermal"})
+        out["timing"] = self.timing
+        return out
+
+    def save(self, path) -> None:
+        """Write to HDF5 atomically (``mcsgd_kind = "calibration"``)."""
+        from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
+
+        with atomic_h5(path, "calibration") as f:
+            write_json_attr(f, "params", self.params)
+            write_json_attr(f, "provenance", provenance())
+            write_json_attr(f, "timing", self.timing)
+            write_json_attr(f, "errors", self.errors)
+            g = f.create_group("table")
+            for k, v in self.table.items():  # None -> NaN; booleans -> 0/1 (restored on load)
+                g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
+                                                  dtype=float))
+            f["metropolis/T"] = self.T_grid
+            f["metropolis/energy"] = self.e_mc
+            f["metropolis/energy_err"] = self.e_mc_err
+            f["relaxation/time"] = self.times
+            f["relaxation/sgd"] = self.curves_sgd
+            f["relaxation/metropolis"] = self.curves_mc
+
+    @classmethod
+    def load(cls, path) -> Calibration:
+        """Read a file written by :meth:`save`."""
+        from mcsgd.storage.h5 import open_checked, read_json_attr
+
+        with open_checked(path, "calibration") as f:
+            return cls(
+                params=read_json_attr(f, "params", {}),
+                table={k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
+                T_grid=f["metropolis/T"][...],
+                e_mc=f["metropolis/energy"][...],
+                e_mc_err=f["metropolis/energy_err"][...],
+                times=f["relaxation/time"][...],
+                curves_sgd=f["relaxation/sgd"][...],
+                curves_mc=f["relaxation/metropolis"][...],
+                timing=read_json_attr(f, "timing", {}),
+                errors=read_json_attr(f, "errors", {}),
+            )
+
+
+_BOOL_KEYS = ("stationary", "init_agree")
+_NONE_KEYS = ("B", "T", "T0", "T_adb", "T_drift", "init_t", "init_p")
+
+
+def _from_stored(key: str, arr: np.ndarray) -> list:
+    """Undo the float storage of :meth:`Calibration.save` (NaN -> None, 0/1 -> bool)."""
+    out: list = []
+    for x in arr.tolist():
+        if x != x and (key in _BOOL_KEYS or key in _NONE_KEYS):
+            out.append(None)
+        elif key in _BOOL_KEYS:
+            out.append(bool(x))
+        else:
+            out.append(x)
+    return out
+
+
+def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
+    """Per-unit (instance, replica) stationary means, curves and window traces."""
+    means = np.concatenate([r.stationary()["replica_means"] for r in results])
+    curves = np.concatenate([r.energy for r in results])
+    traces = np.concatenate([r.trace_density() for r in results])
+    blk = results[0].blk
+    return {"means": means, "curves": curves, "traces": traces, "blk": blk}
+
+
+def calibrate(
+    prob: Problem,
+    targets: Sequence[SGD | Metropolis],
+    *,
+    instances: int = 2,
+    replicas: int = 4,
+    sweeps: int = 1000,
+    seed: int = 1,
+    mode: str = "both",
+    T_grid: Sequence[float] | None = None,
+    refine: int = 2,
+    window: float = 0.5,
+    grid_points: int = 30,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Calibration:
+    """Measure the effective temperature of each target dynamics against Metropolis.
+
+    Parameters
+    ----------
+    prob : Problem
+        Problem family; instance k is ``prob.generate(seed, k)`` (instance k of the problem
+        parameters and ``seed``, :mod:`problems.seeds`); every dynamics runs on the same
+        instances. Run streams: task keys ``(CALIBRATION, k, role, j)`` (:mod:`mcsgd.seeds`).
+    targets : sequence of SGD (or Metropolis, for closed-loop checks)
+    instances, replicas, sweeps : int
+        K instances x R replicas; each run lasts ``sweeps`` sweeps from a random start
+        (planted starts are added for the initial-condition check in equilibrium modes).
+    mode : {"equilibrium", "relaxation", "both"}
+    T_grid : sequence of float, optional
+        Metropolis temperatures (default: automatic around T_adb, refined where needed).
+    window : float
+        Final fraction of each run averaged for stationary values.
+
+    Returns
+    -------
+    Calibration
+    """
+    check_choice("mode", mode, MODES)
+    check_range("instances", instances, 1, None, integer=True)
+    check_range("replicas", replicas, 1, None, integer=True)
+    check_range("sweeps", sweeps, 4, None, integer=True)
+    check_range("seed", seed, 0, None, integer=True)
+    if instances * replicas < 2:
+        raise ParameterError("instances x replicas must be >= 2 (error bars need two units)")
+    if not targets:
+        raise ParameterError("B: at least one mini-batch fraction is needed")
+    t_start = time.perf_counter()
+    say = progress or (lambda msg: None)
+    th = prob.theory()
+    insts = [prob.generate(seed, k) for k in range(instances)]
+    run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
+                  threads=threads)
+
+    def run_all(dyn, tag, init="random"):
+        res = []
+        for k, inst in enumerate(insts):
+            res.append(run(inst, dyn, seed=seed, key=(CALIBRATION, k, *tag), init=init,
+                           **run_kw))
+        return _unit_stats(res), res[0].time
+
+    # target runs
+    sgd_stats, times = [], None
+    for j, dyn in enumerate(targets):
+        say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
+        st, times = run_all(dyn, (CAL_TARGET, j))
+        sgd_stats.append(st)
+    planted_stats: list[dict | None] = [None] * len(targets)
+    if mode != "relaxation" and prob.planted:
+        for j, dyn in enumerate(targets):
+            say(f"target {j + 1}/{len(targets)} from the planted start")
+            planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
+
+    # theory guesses and the T grid
+    def guess(dyn):
+        if isinstance(dyn, Metropolis):
+            return dyn.T
+        g = th["T_adb"](dyn.B)
+        return g if np.isfinite(g) and g > 0 else max(th["T0"](dyn.B), 1e-3) * 1.3
+
+    mc: dict[float, dict] = {}
+
+    def ensure(Ts):
+        for T in sorted(set(round(float(x), 6) for x in Ts)):
+            if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
+                continue
+            say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
+            tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
+            mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
+
+    if T_grid is not None:
+        ensure(T_grid)
+    else:
+        ensure([f * guess(d) for d in targets for f in (0.92, 1.0, 1.08)])
+
+    def grid_arrays():
+        Ts = np.array(sorted(mc))
+        return Ts, np.stack([mc[T]["means"] for T in Ts]), np.stack([mc[T]["curves"] for T in Ts])
+
+    for _round in range(refine if T_grid is None else 0):
+        Ts, E, _ = grid_arrays()
+        extra = []
+        for st in sgd_stats:
+            Tq = invert_curve(Ts, E.mean(1), st["means"].mean())
+            if not np.isfinite(Tq):
+                # outside the measured range: extend the grid in the right direction
+                e_t = st["means"].mean()
+                if e_t < E.mean(1).min():
+                    extra += [Ts.min() * 0.85, Ts.min() * 0.92]
+                else:
+                    extra += [Ts.max() * 1.08, Ts.max() * 1.16]
+                continue
+            below = Ts[Ts < Tq]
+            above = Ts[Ts > Tq]
+            if below.size == 0 or above.size == 0 or Tq - below.max() > 0.1 * Tq \
+                    or above.min() - Tq > 0.1 * Tq:
+                extra += [0.97 * Tq, 1.03 * Tq]
+        if not extra:
+            break
+        ensure(extra)
+
+    Ts, E_mc, C_mc = grid_arrays()
+    # unit u = (instance u // replicas, replica u % replicas), in run_all's order
+    groups = np.repeat(np.arange(instances), replicas)
+    if instances < MIN_DISORDER_INSTANCES:
+        warnings.warn(
+            f"instances = {instances} < {MIN_DISORDER_INSTANCES}: the instance-to-instance part "
+            + ("of the error is not estimated (*_err are thermal-only errors for this one "
+               "instance)" if instances < 2 else
+               f"of the error rests on {instances - 1} degree(s) of freedom (*_err are "
+               "delete-one-instance jackknife errors; use Student-t quantiles)"),
+            DisorderErrorWarning, stacklevel=2)
+    table: dict[str, list] = {k: [] for k in (
+        "B", "T", "T0", "T_adb", "T_drift", "energy", "energy_err",
+        "T_eq", "T_eq_err", "T_eq_para", "T_eq_para_err",
+        "T_neq", "T_neq_err", "T_neq_rescaled", "T_neq_rescaled_err", "time_scale",
+        "time_scale_err", "halves_t", "halves_p", "stationary", "tau_int", "init_t", "init_p",
+        "init_agree", *THERMAL_KEYS,
+    )}
+    nan = math.nan
+    for dyn, st, pst in zip(targets, sgd_stats, planted_stats, strict=True):
+        e = st["means"]
+        is_sgd = isinstance(dyn, SGD)
+        table["B"].append(dyn.B if is_sgd else None)
+        table["T"].append(None if is_sgd else dyn.T)
+        table["T0"].append(th["T0"](dyn.B) if is_sgd else None)
+        table["T_adb"].append(th["T_adb"](dyn.B) if is_sgd else None)
+        table["T_drift"].append(th["T_drift"](dyn.B) if is_sgd else None)
+        en = mean_errors(e, groups)
+        table["energy"].append(en.value)
+        table["energy_err"].append(en.err)
+        table["energy_err_thermal"].append(en.err_thermal)
+        if mode != "relaxation":
+            rq = equilibrium_T(Ts, E_mc, e, groups, full=True)
+            rp = para_T(e, th["T_para"], groups, full=True)
+        else:
+            rq = rp = ClusteredError(nan, nan, nan, nan, instances, max(instances - 1, 0))
+        for name, r in (("T_eq", rq), ("T_eq_para", rp)):
+            table[name].append(r.value)
+            table[name + "_err"].append(r.err)
+            table[name + "_err_thermal"].append(r.err_thermal)
+        if mode != "equilibrium":
+            r0 = relaxation_T(times, Ts, C_mc, st["curves"], groups=groups)
+            r1 = relaxation_T(times, Ts, C_mc, st["curves"], rescale=True, groups=groups)
+        else:
+            r0 = {"T": nan, "T_err": nan, "T_err_thermal": nan}
+            r1 = {"T": nan, "T_err": nan, "T_err_thermal": nan, "scale": nan, "scale_err": nan,
+                  "scale_err_thermal": nan}
+        for name, r, k in (("T_neq", r0, "T"), ("T_neq_rescaled", r1, "T"),
+                           ("time_scale", r1, "scale")):
+            table[name].append(r[k])
+            table[name + "_err"].append(r[k + "_err"])
+            table[name + "_err_thermal"].append(r[k + "_err_thermal"])
+        tt, pp = halves_test(st["traces"])
+        table["halves_t"].append(tt)
+        table["halves_p"].append(pp)
+        table["stationary"].append(bool(np.isfinite(pp) and pp > P_THRESHOLD))
+        table["tau_int"].append(integrated_autocorr_time(st["traces"]) * st["blk"])
+        if pst is not None:
+            ti, pi = welch_test(e, pst["means"])
+            table["init_t"].append(ti)
+            table["init_p"].append(pi)
+            table["init_agree"].append(bool(np.isfinite(pi) and pi > P_THRESHOLD))
+        else:
+            table["init_t"].append(None)
+            table["init_p"].append(None)
+            table["init_agree"].append(None)
+    params = {
+        "problem": dataclasses.asdict(prob),
+        "targets": [d.params() for d in targets],
+        "instances": instances, "replicas": replicas, "sweeps": sweeps, "seed": seed,
+        "mode": mode, "window": window, "grid_points": grid_points,
+        "instance_seeds": [seed] * instances,  # instance k = (problem, seed, k)
+        "instance_index": list(range(instances)),
+        "T_grid": "auto" if T_grid is None else list(map(float, T_grid)),
+    }
+    mc_err = [mean_errors(row, groups) for row in E_mc]
+    e_mc = np.array([r.value for r in mc_err])
+    e_mc_err = np.array([r.err for r in mc_err])
+    errors = {"n_instances": instances, "err_dof": max(instances - 1, 0),
+              "disorder_err": instances >= MIN_DISORDER_INSTANCES,
+              "err_kind": "instance-clustered jackknife" if instances >= 2 else "thermal only",
+              "metropolis_energy_err_thermal": [r.err_thermal for r in mc_err]}
+    return Calibration(
+        params=params, table=table, T_grid=Ts, e_mc=e_mc, e_mc_err=e_mc_err, errors=errors,
+        times=np.asarray(times), curves_sgd=np.stack([s["curves"].mean(0) for s in sgd_stats]),
+        curves_mc=C_mc.mean(1), timing={"total_s": time.perf_counter() - t_start,
+                                        "metropolis_points": int(len(Ts))},
+    )

@@ -1,0 +1,384 @@
+"""Recovery of a planted solution: first-passage times, success probabilities, annealing.
+
+A replica *recovers* at the first checked sweep where its overlap with the planted solution
+(SPEC §2.3) reaches ``threshold`` (default 0.5). Recovery is a nucleation event whose time
+fluctuates strongly from run to run (SPEC §5), so results are distributions over
+instances x replicas: the success probability within the sweep budget and the quartiles of
+the recovery time, counting runs that did not recover as +inf (a quantile is undefined, None,
+when fewer runs than its level recovered), with 95% intervals. Runs on the same instance are
+not independent: with >= 2 instances the intervals are clustered by instance (Korn-Graubard
+for the success probability, Woodruff for the median, both with instances - 1 degrees of
+freedom); with one instance, the Wilson interval and the distribution-free order-statistic
+interval of the median (for that instance only).
+
+Annealing
+    ``Anneal("T", start, stop)``: simulated annealing, Metropolis with T moved linearly from
+    ``start`` to ``stop``; ``Anneal("B", start, stop)``: batch annealing, SGD-like dynamics with
+    B moved linearly (B rising = cooling). The parameter changes in ``steps`` equal stages.
+    ``quench`` extra sweeps of the greedy quench (B = 1) can follow any run, cleaning the
+    finite-temperature errors before the final overlap is measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import binom
+from scipy.stats import t as student_t
+
+from mcsgd.driver import Runner
+from mcsgd.dynamics import SGD, Dynamics, Metropolis
+from mcsgd.errors import (
+    MIN_DISORDER_INSTANCES,
+    DisorderErrorWarning,
+    ParameterError,
+    check_choice,
+    check_range,
+)
+from mcsgd.seeds import RECOVERY, params_words
+from mcsgd.stats import _clustered_deff, _quantile, clustered_proportion_ci, wilson_interval
+
+
+@dataclasses.dataclass(frozen=True)
+class Anneal:
+    """A linear schedule of T (simulated annealing) or B (batch annealing) over the run."""
+
+    param: str
+    start: float
+    stop: float
+    steps: int = 100
+
+    def __post_init__(self) -> None:
+        check_choice("anneal parameter", self.param, ("T", "B"))
+        check_range("steps", self.steps, 1, None, integer=True)
+        for name, v in (("start", self.start), ("stop", self.stop)):
+            if self.param == "T":
+                check_range(f"anneal T {name}", v, 0, None)
+            else:
+                check_range(f"anneal B {name}", v, 0, 1, lo_open=True)
+
+    def at(self, stage: int) -> Dynamics:
+        """The dynamics of stage ``stage`` (0 .. steps-1)."""
+        f = stage / (self.steps - 1) if self.steps > 1 else 1.0
+        v = self.start + (self.stop - self.start) * f
+        return Metropolis(v) if self.param == "T" else SGD(v)
+
+    def params(self) -> dict[str, Any]:
+        return {"anneal": self.param, "start": self.start, "stop": self.stop, "steps": self.steps}
+
+
+def recovery_run(
+    inst,
+    dynamics: Dynamics | Anneal,
+    *,
+    sweeps: int,
+    replicas: int,
+    seed: int,
+    key: tuple[int, ...] = (),
+    threshold: float = 0.5,
+    check_every: int | None = None,
+    quench: int = 0,
+    stop_early: bool = True,
+) -> dict[str, Any]:
+    """Run R replicas from random starts and record each one's first-passage time.
+
+    Parameters
+    ----------
+    inst : problems.Instance with a planted solution
+    dynamics : Metropolis, SGD or Anneal
+    sweeps : int
+        Sweep budget (the annealing schedule spans it).
+    replicas, seed, key : as in :func:`mcsgd.driver.run`
+    threshold : float in (0, 1]
+        Overlap that counts as recovery.
+    check_every : int
+        Sweeps between overlap checks (default ``max(1, sweeps // 500)``): the resolution of
+        the recovery times.
+    quench : int
+        Sweeps of greedy quench (B = 1) after the budget (not counted in recovery times).
+    stop_early : bool
+        Stop when every replica has recovered (fixed dynamics), or none has moved in a check
+        interval (a frozen quench).
+
+    Returns
+    -------
+    dict with ``t_rec`` float64[R] (inf: not recovered), ``final_overlap`` float64[R] (after
+    the quench), ``max_overlap`` float64[R], ``check_times`` and ``overlap`` [R, n_checks]
+    (overlap at each check), ``sweeps_run``.
+    """
+    if inst.planted is None:
+        raise ParameterError("recovery needs a planted instance")
+    check_range("threshold", threshold, 0, 1, lo_open=True)
+    check_range("sweeps", sweeps, 1, None, integer=True)
+    check_range("quench", quench, 0, None, integer=True)
+    check = int(check_every or max(1, sweeps // 500))
+    check_range("check_every", check, 1, None, integer=True)
+    anneal = dynamics if isinstance(dynamics, Anneal) else None
+    first = anneal.at(0) if anneal else dynamics
+    runner = Runner(inst, first, replicas=replicas, seed=seed, key=key, init="random")
+    t_rec = np.full(replicas, np.inf)
+    times, ovs = [0], [runner.overlap()]
+    stage = 0
+    while runner.t < sweeps:
+        step = min(check, sweeps - runner.t)
+        if anneal is not None:
+            # advance stage by stage so every stage gets its exact share of the budget
+            end = runner.t + step
+            while runner.t < end:
+                st = min(anneal.steps - 1, runner.t * anneal.steps // sweeps)
+                if st != stage:
+                    stage = st
+                    runner.set_dynamics(anneal.at(stage))
+                nxt = min(end, -(-(stage + 1) * sweeps // anneal.steps))
+                runner.advance(max(nxt - runner.t, 1))
+        else:
+            acc0 = runner.accepted.copy()
+            runner.advance(step)
+        ov = runner.overlap()
+        times.append(runner.t)
+        ovs.append(ov)
+        newly = (ov >= threshold) & ~np.isfinite(t_rec)
+        t_rec[newly] = runner.t
+        if stop_early and anneal is None:
+            if np.all(np.isfinite(t_rec)):
+                break
+            if np.array_equal(acc0, runner.accepted):  # frozen: nothing can change any more
+                break
+    sweeps_run = runner.t
+    if quench:
+        runner.set_dynamics(SGD(1.0))
+        runner.advance(quench)
+    final = runner.overlap()
+    ov_arr = np.stack(ovs, axis=1)
+    return {
+        "t_rec": t_rec,
+        "final_overlap": final,
+        "max_overlap": ov_arr.max(axis=1),
+        "check_times": np.asarray(times, np.int64),
+        "overlap": ov_arr,
+        "sweeps_run": int(sweeps_run),
+    }
+
+
+
+
+
+
+
+
+
+
+def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
+                   groups: np.ndarray | None = None) -> dict[str, Any]:
+    """Success probability, recovery-time quartiles (None where undefined) and 95% intervals.
+
+    Parameters
+    ----------
+    t_rec : float64[n]          first-passage times (inf: not recovered), one per run
+    final_overlap : float64[n]
+    groups : int[n], optional   instance of each run. With >= 2 instances the intervals are
+        for the ensemble over instances and account for the between-instance spread and the
+        K - 1 degrees of freedom: ``success_ci`` is Korn-Graubard
+        (:func:`clustered_proportion_ci`) and ``t_rec_median_ci`` is Woodruff's interval
+        (quantile levels 0.5 -+ t_{K-1} se, se the clustered standard error of the fraction of
+        runs below the median). Without groups, or with one instance, runs are taken as
+        independent: Wilson interval and the distribution-free order-statistic interval of the
+        median (then they describe that one instance).
+    """
+    t = np.asarray(t_rec, float)
+    n = t.size
+    gi = (np.zeros(n, np.intp) if groups is None
+          else np.unique(np.asarray(groups), return_inverse=True)[1])
+    K = int(gi.max()) + 1 if n else 0
+    order = np.argsort(t, kind="stable")
+    t, gi = t[order], gi[order]
+    k = int(np.isfinite(t).sum())
+    med = _quantile(t, 0.5)
+    if K >= 2:
+        lo, hi = clustered_proportion_ci(np.isfinite(t).astype(float), gi)
+        # Woodruff: clustered se of F(median), levels 0.5 -+ t_{K-1} se
+        y = (t <= (med if med is not None else math.inf)).astype(float)
+        se = math.sqrt(_clustered_deff(y, gi) * 0.25 / n)
+        d = float(student_t.ppf(0.975, K - 1)) * se
+        lower = 0.0 if 0.5 - d <= 0 else _quantile(t, 0.5 - d)
+        ju = int(math.ceil((0.5 + d) * n))  # one order statistic above the level: conservative
+        upper = float(t[ju]) if ju < n and np.isfinite(t[ju]) else None
+        ci = [lower, upper]
+        method = "korn-graubard / woodruff (clustered by instance)"
+    else:
+        lo, hi = wilson_interval(k, n)
+        # distribution-free 95% CI of the median: order statistics j < m with
+        # P(j <= Bin <= m) >= .95
+        j = int(binom.ppf(0.025, n, 0.5)) - 1
+        m = n - 1 - j
+        ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
+              float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+        if j < 0:
+            ci = [None, None]
+        method = "wilson / order statistics (runs independent)"
+    return {
+        "runs": n,
+        "instances": K,
+        "recovered": k,
+        "success_probability": k / n if n else math.nan,
+        "success_ci": [lo, hi],
+        "t_rec_median": med,
+        "t_rec_q25": _quantile(t, 0.25),
+        "t_rec_q75": _quantile(t, 0.75),
+        "t_rec_median_ci": ci,
+        "ci_method": method,
+        "final_overlap_mean": float(np.mean(final_overlap)),
+    }
+
+
+def recovery_key(c: float, setting: Dynamics | Anneal, k: int) -> tuple[int, ...]:
+    """Task key ``(RECOVERY, h1, h2, k)`` of instance ``k``'s runs of ``setting`` at degree
+    ``c``: (h1, h2) hash ``{"c": c, **setting.params()}`` (:func:`problems.seeds.params_words`)."""
+    h1, h2 = params_words({"c": float(c), **setting.params()})
+    return (RECOVERY, h1, h2, int(k))
+
+
+def recovery_scan(
+    make_instance: Callable[[float, int], Any],
+    cs: Sequence[float],
+    settings: Sequence[Dynamics | Anneal],
+    *,
+    instances: int,
+    replicas: int,
+    sweeps: int,
+    seed: int,
+    threshold: float = 0.5,
+    check_every: int | None = None,
+    quench: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Recovery statistics for every (c, setting) over ``instances`` x ``replicas`` runs.
+
+    ``make_instance(c, k)`` returns instance k at degree c (the same instances for every
+    setting). Returns one row per (c, setting) with the fields of :func:`recovery_stats` plus
+    ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays. Run
+    streams: task keys ``(RECOVERY, h1, h2, k)`` with (h1, h2) a hash of (c, the setting's
+    parameters) (:func:`recovery_key`, :mod:`mcsgd.seeds`), so a row does not depend on which
+    other c values or settings are run beside it.
+
+    With fewer than ``MIN_DISORDER_INSTANCES`` instances a :class:`DisorderErrorWarning` says
+    that the intervals cannot include the instance-to-instance spread reliably (1 instance:
+    intervals for that instance only; 2-3: clustered intervals on 1-2 degrees of freedom).
+    """
+    say = progress or (lambda m: None)
+    if instances < MIN_DISORDER_INSTANCES:
+        warnings.warn(
+            f"instances = {instances} < {MIN_DISORDER_INSTANCES}: "
+            + ("the intervals hold for this one instance only (no instance-to-instance spread)"
+               if instances < 2 else
+               f"the instance-clustered intervals rest on {instances - 1} degree(s) of freedom "
+               "and are wide"), DisorderErrorWarning, stacklevel=2)
+    rows = []
+    for c in cs:
+        insts = [make_instance(c, k) for k in range(instances)]
+        for setting in settings:
+            t_rec, fin, curves = [], [], []
+            for k, inst in enumerate(insts):
+                out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
+                                   key=recovery_key(c, setting, k), threshold=threshold,
+                                   check_every=check_every, quench=quench)
+                t_rec.append(out["t_rec"])
+                fin.append(out["final_overlap"])
+                curves.append((out["check_times"], out["overlap"].mean(0)))
+            t_rec = np.concatenate(t_rec)
+            fin = np.concatenate(fin)
+            row: dict[str, Any] = {"c": float(c)}
+            if isinstance(setting, Anneal):
+                row.update(setting.params())
+            elif isinstance(setting, SGD):
+                row["B"] = float(setting.B)
+            else:
+                row["T"] = float(setting.T)
+            row.update(recovery_stats(t_rec, fin, np.repeat(np.arange(instances), replicas)))
+            row["t_rec"] = t_rec
+            row["final_overlap"] = fin
+            row["curve"] = curves[0]
+            label = {k: row[k] for k in ("B", "T", "anneal") if k in row}
+            say(f"c = {c:g} {label}: success {row['success_probability']:.2f}, "
+                f"median t_rec {row['t_rec_median']}")
+            rows.append(row)
+    return rows
+
+
+def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, dict]:
+    """Per c: the range of ``param`` values whose success probability is >= ``level`` and the
+    value minimising the median recovery time (None when nothing recovers)."""
+    out: dict[str, dict] = {}
+    for c in sorted({r["c"] for r in rows}):
+        rs = sorted((r for r in rows if r["c"] == c and param in r), key=lambda r: r[param])
+        ok = [r[param] for r in rs if r["success_probability"] >= level]
+        med = [(r["t_rec_median"], r[param]) for r in rs if r["t_rec_median"] is not None]
+        out[f"{c:g}"] = {
+            "lo": min(ok) if ok else None,
+            "hi": max(ok) if ok else None,
+            "best": min(med)[1] if med else None,
+            "best_t_rec_median": min(med)[0] if med else None,
+        }
+    return out
+
+
+def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
+                      T_of_B: Callable[[np.ndarray], np.ndarray], *,
+                      note: Callable[[str], None] | None = None,
+                      ) -> tuple[float | None, float | None]:
+    """Map a temperature window to a batch-size window through a decreasing T(B) curve.
+
+    ``T_of_B`` (vectorised; NaN where undefined) is evaluated on a grid covering all of
+    (0, 1] (geometric from 1e-6 to 0.5, then linear to 1) and each end is solved for by a root
+    search on the grid interval that brackets it: the window [T_lo, T_hi] maps to
+    [B(T_hi), B(T_lo)]. An end whose T lies outside the range T_of_B reaches on (0, 1] is None
+    and ``note`` (if given) receives a one-line message saying so; (None, None) where the T
+    window is undefined. Where the curve crosses a T more than once (a noisy measured curve),
+    the widest B window is returned.
+    """
+    if T_lo is None or T_hi is None:
+        return None, None
+    Bg = np.concatenate([np.geomspace(1e-6, 0.5, 200, endpoint=False), np.linspace(0.5, 1.0, 501)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tg = np.asarray(T_of_B(Bg), float)
+    ok = np.isfinite(Tg)
+    if ok.sum() < 2:
+        if note:
+            note("T(B) is undefined on (0, 1]: no B window")
+        return None, None
+    t_min, t_max = float(Tg[ok].min()), float(Tg[ok].max())
+
+    def f(b: float, T: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.asarray(T_of_B(np.array([b])), float)[0]) - T
+
+    def solve(T: float, widest_low: bool) -> float | None:
+        if not t_min <= T <= t_max:
+            if note:
+                note(f"T = {T:.4g} is outside the range [{t_min:.4g}, {t_max:.4g}] of T(B) on "
+                     "(0, 1]: that end of the B window is undefined")
+            return None
+        d = Tg - T
+        hits = []
+        for k in range(len(Bg) - 1):
+            if not (ok[k] and ok[k + 1]):
+                continue
+            if d[k] == 0:
+                hits.append(float(Bg[k]))
+            elif d[k] * d[k + 1] < 0:
+                hits.append(float(brentq(f, Bg[k], Bg[k + 1], args=(T,), xtol=1e-10)))
+        if ok[-1] and d[-1] == 0:
+            hits.append(float(Bg[-1]))
+        if not hits:  # T inside the range but only across an undefined gap of the curve
+            if note:
+                note(f"T = {T:.4g} is not reached where T(B) is defined: that end is undefined")
+            return None
+        return min(hits) if widest_low else max(hits)
+
+    return solve(T_hi, True), solve(T_lo, False)

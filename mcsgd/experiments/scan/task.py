@@ -1,0 +1,357 @@
+"""Running one scan task: instance, checkpointed record loop, atomic result file.
+
+A discrete task builds its instance (instance ``index`` of the instance point and the root seed),
+runs :func:`mcsgd.driver.prepare_run` / :func:`~mcsgd.driver.record_loop` /
+:func:`~mcsgd.driver.finish_run` with ``seed = root seed`` and ``key = task.key``, and checkpoints
+(runner state incl. RNG rows + observables recorded so far + grid index) to
+``tasks/<id>.ckpt.h5`` at chunk boundaries at most every ``checkpoint_seconds``. A restarted
+task loads a valid checkpoint and continues bit-identically. The result file holds exactly what
+:meth:`RunResult.save` writes (via :func:`~mcsgd.driver.write_result`) plus the task id, its
+parameters, seeds, scan timings, provenance and a content checksum.
+
+A continuous task (``experiment = "continuous"``) delegates to
+:func:`mcsgd.continuous.tasks.run_task` (entropy = root seed, key = task key); it has no
+intermediate checkpoints (a killed one restarts from scratch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mcsgd.experiments.scan.spec import Task, canonical_json
+from mcsgd.experiments.scan.store import (
+    DiskFullError,
+    TaskLock,
+    atomic_h5_file,
+    check_result,
+    ckpt_path,
+    content_checksum,
+    disk_full_reason,
+    failed_path,
+    is_disk_full,
+    result_path,
+    write_bytes_atomic,
+)
+
+_INSTANCES: dict[str, Any] = {}
+_TERM = {"requested": False}
+
+
+class Terminated(BaseException):
+    """Raised at a chunk boundary after SIGTERM, once the checkpoint is written."""
+
+
+def install_sigterm_checkpoint() -> None:
+    """On SIGTERM (e.g. a SLURM walltime or scancel), checkpoint at the next chunk and exit 143.
+
+    Only for the main thread of a process that runs tasks in-process.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame) -> None:
+        _TERM["requested"] = True
+
+    signal.signal(signal.SIGTERM, handler)
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def build_instance(inst: dict[str, Any], root_seed: int):
+    """The instance of an instance point (cached per process): instance ``index`` of (the
+    point's generator parameters, root seed), see :mod:`problems.seeds`.
+
+    Parameters
+    ----------
+    inst : dict
+        Canonical instance point (``problem``, its parameters, ``index``).
+    root_seed : int
+        Root seed of the scan.
+    """
+    from mcsgd import problems
+    key = canonical_json({"i": inst, "s": root_seed})
+    if key in _INSTANCES:
+        return _INSTANCES[key]
+    seed, k = int(root_seed), int(inst["index"])
+    if inst["problem"] == "coloring":
+        obj = problems.coloring(inst["n"], inst["q"], inst["c"], planted=inst["planted"],
+                                graph=inst["graph"], shuffle=inst["shuffle"], seed=seed,
+                                instance=k)
+    elif inst["problem"] == "ising":
+        obj = problems.ising(inst["n"], inst["d"], graph=inst["graph"], planted=inst["planted"],
+                             noise=inst["noise"], seed=seed, instance=k)
+    else:
+        obj = problems.load(inst["path"])
+    if len(_INSTANCES) >= 4:
+        _INSTANCES.pop(next(iter(_INSTANCES)))
+    _INSTANCES[key] = obj
+    return obj
+
+
+def execute(
+    task: Task,
+    out: str,
+    *,
+    checkpoint_seconds: float = 30.0,
+    chunk_updates: float = 2e7,
+    threads: int | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Run ``task`` unless its valid result exists; never raises for task errors.
+
+    Parameters
+    ----------
+    task : Task
+    out : str
+        Scan output directory.
+    checkpoint_seconds : float
+        Minimum wall time between checkpoints (0: at every chunk).
+    chunk_updates : float
+        Updates (N R sweeps) per kernel call, i.e. checkpoint granularity.
+    threads : int, optional
+        numba threads for this task.
+    progress : callable(task_id, done_sweeps, total_sweeps), optional
+
+    Returns
+    -------
+    dict
+        ``id``, ``state`` (``done``, ``skipped`` (already done), ``busy`` (locked by another
+        process) or ``failed``), ``error`` (failed), ``resumed_at`` (sweep), ``timing``.
+    """
+    from mcsgd.experiments.scan.store import UnsafeLockError
+
+    lock = TaskLock(out, task.id)
+    try:
+        if not lock.acquire():
+            return {"id": task.id, "state": "busy"}
+    except UnsafeLockError as e:
+        err = f"UnsafeLockError: {e}"
+        with contextlib.suppress(OSError):
+            _write_failed(out, task, err, "")
+        return {"id": task.id, "state": "failed", "error": err}
+    if os.environ.get("MCSGD_TEST_CRASH_TASK") == task.id:  # test hook: a worker dies (OOM)
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+    try:
+        if check_result(result_path(out, task.id), task) is None:
+            return {"id": task.id, "state": "skipped"}
+        _remove_stale_temporaries(out, task.id)
+        t0 = time.perf_counter()
+        try:
+            if task.kind == "discrete":
+                info = _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads,
+                                     progress)
+            else:
+                info = _run_continuous(task, out, threads)
+        except Exception as e:  # noqa: BLE001 - a task's failure is reported, not raised
+            if is_disk_full(e):  # not the task's fault: stop the scan (nothing half-written)
+                _remove_stale_temporaries(out, task.id)
+                if isinstance(e, DiskFullError):
+                    raise
+                raise DiskFullError(str(result_path(out, task.id)),
+                                    disk_full_reason(e)) from None
+            msg = str(e).splitlines()[0] if str(e) else ""
+            err = f"{type(e).__name__}: {msg}"
+            _write_failed(out, task, err, traceback.format_exc())
+            return {"id": task.id, "state": "failed", "error": err}
+        with contextlib.suppress(FileNotFoundError):
+            failed_path(out, task.id).unlink()
+        info.update({"id": task.id, "state": "done", "wall_s": time.perf_counter() - t0})
+        return info
+    finally:
+        lock.release()
+
+
+def _remove_stale_temporaries(out: str, tid: str) -> None:
+    """Delete temporary files of killed writers of this task (safe: we hold its lock)."""
+    from mcsgd.experiments.scan.store import tasks_dir
+
+    for pat in (f".{tid}.h5.tmp-*", f".{tid}.ckpt.h5.tmp-*", f".{tid}.failed.json.tmp-*"):
+        for p in tasks_dir(out).glob(pat):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+
+def _write_failed(out: str, task: Task, err: str, tb: str) -> None:
+    write_bytes_atomic(failed_path(out, task.id), json.dumps(
+        {"error": err, "traceback": tb, "host": os.uname().nodename,
+         "time": time.time()}).encode())
+
+
+# ---- discrete --------------------------------------------------------------------------------
+def _save_ckpt(path, task: Task, runner, loop) -> None:
+    from mcsgd.experiments.scan.store import atomic_h5_file
+
+    with atomic_h5_file(path, "checkpoint") as f:
+        f.attrs["scan_task_id"] = task.id
+        g = f.create_group("runner")
+        for k, v in runner.state_dict().items():
+            g.create_dataset(k, data=np.asarray(v))
+        lg = f.create_group("loop")
+        for k, v in loop.arrays().items():
+            lg.create_dataset(k, data=v)
+        lg.attrs["idx"] = loop.idx
+        lg.attrs["t_prev"] = loop.t_prev
+        lg.attrs["run_s"] = loop.run_s
+        _seal(f)
+
+
+def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
+    """A :class:`LoopState` from a valid checkpoint (runner restored), else None.
+
+    A checkpoint is used only if its checksum (over every dataset and attribute) matches; a
+    damaged one is deleted and its reason appended to ``why``.
+    """
+    from mcsgd.driver import LoopState
+    from mcsgd.experiments.scan.store import verify_checksum, verify_file_bytes
+    from mcsgd.storage.h5 import open_checked
+
+    if not path.exists():
+        return None
+    try:
+        bad = verify_file_bytes(path)
+        if bad is not None:
+            raise ValueError(bad)
+        with open_checked(path, "checkpoint") as f:
+            bad = verify_checksum(f)
+            if bad is not None:
+                raise ValueError(bad)
+            tid = f.attrs.get("scan_task_id")
+            tid = tid.decode() if isinstance(tid, bytes) else tid
+            if tid != task.id:
+                raise ValueError("checkpoint of another task")
+            d = {k_: f["runner"][k_][()] for k_ in f["runner"]}
+            ref = runner.state_dict()
+            for name in ("s", "rng", "energy", "accepted", "flags", "stamp", "perm"):
+                if name in ref and np.shape(d.get(name)) != np.shape(ref[name]):
+                    raise ValueError(f"checkpoint array {name} has the wrong shape")
+            lg = f["loop"]
+            r = runner.replicas
+            loop = LoopState(
+                idx=int(lg.attrs["idx"]), acc0=lg["acc0"][...], t_prev=int(lg.attrs["t_prev"]),
+                energy=lg["energy"][...], acceptance=lg["acceptance"][...],
+                overlap=lg["overlap"][...] if "overlap" in lg else None,
+                run_s=float(lg.attrs["run_s"]),
+            )
+            if loop.energy.shape != (r, k) or not 0 <= loop.idx < k:
+                raise ValueError("checkpoint loop state does not match the task")
+            if (loop.overlap is None) != (runner.instance.planted is None):
+                raise ValueError("checkpoint overlap does not match the instance")
+        runner.load_state_dict(d)
+        return loop
+    except Exception as e:  # noqa: BLE001 - any damaged checkpoint means: start over
+        if why is not None:
+            msg = str(e).splitlines()[0] if str(e) else ""
+            why.append(f"checkpoint discarded ({type(e).__name__}: {msg})")
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return None
+
+
+def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progress):
+    from mcsgd.driver import finish_run, prepare_run, record_loop, write_result
+    from mcsgd.dynamics import from_params
+    from mcsgd.storage.h5 import provenance, write_json_attr
+
+    p = task.params
+    t0 = time.perf_counter()
+    inst = build_instance(p["instance"], task.seed)
+    t_inst = time.perf_counter() - t0
+    r = p["run"]
+    dyn = from_params(p["dynamics"])
+    runner, times = prepare_run(
+        inst, dyn, sweeps=r["sweeps"], replicas=r["replicas"], seed=task.seed, key=task.key,
+        init=r["init"], grid=r["grid"], grid_points=r["grid_points"], window=r["window"],
+        threads=threads,
+    )
+    cp = ckpt_path(out, task.id)
+    why: list[str] = []
+    state = _load_ckpt(cp, task, runner, len(times), why)
+    resumed_at = runner.t if state is not None else None
+    last: list[float | None] = [None]
+    n_ckpt = [0]
+
+    def on_chunk(loop) -> None:
+        now = time.perf_counter()
+        if last[0] is None:  # the clock starts after the kernel is compiled/loaded
+            last[0] = loop.prepare_end
+        if _TERM["requested"] and runner.t < int(times[-1]):
+            _save_ckpt(cp, task, runner, loop)
+            raise Terminated(f"SIGTERM: checkpoint of task {task.id} at sweep {runner.t}")
+        if now - last[0] >= checkpoint_seconds and runner.t < int(times[-1]):
+            _save_ckpt(cp, task, runner, loop)
+            n_ckpt[0] += 1
+            last[0] = time.perf_counter()
+
+    prog = None if progress is None else (lambda d, tot: progress(task.id, d, tot))
+    loop = record_loop(runner, times, prog, chunk_updates, state=state, on_chunk=on_chunk)
+    res = finish_run(runner, times, loop, t_prep=loop.prepare_end - t0 - t_inst, grid=r["grid"],
+                     grid_points=r["grid_points"], window=r["window"])
+    t_post = time.perf_counter()
+    scan_timing = {"instance_s": t_inst, "checkpoints": n_ckpt[0], "resumed_at": resumed_at}
+    with atomic_h5_file(result_path(out, task.id), "run") as f:
+        write_result(f, res)
+        write_json_attr(f, "provenance", provenance())
+        _scan_attrs(f, task, {"instance_seed": int(task.seed),  # instance k of (params, seed)
+                              "instance_index": int(p["instance"].get("index", 0))})
+        scan_timing["write_s"] = time.perf_counter() - t_post
+        scan_timing["wall_s"] = time.perf_counter() - t0
+        write_json_attr(f, "scan_timing", scan_timing)
+        _seal(f)
+    with contextlib.suppress(FileNotFoundError):
+        cp.unlink()
+    info = {"resumed_at": resumed_at, "timing": {**res.timing, **scan_timing}}
+    if why:
+        info["checkpoint_discarded"] = why[0]
+    return info
+
+
+def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
+    from mcsgd.storage.h5 import write_json_attr
+
+    f.attrs["scan_task_id"] = task.id
+    write_json_attr(f, "scan_task", task.params)
+    write_json_attr(f, "scan_seeds", {"root_seed": task.seed, "spawn_key": list(task.key),
+                                      **seeds})
+
+
+def _seal(f) -> None:
+    """Store the checksum over everything written so far (the last write before closing)."""
+    f.attrs["scan_checksum"] = content_checksum(f)
+
+
+# ---- continuous ------------------------------------------------------------------------------
+def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]:
+    from mcsgd._numba import threads_scope
+    from mcsgd.continuous import tasks as ctasks
+    from mcsgd.storage.h5 import provenance, write_json_attr
+
+    t0 = time.perf_counter()
+    with threads_scope(threads):
+        res = ctasks.run_task(task.params["continuous"], task.seed, task.key)
+    run_s = time.perf_counter() - t0
+    with atomic_h5_file(result_path(out, task.id), "continuous") as f:
+        g = f.create_group("arrays")
+        for name, arr in res["arrays"].items():
+            g.create_dataset(name, data=np.asarray(arr))
+        write_json_attr(f, "params", res["params"])
+        write_json_attr(f, "scalars", res["scalars"])
+        write_json_attr(f, "model", res["model"])
+        write_json_attr(f, "seed", {"entropy": int(task.seed), "key": list(task.key)})
+        write_json_attr(f, "provenance", provenance())
+        write_json_attr(f, "timing", {"run_s": run_s})
+        _scan_attrs(f, task, {})
+        _seal(f)
+    return {"timing": {"run_s": run_s}}

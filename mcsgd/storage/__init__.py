@@ -1,0 +1,1 @@
+"""Storage: atomic HDF5 writing, provenance, output-path checks and every file layout."""
