@@ -459,7 +459,8 @@ def test_T_adb_curve_one_root_search_per_point(monkeypatch):
     import scipy.optimize
 
     calls = {"brentq": 0, "table": 0}
-    # theory imports brentq where it is used (lazily): count it at its source
+    # theory imports brentq where it is used (lazily): count it at its source; the table is
+    # counted where the ADB module looks it up
     real_brentq, real_table = scipy.optimize.brentq, theory.p_acc_table
 
     def counting_brentq(*args, **kwargs):
@@ -471,7 +472,7 @@ def test_T_adb_curve_one_root_search_per_point(monkeypatch):
         return real_table(*args, **kwargs)
 
     monkeypatch.setattr(scipy.optimize, "brentq", counting_brentq)
-    monkeypatch.setattr(theory, "p_acc_table", counting_table)
+    monkeypatch.setattr(theory.adb, "p_acc_table", counting_table)
     Bs = np.linspace(0.01, 0.99, 100)
     T = T_adb_curve(Bs, 20.0, 5)
     assert T.shape == (100,) and np.all(np.isfinite(T))
