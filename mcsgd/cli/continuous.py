@@ -233,7 +233,7 @@ def _handler(experiment: str):
         check_output(args.output, option="-o", mcsgd_kind="continuous", force=args.force)
         check_output(args.plot, option="--plot", kind="plot")
         if args.plot:
-            from mcsgd.plots.continuous import require_matplotlib
+            from mcsgd.plots import require_matplotlib
 
             require_matplotlib()
         res = run_task(params, args.seed, ())

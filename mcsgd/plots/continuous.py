@@ -1,4 +1,4 @@
-"""Figures for the continuous experiments (matplotlib, imported lazily; no pyplot state).
+"""Figures for the continuous experiments (object-oriented matplotlib, see ``_figure``).
 
 Style shared with the discrete T(B) calibration: measured points as markers with error bars,
 theory as lines, B on a log axis, one PNG per run. :func:`plot_result` dispatches on
@@ -7,18 +7,15 @@ theory as lines, B on a log axis, one PNG per run. :func:`plot_result` dispatche
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mcsgd.errors import ParameterError
+from mcsgd.plots._figure import new_figure, save
 
-
-def require_matplotlib():
-    """Import matplotlib's Figure or raise the standard ParameterError."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ParameterError("--plot needs matplotlib: pip install 'mcsgd[plot]'") from None
-    return Figure
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _g(x, spec: str) -> str:
@@ -28,9 +25,8 @@ def _g(x, spec: str) -> str:
     return format(x, spec)
 
 
-def _fig(ncols: int = 1):
-    Figure = require_matplotlib()
-    fig = Figure(figsize=(5.2 * ncols, 4.0), layout="constrained")
+def _fig(ncols: int = 1) -> tuple[Figure, list[Axes]]:
+    fig = new_figure((5.2 * ncols, 4.0), layout="constrained")
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes
 
@@ -44,8 +40,11 @@ def _title(result: dict) -> str:
     return ", ".join(bits)
 
 
-def plot_result(result: dict, path: str) -> None:
-    """Draw the standard figure of a :func:`~mcsgd.continuous.tasks.run_task` result."""
+def plot_result(result: dict, path: str | None = None) -> Figure:
+    """Draw the standard figure of a :func:`~mcsgd.continuous.tasks.run_task` result.
+
+    Written to ``path`` if given; returns the Figure.
+    """
     exp = result["params"]["experiment"]
     fn = {
         "fdr": _plot_fdr, "adaptive": _plot_adaptive, "linear-fdt": _plot_linear,
@@ -54,7 +53,7 @@ def plot_result(result: dict, path: str) -> None:
     }[exp]
     fig = fn(result)
     fig.suptitle(_title(result), fontsize=10)
-    fig.savefig(path, dpi=120)
+    return save(fig, path, dpi=120)
 
 
 def _plot_fdr(r):
