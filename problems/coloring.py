@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.seeds import instance_rng
 
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
-from .seeds import instance_rng
 
 GRAPHS = ("er", "er-simple", "regular")
 
@@ -198,7 +198,7 @@ def coloring(
         Seed in [0, 2**64); the instance is a deterministic function of all arguments.
     instance : int
         Instance index k in [0, 2**32): instance k of (parameters, seed) draws from
-        ``SeedSequence(seed, spawn_key=(INSTANCE, h1, h2, k))`` (:mod:`problems.seeds`), the
+        ``SeedSequence(seed, spawn_key=(INSTANCE, h1, h2, k))`` (:mod:`mcsgd.seeds`), the
         same stream whichever command asks for it.
 
     Returns

@@ -82,7 +82,7 @@ def shuffle_from_args(args) -> bool:
 
 def _instance_maker(q, n, graph, shuffle, seed):
     """``make(c, k)``: instance k of (planted colouring q, n, c, graph, shuffle; seed), the same
-    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`problems.seeds`)."""
+    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`mcsgd.seeds`)."""
     from mcsgd import problems
     cache = {}
 

@@ -20,7 +20,7 @@ parameters (normalised types, sorted keys, JSON) determine
   ``SeedSequence(seed, spawn_key=(INIT | DYNAMICS, SCAN, h1, h2, r))`` (:mod:`mcsgd.seeds`);
 * the task id: 16 hex digits of ``sha256(canonical params + root seed)``;
 * the instance: instance k (the point's ``index``) of (the instance point's parameters, root
-  seed) (:mod:`problems.seeds`), so every dynamics of a scan runs on the same instances, and
+  seed) (:mod:`mcsgd.seeds`), so every dynamics of a scan runs on the same instances, and
   ``mcsgd generate --seed ROOT --instance k`` with the same parameters builds the same graph.
 
 Nothing depends on the worker, shard or order that runs a task.

@@ -70,7 +70,7 @@ ProgressFn = Callable[[str, int, int], None]
 
 def build_instance(inst: dict[str, Any], root_seed: int):
     """The instance of an instance point (cached per process): instance ``index`` of (the
-    point's generator parameters, root seed), see :mod:`problems.seeds`.
+    point's generator parameters, root seed), see :mod:`mcsgd.seeds`.
 
     Parameters
     ----------
