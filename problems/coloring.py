@@ -49,7 +49,7 @@ def expected_edges(n: int, c: float, graph: str) -> int:
 def check_graph_size(n: int, m: float, what: str = "the graph",
                      available: int | None = None) -> None:
     """Refuse sizes beyond the int32 CSR layout or the available memory (ParameterError)."""
-    from mcsgd.storage.paths import check_memory
+    from mcsgd.resources import check_memory
 
     if n > INT32_MAX:
         raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
@@ -69,7 +69,7 @@ def check_coloring_params(
     checker, so a scan accepts exactly what ``mcsgd generate coloring`` accepts (ranges, an
     integer degree <= n-1 with even n*d for regular graphs, divisibility of a planted
     colouring, the int32 CSR limits and the memory the graph needs: ``available`` bytes,
-    default :func:`mcsgd.storage.paths.available_memory`).
+    default :func:`mcsgd.resources.available_memory`).
     """
     check_range("n", n, 1, None, integer=True)
     check_range("q", q, 2, 127, integer=True)

@@ -204,7 +204,7 @@ def _run(args) -> int:
         check_range("threads", args.threads, 1, None, integer=True)
     _check_output(args.output, "run", args, inputs=[args.instance])
     inst = problems.load(args.instance)
-    from mcsgd.storage.paths import check_run_memory
+    from mcsgd.resources import check_run_memory
 
     check_run_memory(inst.n, inst.m, args.replicas, args.grid_points, args.dynamics == "sgd")
     prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
@@ -232,8 +232,9 @@ def _demo(args) -> int:
     from mcsgd.driver import run
     from mcsgd.dynamics import SGD, Metropolis
     from mcsgd.errors import check_range
+    from mcsgd.resources import check_run_memory
     from mcsgd.seeds import DEMO
-    from mcsgd.storage.paths import check_output, check_output_dir, check_run_memory
+    from mcsgd.storage.paths import check_output, check_output_dir
     from mcsgd.theory import T0, e_para_coloring
 
     # everything is validated before the first file is written

@@ -159,7 +159,8 @@ def _recover(args) -> int:
     check_range("quench", args.quench, 0, None, integer=True)
     from mcsgd import problems
     from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
-    from mcsgd.storage.paths import check_memory, check_output, run_memory_bytes
+    from mcsgd.resources import check_memory, run_memory_bytes
+    from mcsgd.storage.paths import check_output
 
     for c in args.c:
         problems.check_coloring_params(args.n, args.q, c, args.graph, True, 0)
