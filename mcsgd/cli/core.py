@@ -157,8 +157,9 @@ def _check_output(path: str | None, kind: str, args, inputs=()) -> None:
 def _generate_coloring(args) -> int:
     from mcsgd import problems
     _check_output(args.output, "instance", args)
-    inst = problems.coloring(args.n, args.q, args.c, planted=args.planted, graph=args.graph,
-                             shuffle=args.shuffle, seed=args.seed, instance=args.instance)
+    inst = problems.from_params(
+        {"problem": "coloring", "n": args.n, "q": args.q, "c": args.c, "planted": args.planted,
+         "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance)
     inst.save(args.output)
     print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
           f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
@@ -168,8 +169,9 @@ def _generate_coloring(args) -> int:
 def _generate_ising(args) -> int:
     from mcsgd import problems
     _check_output(args.output, "instance", args)
-    inst = problems.ising(args.n, args.d, graph=args.graph, planted=not args.spin_glass,
-                          noise=args.noise, seed=args.seed, instance=args.instance)
+    inst = problems.from_params(
+        {"problem": "ising", "n": args.n, "d": args.d, "graph": args.graph,
+         "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance)
     inst.save(args.output)
     print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
     return 0

@@ -90,8 +90,9 @@ def _instance_maker(q, n, graph, shuffle, seed):
         key = (float(c), int(k))
         if key not in cache:
             cache.clear()  # keep one instance set in memory at a time
-            cache[key] = problems.coloring(n, q, c, planted=True, graph=graph,
-                                           shuffle=shuffle, seed=seed, instance=int(k))
+            cache[key] = problems.from_params(
+                {"problem": "coloring", "n": n, "q": q, "c": c, "planted": True, "graph": graph,
+                 "shuffle": shuffle}, seed, int(k))
         return cache[key]
 
     return make

@@ -289,11 +289,12 @@ class Problem:
         as ``mcsgd generate ... --seed seed --instance k``."""
         from mcsgd import problems
         if self.problem == "coloring":
-            return problems.coloring(self.n, self.q, self.c, planted=self.planted,
-                                     graph=self.graph, shuffle=self.shuffle, seed=seed,
-                                     instance=k)
-        return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
-                              noise=self.noise, seed=seed, instance=k)
+            params = dict(n=self.n, q=self.q, c=self.c, planted=self.planted, graph=self.graph,
+                          shuffle=self.shuffle)
+        else:
+            params = dict(n=self.n, d=self.c, graph=self.graph, planted=self.planted,
+                          noise=self.noise)
+        return problems.from_params({"problem": self.problem, **params}, seed, k)
 
     @property
     def degree_law(self) -> str:
