@@ -203,3 +203,21 @@ def test_from_params_refuses_unknown_and_missing_keys(tmp_path):
     problems.coloring(30, 3, 2.0, seed=1).save(p)
     assert problems.from_params({"problem": "file", "path": str(p)}, 5, 3).m \
         == problems.load(p).m
+
+
+def test_instance_layout_reads_back_through_storage_alone(tmp_path):
+    """The instance layout lives in mcsgd.storage.instance: its reader returns the stored
+    attributes, arrays and params without the problems package, unvalidated."""
+    from mcsgd.storage.instance import ARRAYS, read_instance
+
+    inst = problems.ising(40, 3.0, seed=2, instance=1)
+    p = tmp_path / "i.h5"
+    inst.save(p)
+    attrs, arrays, params = read_instance(p)
+    assert attrs == {"problem": "ising", "q": 2}
+    assert params == inst.params
+    assert set(arrays) == set(ARRAYS)
+    for name in ARRAYS:
+        assert np.array_equal(arrays[name], getattr(inst, name)), name
+    with h5py.File(p, "r") as f:
+        assert (f.attrs["n"], f.attrs["m"]) == (inst.n, inst.m)
