@@ -7,6 +7,7 @@ generation parameters, and round-trip through HDF5 with validation on load.
 
 from .coloring import check_coloring_params, coloring, planted_coloring, random_coloring
 from .custom import from_edge_file, from_edges, from_networkx
+from .factory import from_params
 from .instance import Instance, load
 from .spins import check_ising_params, ising
 
@@ -18,6 +19,7 @@ __all__ = [
     "from_edge_file",
     "from_edges",
     "from_networkx",
+    "from_params",
     "ising",
     "load",
     "planted_coloring",

@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.seeds import instance_rng
 
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
-from .seeds import instance_rng
 
 GRAPHS = ("er", "er-simple", "regular")
 
@@ -49,7 +49,7 @@ def expected_edges(n: int, c: float, graph: str) -> int:
 def check_graph_size(n: int, m: float, what: str = "the graph",
                      available: int | None = None) -> None:
     """Refuse sizes beyond the int32 CSR layout or the available memory (ParameterError)."""
-    from mcsgd.storage.paths import check_memory
+    from mcsgd.resources import check_memory
 
     if n > INT32_MAX:
         raise ParameterError(f"n = {n} exceeds the int32 node-index limit {INT32_MAX}")
@@ -69,7 +69,7 @@ def check_coloring_params(
     checker, so a scan accepts exactly what ``mcsgd generate coloring`` accepts (ranges, an
     integer degree <= n-1 with even n*d for regular graphs, divisibility of a planted
     colouring, the int32 CSR limits and the memory the graph needs: ``available`` bytes,
-    default :func:`mcsgd.storage.paths.available_memory`).
+    default :func:`mcsgd.resources.available_memory`).
     """
     check_range("n", n, 1, None, integer=True)
     check_range("q", q, 2, 127, integer=True)
@@ -198,7 +198,7 @@ def coloring(
         Seed in [0, 2**64); the instance is a deterministic function of all arguments.
     instance : int
         Instance index k in [0, 2**32): instance k of (parameters, seed) draws from
-        ``SeedSequence(seed, spawn_key=(INSTANCE, h1, h2, k))`` (:mod:`problems.seeds`), the
+        ``SeedSequence(seed, spawn_key=(INSTANCE, h1, h2, k))`` (:mod:`mcsgd.seeds`), the
         same stream whichever command asks for it.
 
     Returns

@@ -1,13 +1,7 @@
 """The :class:`Instance` container: a graph, optional couplings and planted solution.
 
-HDF5 layout (``mcsgd_kind = "instance"``)::
-
-    /            attrs: mcsgd_kind, mcsgd_format, complete, problem ("coloring"|"ising"),
-                        n, q, m, params (JSON: generator, its arguments, seed), provenance (JSON)
-    /indptr      int32[N+1]   CSR row pointers
-    /indices     int32[2M]    CSR neighbours (each undirected edge in both rows, rows sorted)
-    /couplings   int8[2M]     J per half-edge, +-1 (Ising only)
-    /planted     int8[N]      planted colours 0..q-1, or planted spins +-1 (when planted)
+Stored as an HDF5 file whose layout is :mod:`mcsgd.storage.instance` (``mcsgd_kind =
+"instance"``).
 
 Everything is validated on load (and when an instance is built from user data): shapes, dtypes,
 ranges, no self-loops, symmetric adjacency with symmetric couplings, a proper planted colouring.
@@ -25,7 +19,7 @@ import numpy as np
 
 from mcsgd._numba import njit
 from mcsgd.errors import FileFormatError, ParameterError
-from mcsgd.storage.h5 import atomic_h5, open_checked, provenance, read_json_attr, write_json_attr
+from mcsgd.storage.instance import read_instance, write_instance
 
 PROBLEMS = ("coloring", "ising")
 
@@ -289,84 +283,49 @@ class Instance:
 
     # ---- storage ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the instance to an HDF5 file (atomically; see the module docstring)."""
-        with atomic_h5(path, "instance") as f:
-            f.attrs["problem"] = self.problem
-            f.attrs["n"] = self.n
-            f.attrs["q"] = int(self.q)
-            f.attrs["m"] = self.m
-            write_json_attr(f, "params", self.params)
-            write_json_attr(f, "provenance", provenance())
-            f.create_dataset("indptr", data=self.indptr)
-            f.create_dataset("indices", data=self.indices)
-            if self.couplings is not None:
-                f.create_dataset("couplings", data=self.couplings)
-            if self.planted is not None:
-                f.create_dataset("planted", data=self.planted)
+        """Write the instance to an HDF5 file (atomically; layout in
+        :mod:`mcsgd.storage.instance`)."""
+        write_instance(
+            path,
+            {"problem": self.problem, "n": self.n, "q": int(self.q), "m": self.m},
+            {"indptr": self.indptr, "indices": self.indices, "couplings": self.couplings,
+             "planted": self.planted},
+            self.params,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Instance:
         """Read and validate an instance file; :class:`FileFormatError` if it is not one."""
-        with open_checked(path, "instance") as f:
-            where = f"instance file {str(path)!r}"
-            try:
-                problem = f.attrs["problem"]
-                problem = problem.decode() if isinstance(problem, bytes) else problem
-                if not isinstance(problem, str):
-                    raise FileFormatError(f"{where}: attribute 'problem' is not a string")
-                q = f.attrs["q"]
-                if isinstance(q, (bytes, str)) or np.ndim(q) != 0 or not (
-                    np.issubdtype(np.asarray(q).dtype, np.integer)
-                    or (np.issubdtype(np.asarray(q).dtype, np.floating)
-                        and float(q).is_integer())
-                ):
-                    raise FileFormatError(f"{where}: attribute 'q' = {q!r} is not an integer")
-                arrays = {}
-                for name in ("indptr", "indices", "couplings", "planted"):
-                    if name not in f:
-                        if name in ("indptr", "indices"):
-                            raise KeyError(name)
-                        arrays[name] = None
-                        continue
-                    ds = f[name]
-                    if not hasattr(ds, "dtype") or ds.dtype.kind not in "iu":
-                        kind = getattr(getattr(ds, "dtype", None), "name", "a group")
-                        raise FileFormatError(f"{where}: dataset {name!r} holds {kind}, not "
-                                              "integers")
-                    arrays[name] = ds[...]
-                    if name in ("indptr", "indices") and arrays[name].size and (
-                        arrays[name].min() < 0 or arrays[name].max() > 2**31 - 1
-                    ):
-                        raise FileFormatError(f"{where}: dataset {name!r} has values outside "
-                                              "the int32 range [0, 2**31 - 1]")
-                    if name in ("couplings", "planted") and arrays[name].size and (
-                        arrays[name].min() < -128 or arrays[name].max() > 127
-                    ):
-                        raise FileFormatError(f"{where}: dataset {name!r} has values outside "
-                                              "the int8 range")
-                try:
-                    params = read_json_attr(f, "params", {})
-                except (ValueError, UnicodeDecodeError):
-                    raise FileFormatError(f"{where}: attribute 'params' is not valid "
-                                          "JSON") from None
-                if not isinstance(params, dict):
-                    raise FileFormatError(f"{where}: attribute 'params' is not a JSON object")
-                inst = cls(
-                    problem=problem,
-                    q=int(q),
-                    indptr=arrays["indptr"],
-                    indices=arrays["indices"],
-                    couplings=arrays["couplings"],
-                    planted=arrays["planted"],
-                    params=params,
-                )
-            except KeyError as e:
-                raise FileFormatError(f"instance file {str(path)!r} lacks {e}") from None
-            except FileFormatError:
-                raise
-            except ParameterError as e:
-                raise FileFormatError(f"instance file {str(path)!r} is invalid: {e}") from None
-        return inst
+        attrs, arrays, params = read_instance(path)
+        where = f"instance file {str(path)!r}"
+        problem, q = attrs["problem"], attrs["q"]
+        if not isinstance(problem, str):
+            raise FileFormatError(f"{where}: attribute 'problem' is not a string")
+        if isinstance(q, (bytes, str)) or np.ndim(q) != 0 or not (
+            np.issubdtype(np.asarray(q).dtype, np.integer)
+            or (np.issubdtype(np.asarray(q).dtype, np.floating) and float(q).is_integer())
+        ):
+            raise FileFormatError(f"{where}: attribute 'q' = {q!r} is not an integer")
+        for name, a in arrays.items():
+            if a is None:
+                continue
+            if a.dtype.kind not in "iu":
+                raise FileFormatError(f"{where}: dataset {name!r} holds {a.dtype.name}, not "
+                                      "integers")
+            if name in ("indptr", "indices") and a.size and (a.min() < 0 or a.max() > 2**31 - 1):
+                raise FileFormatError(f"{where}: dataset {name!r} has values outside the int32 "
+                                      "range [0, 2**31 - 1]")
+            if name in ("couplings", "planted") and a.size and (a.min() < -128 or a.max() > 127):
+                raise FileFormatError(f"{where}: dataset {name!r} has values outside the int8 "
+                                      "range")
+        if not isinstance(params, dict):
+            raise FileFormatError(f"{where}: attribute 'params' is not a JSON object")
+        try:
+            return cls(problem=problem, q=int(q), indptr=arrays["indptr"],
+                       indices=arrays["indices"], couplings=arrays["couplings"],
+                       planted=arrays["planted"], params=params)
+        except ParameterError as e:
+            raise FileFormatError(f"{where} is invalid: {e}") from None
 
 
 def load(path: str | os.PathLike) -> Instance:

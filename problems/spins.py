@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.seeds import instance_rng
 
 from .coloring import (
     INT32_MAX,
@@ -23,7 +24,6 @@ from .coloring import (
 )
 from .graphs import edges_to_csr, random_regular_edges
 from .instance import Instance
-from .seeds import instance_rng
 
 GRAPHS = ("regular", "er", "er-simple")
 
@@ -83,7 +83,7 @@ def ising(
         Seed in [0, 2**64).
     instance : int
         Instance index k in [0, 2**32): instance k of (parameters, seed), see
-        :mod:`problems.seeds`.
+        :mod:`mcsgd.seeds`.
     """
     check_ising_params(n, d, graph, noise, seed, instance)
     n, seed, instance = int(n), int(seed), int(instance)

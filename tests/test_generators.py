@@ -172,3 +172,52 @@ def test_edge_ids_pair_half_edges():
 def test_generator_bad_input(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         problems.coloring(**kwargs)
+
+
+# ---- the one instance factory ------------------------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda: problems.coloring(60, 3, 4.0, graph="er", shuffle=True, seed=7, instance=2),
+    lambda: problems.coloring(60, 4, 3.0, graph="regular", planted=False, seed=7, instance=1),
+    lambda: problems.ising(60, 3.0, graph="regular", noise=0.1, seed=9, instance=3),
+    lambda: problems.ising(60, 2.5, graph="er-simple", planted=False, seed=9),
+])
+def test_from_params_rebuilds_the_stored_instance(make):
+    """``from_params(inst.params, seed, k)`` (the stored parameters, with their ``generator``,
+    ``seed`` and ``instance`` entries) is the same instance: one factory for every command."""
+    inst = make()
+    again = problems.from_params(inst.params, inst.params["seed"], inst.params["instance"])
+    assert again.params == inst.params
+    for name in ("indptr", "indices", "couplings", "planted"):
+        a, b = getattr(inst, name), getattr(again, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+
+
+def test_from_params_refuses_unknown_and_missing_keys(tmp_path):
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        problems.from_params({"problem": "coloring", "n": 60, "q": 3, "c": 4.0, "d": 3}, 0)
+    with pytest.raises(ParameterError, match="missing parameter"):
+        problems.from_params({"problem": "ising", "n": 60}, 0)
+    with pytest.raises(ParameterError, match="problem"):
+        problems.from_params({"problem": "potts", "n": 60}, 0)
+    p = tmp_path / "i.h5"
+    problems.coloring(30, 3, 2.0, seed=1).save(p)
+    assert problems.from_params({"problem": "file", "path": str(p)}, 5, 3).m \
+        == problems.load(p).m
+
+
+def test_instance_layout_reads_back_through_storage_alone(tmp_path):
+    """The instance layout lives in mcsgd.storage.instance: its reader returns the stored
+    attributes, arrays and params without the problems package, unvalidated."""
+    from mcsgd.storage.instance import ARRAYS, read_instance
+
+    inst = problems.ising(40, 3.0, seed=2, instance=1)
+    p = tmp_path / "i.h5"
+    inst.save(p)
+    attrs, arrays, params = read_instance(p)
+    assert attrs == {"problem": "ising", "q": 2}
+    assert params == inst.params
+    assert set(arrays) == set(ARRAYS)
+    for name in ARRAYS:
+        assert np.array_equal(arrays[name], getattr(inst, name)), name
+    with h5py.File(p, "r") as f:
+        assert (f.attrs["n"], f.attrs["m"]) == (inst.n, inst.m)

@@ -177,7 +177,7 @@ def test_escape_plot_with_one_batch_size(tmp_path, capsys):
 # ---- sizes ---------------------------------------------------------------------------------------
 def test_memory_check_says_how_much_is_needed():
     """Sizes beyond the available memory are refused with the amount needed."""
-    from mcsgd.storage.paths import check_memory
+    from mcsgd.resources import check_memory
 
     with pytest.raises(ParameterError, match=r"needs about 1 KiB of memory, more than the "
                                              r"512 B available"):

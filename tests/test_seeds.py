@@ -92,9 +92,13 @@ def test_no_two_purposes_share_a_stream(monkeypatch):
 def test_old_collision_explicitly():
     """The old aliasing, stated directly: generator stream of instance 0 vs replica-0 dynamics
     stream and replica-0 initial-configuration stream of a run (key ``()``), same seed."""
-    from mcsgd.problems.seeds import instance_rng
-
-    from mcsgd.seeds import BP_MESSAGES, dynamics_states, init_states, namespaced_generator
+    from mcsgd.seeds import (
+        BP_MESSAGES,
+        dynamics_states,
+        init_states,
+        instance_rng,
+        namespaced_generator,
+    )
 
     for seed in SEEDS:
         inst = problems.planted_coloring(150, 3, 4.0, seed=seed)
@@ -265,7 +269,7 @@ def test_ising_instance_k_is_one_graph_across_commands(tmp_path, monkeypatch):
 def test_instance_streams_depend_on_every_parameter():
     """Different parameters, seeds or indices give independent instance streams (the old recover
     key carried c for this reason): every field of the canonical parameters enters the key."""
-    from mcsgd.problems.seeds import instance_key
+    from mcsgd.seeds import instance_key
 
     base = problems.planted_coloring(150, 3, 4.0, seed=1).params
     keys = {instance_key(base, 0), instance_key(base, 1)}

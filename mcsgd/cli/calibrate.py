@@ -117,7 +117,8 @@ def _calibrate(args) -> int:
         for t in args.T_grid:
             check_range("T-grid", t, 0, None, lo_open=True)
     from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
-    from mcsgd.storage.paths import check_memory, check_output, run_memory_bytes
+    from mcsgd.resources import check_memory, run_memory_bytes
+    from mcsgd.storage.paths import check_output
 
     m = expected_edges(prob.n, prob.c, prob.graph)
     check_memory(f"calibrate ({args.instances} instances of N = {prob.n}, M = {m}, "

@@ -157,8 +157,9 @@ def _check_output(path: str | None, kind: str, args, inputs=()) -> None:
 def _generate_coloring(args) -> int:
     from mcsgd import problems
     _check_output(args.output, "instance", args)
-    inst = problems.coloring(args.n, args.q, args.c, planted=args.planted, graph=args.graph,
-                             shuffle=args.shuffle, seed=args.seed, instance=args.instance)
+    inst = problems.from_params(
+        {"problem": "coloring", "n": args.n, "q": args.q, "c": args.c, "planted": args.planted,
+         "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance)
     inst.save(args.output)
     print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
           f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
@@ -168,8 +169,9 @@ def _generate_coloring(args) -> int:
 def _generate_ising(args) -> int:
     from mcsgd import problems
     _check_output(args.output, "instance", args)
-    inst = problems.ising(args.n, args.d, graph=args.graph, planted=not args.spin_glass,
-                          noise=args.noise, seed=args.seed, instance=args.instance)
+    inst = problems.from_params(
+        {"problem": "ising", "n": args.n, "d": args.d, "graph": args.graph,
+         "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance)
     inst.save(args.output)
     print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
     return 0
@@ -204,7 +206,7 @@ def _run(args) -> int:
         check_range("threads", args.threads, 1, None, integer=True)
     _check_output(args.output, "run", args, inputs=[args.instance])
     inst = problems.load(args.instance)
-    from mcsgd.storage.paths import check_run_memory
+    from mcsgd.resources import check_run_memory
 
     check_run_memory(inst.n, inst.m, args.replicas, args.grid_points, args.dynamics == "sgd")
     prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
@@ -232,8 +234,9 @@ def _demo(args) -> int:
     from mcsgd.driver import run
     from mcsgd.dynamics import SGD, Metropolis
     from mcsgd.errors import check_range
+    from mcsgd.resources import check_run_memory
     from mcsgd.seeds import DEMO
-    from mcsgd.storage.paths import check_output, check_output_dir, check_run_memory
+    from mcsgd.storage.paths import check_output, check_output_dir
     from mcsgd.theory import T0, e_para_coloring
 
     # everything is validated before the first file is written

@@ -82,7 +82,7 @@ def shuffle_from_args(args) -> bool:
 
 def _instance_maker(q, n, graph, shuffle, seed):
     """``make(c, k)``: instance k of (planted colouring q, n, c, graph, shuffle; seed), the same
-    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`problems.seeds`)."""
+    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`mcsgd.seeds`)."""
     from mcsgd import problems
     cache = {}
 
@@ -90,8 +90,9 @@ def _instance_maker(q, n, graph, shuffle, seed):
         key = (float(c), int(k))
         if key not in cache:
             cache.clear()  # keep one instance set in memory at a time
-            cache[key] = problems.coloring(n, q, c, planted=True, graph=graph,
-                                           shuffle=shuffle, seed=seed, instance=int(k))
+            cache[key] = problems.from_params(
+                {"problem": "coloring", "n": n, "q": q, "c": c, "planted": True, "graph": graph,
+                 "shuffle": shuffle}, seed, int(k))
         return cache[key]
 
     return make
@@ -159,7 +160,8 @@ def _recover(args) -> int:
     check_range("quench", args.quench, 0, None, integer=True)
     from mcsgd import problems
     from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
-    from mcsgd.storage.paths import check_memory, check_output, run_memory_bytes
+    from mcsgd.resources import check_memory, run_memory_bytes
+    from mcsgd.storage.paths import check_output
 
     for c in args.c:
         problems.check_coloring_params(args.n, args.q, c, args.graph, True, 0)

@@ -176,7 +176,7 @@ def resolve_params(params: dict) -> dict:
 def _check_size(p: dict) -> None:
     """Refuse sizes that cannot fit in memory (a lower bound: four float64 vectors of the
     parameter dimension per chain, one float64 per data sample)."""
-    from mcsgd.storage.paths import check_memory
+    from mcsgd.resources import check_memory
 
     chains = int(p.get("chains") or 1)
     dim = int(p.get("dim") or 1)

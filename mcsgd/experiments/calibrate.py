@@ -285,15 +285,16 @@ class Problem:
             problems.check_ising_params(self.n, self.c, self.graph, self.noise)
 
     def generate(self, seed: int, k: int = 0):
-        """Instance ``k`` of (these parameters, ``seed``) (:mod:`problems.seeds`): the same graph
+        """Instance ``k`` of (these parameters, ``seed``) (:mod:`mcsgd.seeds`): the same graph
         as ``mcsgd generate ... --seed seed --instance k``."""
         from mcsgd import problems
         if self.problem == "coloring":
-            return problems.coloring(self.n, self.q, self.c, planted=self.planted,
-                                     graph=self.graph, shuffle=self.shuffle, seed=seed,
-                                     instance=k)
-        return problems.ising(self.n, self.c, graph=self.graph, planted=self.planted,
-                              noise=self.noise, seed=seed, instance=k)
+            params = dict(n=self.n, q=self.q, c=self.c, planted=self.planted, graph=self.graph,
+                          shuffle=self.shuffle)
+        else:
+            params = dict(n=self.n, d=self.c, graph=self.graph, planted=self.planted,
+                          noise=self.noise)
+        return problems.from_params({"problem": self.problem, **params}, seed, k)
 
     @property
     def degree_law(self) -> str:
@@ -438,7 +439,7 @@ def calibrate(
     ----------
     prob : Problem
         Problem family; instance k is ``prob.generate(seed, k)`` (instance k of the problem
-        parameters and ``seed``, :mod:`problems.seeds`); every dynamics runs on the same
+        parameters and ``seed``, :mod:`mcsgd.seeds`); every dynamics runs on the same
         instances. Run streams: task keys ``(CALIBRATION, k, role, j)`` (:mod:`mcsgd.seeds`).
     targets : sequence of SGD (or Metropolis, for closed-loop checks)
     instances, replicas, sweeps : int

@@ -239,7 +239,7 @@ def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
 
 def recovery_key(c: float, setting: Dynamics | Anneal, k: int) -> tuple[int, ...]:
     """Task key ``(RECOVERY, h1, h2, k)`` of instance ``k``'s runs of ``setting`` at degree
-    ``c``: (h1, h2) hash ``{"c": c, **setting.params()}`` (:func:`problems.seeds.params_words`)."""
+    ``c``: (h1, h2) hash ``{"c": c, **setting.params()}`` (:func:`mcsgd.seeds.params_words`)."""
     h1, h2 = params_words({"c": float(c), **setting.params()})
     return (RECOVERY, h1, h2, int(k))
 

@@ -20,7 +20,7 @@ parameters (normalised types, sorted keys, JSON) determine
   ``SeedSequence(seed, spawn_key=(INIT | DYNAMICS, SCAN, h1, h2, r))`` (:mod:`mcsgd.seeds`);
 * the task id: 16 hex digits of ``sha256(canonical params + root seed)``;
 * the instance: instance k (the point's ``index``) of (the instance point's parameters, root
-  seed) (:mod:`problems.seeds`), so every dynamics of a scan runs on the same instances, and
+  seed) (:mod:`mcsgd.seeds`), so every dynamics of a scan runs on the same instances, and
   ``mcsgd generate --seed ROOT --instance k`` with the same parameters builds the same graph.
 
 Nothing depends on the worker, shard or order that runs a task.
@@ -349,7 +349,7 @@ def _generator_check(path: str, raw: dict[str, Any], out: dict[str, Any], prob: 
     the instances ``generate`` accepts (integer degree of a regular graph, even n*d, int32 and
     memory limits). Errors name the key, e.g. ``instance.c: ...``."""
     from mcsgd import problems
-    from mcsgd.storage.paths import total_memory
+    from mcsgd.resources import total_memory
 
     mem = total_memory()  # instances are built later, maybe on other nodes
     try:
@@ -387,7 +387,7 @@ def _check_run_size(path: str, ip: dict[str, Any], dp: dict[str, Any], r: dict[s
     """Refuse a task whose run cannot fit in memory (replicas x instance size), before any
     task is written; the message names ``<table>.replicas``."""
     from mcsgd.problems.coloring import expected_edges
-    from mcsgd.storage.paths import check_run_memory, total_memory
+    from mcsgd.resources import check_run_memory, total_memory
 
     if ip["problem"] == "file":
         if ip["path"] not in seen:

@@ -70,7 +70,7 @@ ProgressFn = Callable[[str, int, int], None]
 
 def build_instance(inst: dict[str, Any], root_seed: int):
     """The instance of an instance point (cached per process): instance ``index`` of (the
-    point's generator parameters, root seed), see :mod:`problems.seeds`.
+    point's generator parameters, root seed), see :mod:`mcsgd.seeds`.
 
     Parameters
     ----------
@@ -83,16 +83,7 @@ def build_instance(inst: dict[str, Any], root_seed: int):
     key = canonical_json({"i": inst, "s": root_seed})
     if key in _INSTANCES:
         return _INSTANCES[key]
-    seed, k = int(root_seed), int(inst["index"])
-    if inst["problem"] == "coloring":
-        obj = problems.coloring(inst["n"], inst["q"], inst["c"], planted=inst["planted"],
-                                graph=inst["graph"], shuffle=inst["shuffle"], seed=seed,
-                                instance=k)
-    elif inst["problem"] == "ising":
-        obj = problems.ising(inst["n"], inst["d"], graph=inst["graph"], planted=inst["planted"],
-                             noise=inst["noise"], seed=seed, instance=k)
-    else:
-        obj = problems.load(inst["path"])
+    obj = problems.from_params(inst, int(root_seed), int(inst["index"]))
     if len(_INSTANCES) >= 4:
         _INSTANCES.pop(next(iter(_INSTANCES)))
     _INSTANCES[key] = obj
