@@ -1,10 +1,10 @@
 """The package structure of docs/architecture.md, checked so it cannot rot (issue 11).
 
 * the layer contract (``[tool.importlinter]`` in pyproject.toml) holds: ``lint-imports`` runs on
-  the installed layout, built as a wheel (``problems/`` installs as ``mcsgd.problems`` through a
-  package-dir mapping, which import-linter cannot follow in the source tree);
+  the installed layout (``problems/`` installs as ``mcsgd.problems`` through a package-dir
+  mapping, which import-linter cannot follow in the source tree, so the test assembles it);
 * the explicit ``packages`` list of pyproject.toml names every package folder, and only those;
-* the wheel installs one top-level import name, ``mcsgd`` (no generic ``problems``).
+* the distribution installs one top-level import name, ``mcsgd`` (no generic ``problems``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,34 +32,26 @@ def _setuptools_config() -> dict:
 
 
 @pytest.fixture(scope="module")
-def wheel_tree(tmp_path_factory) -> Path:
-    """The wheel of this checkout, built from a copy of its sources and unpacked."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    src = tmp / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
+def installed_tree(tmp_path_factory) -> Path:
+    """The import layout an install of this checkout has: ``mcsgd/`` with every package-dir
+    mapping of pyproject applied (``problems/`` -> ``mcsgd/problems/``), copied from the sources
+    (no build step, so the test needs neither ``wheel`` nor network)."""
+    tree = tmp_path_factory.mktemp("installed")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in {"mcsgd", *_setuptools_config().get("package-dir", {}).values()}:
-        shutil.copytree(ROOT / folder, src / folder, ignore=ignore)
-    out = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(tmp / "dist"), str(src)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    (whl,) = (tmp / "dist").glob("mcsgd-*.whl")
-    tree = tmp / "tree"
-    with zipfile.ZipFile(whl) as z:
-        z.extractall(tree)
+    shutil.copytree(ROOT / "mcsgd", tree / "mcsgd", ignore=ignore)
+    for pkg, folder in _setuptools_config().get("package-dir", {}).items():
+        dest = tree.joinpath(*pkg.split("."))
+        assert not dest.exists(), f"package-dir {pkg} = {folder} shadows a folder of mcsgd/"
+        shutil.copytree(ROOT / folder, dest, ignore=ignore)
     return tree
 
 
-def test_wheel_installs_only_mcsgd(wheel_tree):
-    """``problems/`` ships as ``mcsgd.problems``: no generic top-level name in site-packages."""
-    top = {p.name for p in wheel_tree.iterdir() if not p.name.endswith(".dist-info")}
-    assert top == {"mcsgd"}
-    assert (wheel_tree / "mcsgd" / "problems" / "__init__.py").is_file()
+def test_only_mcsgd_is_installed():
+    """``problems/`` ships as ``mcsgd.problems``: every package of the distribution lives under
+    the one top-level name ``mcsgd`` (no generic ``problems`` in site-packages)."""
+    cfg = _setuptools_config()
+    assert {p.split(".")[0] for p in cfg["packages"]} == {"mcsgd"}
+    assert cfg.get("package-dir") == {"mcsgd.problems": "problems"}
 
 
 def test_packages_list_names_every_package_folder():
@@ -74,15 +65,14 @@ def test_packages_list_names_every_package_folder():
     assert set(cfg["packages"]) == found
 
 
-def test_layer_contract(wheel_tree):
+def test_layer_contract(installed_tree):
     """``lint-imports`` keeps every contract of ``[tool.importlinter]`` (output shown on
-    failure). Run by hand: build the wheel, unpack it, and run ``lint-imports
-    path/to/pyproject.toml`` from the unpacked directory."""
+    failure). Run by hand: after ``pip install -e .``, ``lint-imports`` from the checkout."""
     exe = Path(sys.executable).with_name("lint-imports")
     exe = str(exe) if exe.exists() else shutil.which("lint-imports")
     if exe is None:
         pytest.fail("lint-imports not found: install the test extra (pip install -e '.[test]')")
-    env = {**os.environ, "PYTHONPATH": str(wheel_tree)}
-    out = subprocess.run([exe, str(PYPROJECT), "--no-cache"], cwd=wheel_tree, env=env,
+    env = {**os.environ, "PYTHONPATH": str(installed_tree)}
+    out = subprocess.run([exe, str(PYPROJECT), "--no-cache"], cwd=installed_tree, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
