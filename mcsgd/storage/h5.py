@@ -138,6 +138,12 @@ def open_checked(path: str | os.PathLike, kind: str | tuple[str, ...]) -> h5py.F
     return f
 
 
+def read_provenance(path: str | os.PathLike, kind: str | tuple[str, ...]) -> dict[str, Any]:
+    """The ``provenance`` of a checked mcsgd file (``{}`` if it has none)."""
+    with open_checked(path, kind) as f:
+        return read_json_attr(f, "provenance", {})
+
+
 def write_json_attr(obj: h5py.HLObject, name: str, value: Any) -> None:
     """Store ``value`` as a JSON string attribute (numpy scalars and arrays converted)."""
     obj.attrs[name] = json.dumps(to_jsonable(value), sort_keys=True)
@@ -222,7 +228,8 @@ def provenance() -> dict[str, Any]:
 
 
 # ---- in-memory writer: full disk, file checksum, content checksum --------------------------
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# open flags: never through a symbolic link, never inherited by child processes
+O_NOFOLLOW_CLOEXEC = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large",
               "errno = 28,", "errno = 122,", "errno = 27,")
@@ -274,7 +281,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW_CLOEXEC, 0o644)
         try:
             view = memoryview(data)
             while view:

@@ -24,7 +24,7 @@ from typing import Any
 
 from mcsgd.errors import ParameterError
 from mcsgd.experiments.scan.spec import MAX_TASKS_HEADER, SPEC_DIR_HEADER, Spec, Task
-from mcsgd.storage.h5 import verify_checksum, verify_file_bytes
+from mcsgd.storage.h5 import O_NOFOLLOW_CLOEXEC, verify_checksum, verify_file_bytes
 from mcsgd.storage.scan import (
     check_task_file,
     ckpt_path,
@@ -37,8 +37,6 @@ from mcsgd.storage.scan import (
     write_manifest,
     write_spec_copy,
 )
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def manifest(spec: Spec) -> dict[str, Any]:
@@ -107,7 +105,8 @@ class TaskLock:
         file, or a file with other hard links (it is never written through).
         """
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | os.O_NONBLOCK, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | O_NOFOLLOW_CLOEXEC | os.O_NONBLOCK,
+                         0o644)
         except OSError as e:
             if e.errno == errno.ELOOP:
                 raise UnsafeLockError(f"lock file {str(self.path)!r} is a symbolic link; "
@@ -143,7 +142,7 @@ class TaskLock:
 def lock_holder(out: str | os.PathLike, tid: str) -> tuple[int, str] | None:
     """``(pid, host)`` last written into the task's lock file (None if unreadable)."""
     try:
-        fd = os.open(lock_path(out, tid), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(lock_path(out, tid), os.O_RDONLY | O_NOFOLLOW_CLOEXEC | os.O_NONBLOCK)
     except OSError:
         return None
     try:
@@ -164,7 +163,7 @@ def is_locked(out: str | os.PathLike, tid: str) -> bool:
     created or written) and probed with a shared non-blocking ``flock``.
     """
     try:
-        fd = os.open(lock_path(out, tid), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(lock_path(out, tid), os.O_RDONLY | O_NOFOLLOW_CLOEXEC | os.O_NONBLOCK)
     except OSError:  # missing, a symbolic link, unreadable: nobody holds it through that path
         return False
     try:
