@@ -312,24 +312,15 @@ class BPResult:
         """Write the result to HDF5 (``mcsgd_kind = "bp"``), atomically.
 
         Datasets ``marginals``, ``assignment``, ``history`` (and ``messages`` if asked); scalars
-        as attributes; ``params``, ``timing`` and ``provenance`` as JSON attributes.
+        as attributes; ``params``, ``timing`` and ``provenance`` as JSON attributes (layout:
+        :mod:`mcsgd.storage.bp`, read back with :func:`mcsgd.storage.bp.read`).
         """
-        from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
+        from mcsgd.storage import bp as layout
 
-        with atomic_h5(path, "bp") as f:
-            f.create_dataset("marginals", data=self.marginals)
-            f.create_dataset("assignment", data=self.assignment)
-            f.create_dataset("history", data=self.history)
-            if messages:
-                f.create_dataset("messages", data=self.messages)
-            s = self.summary()
-            for k in ("converged", "iterations", "max_change", "bethe_free_energy", "energy",
-                      "entropy", "contradictions"):
-                f.attrs[k] = s[k]
-            f.attrs["overlap"] = np.nan if self.overlap is None else self.overlap
-            write_json_attr(f, "params", self.params)
-            write_json_attr(f, "timing", self.timing)
-            write_json_attr(f, "provenance", provenance())
+        layout.write(path, marginals=self.marginals, assignment=self.assignment,
+                     history=self.history, messages=self.messages if messages else None,
+                     scalars=self.summary(), overlap=self.overlap, params=self.params,
+                     timing=self.timing)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,8 +91,8 @@ class _Stop(BaseException):
 
 @pytest.mark.parametrize("extra", ["", 'method = "flags"\ntau = 3\nflags = "edge"'])
 def test_interrupted_task_resumes_bit_identically(tmp_path, extra):
-    from mcsgd.experiments.scan.store import ckpt_path
     from mcsgd.experiments.scan.task import execute
+    from mcsgd.storage.scan import ckpt_path
 
     body = f'\n[[dynamics]]\ndynamics = "sgd"\nB = 0.7\n{extra}\n' if extra else ""
     spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "a", sweeps=300, ckpt=0,

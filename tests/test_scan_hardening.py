@@ -198,8 +198,9 @@ class _Stop(BaseException):
 
 
 def _checkpoint(tmp_path):
-    from mcsgd.experiments.scan.store import ckpt_path, prepare_dir
+    from mcsgd.experiments.scan.store import prepare_dir
     from mcsgd.experiments.scan.task import execute
+    from mcsgd.storage.scan import ckpt_path
 
     spec = _tiny_task_spec(tmp_path, sweeps=300)
     t = spec.tasks[0]
@@ -700,7 +701,7 @@ def test_files_without_the_full_checksum_are_redone(tmp_path):
     import h5py
     import numpy as np
 
-    from mcsgd.experiments.scan.store import USERBLOCK, verify_checksum, verify_file_bytes
+    from mcsgd.storage.h5 import USERBLOCK, verify_checksum, verify_file_bytes
 
     p = tmp_path / "plain.h5"
     with h5py.File(p, "w") as f:

@@ -239,10 +239,9 @@ def stale_keys(stored: dict, prob, targets, run_kw: dict) -> list[str]:
 
 def stored_version(path: str) -> str | None:
     """The mcsgd version that wrote an HDF5 result (its provenance), None if unrecorded."""
-    from mcsgd.storage.h5 import open_checked, read_json_attr
+    from mcsgd.storage.h5 import read_provenance
 
-    with open_checked(path, "calibration") as f:
-        return read_json_attr(f, "provenance", {}).get("mcsgd")
+    return read_provenance(path, "calibration").get("mcsgd")
 
 
 def _reproduce_tb(args) -> int:

@@ -176,8 +176,8 @@ def _run(args) -> int:
     spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
     _check_scan_out(spec)
     quiet = args.quiet or args.json
-    from mcsgd.experiments.scan.store import DiskFullError
     from mcsgd.experiments.scan.task import Terminated
+    from mcsgd.storage.h5 import DiskFullError
 
     try:
         res = run_scan(spec, executor=args.executor, workers=args.workers,

@@ -315,14 +315,6 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
 
 def save_h5(path: str, result: dict, entropy: int, key: tuple[int, ...] = ()) -> None:
     """Write a :func:`run_task` result atomically (``mcsgd_kind = "continuous"``)."""
-    from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
+    from mcsgd.storage import continuous as layout
 
-    with atomic_h5(path, kind="continuous") as f:
-        g = f.create_group("arrays")
-        for name, arr in result["arrays"].items():
-            g.create_dataset(name, data=np.asarray(arr))
-        write_json_attr(f, "params", result["params"])
-        write_json_attr(f, "scalars", result["scalars"])
-        write_json_attr(f, "model", result["model"])
-        write_json_attr(f, "seed", {"entropy": int(entropy), "key": list(key)})
-        write_json_attr(f, "provenance", provenance())
+    layout.write(path, result, entropy, key)

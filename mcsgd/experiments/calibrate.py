@@ -352,60 +352,18 @@ class Calibration:
         return out
 
     def save(self, path) -> None:
-        """Write to HDF5 atomically (``mcsgd_kind = "calibration"``)."""
-        from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
+        """Write to HDF5 atomically (``mcsgd_kind = "calibration"``; layout:
+        :mod:`mcsgd.storage.calibration`)."""
+        from mcsgd.storage import calibration as layout
 
-        with atomic_h5(path, "calibration") as f:
-            write_json_attr(f, "params", self.params)
-            write_json_attr(f, "provenance", provenance())
-            write_json_attr(f, "timing", self.timing)
-            write_json_attr(f, "errors", self.errors)
-            g = f.create_group("table")
-            for k, v in self.table.items():  # None -> NaN; booleans -> 0/1 (restored on load)
-                g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
-                                                  dtype=float))
-            f["metropolis/T"] = self.T_grid
-            f["metropolis/energy"] = self.e_mc
-            f["metropolis/energy_err"] = self.e_mc_err
-            f["relaxation/time"] = self.times
-            f["relaxation/sgd"] = self.curves_sgd
-            f["relaxation/metropolis"] = self.curves_mc
+        layout.write(path, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
     @classmethod
     def load(cls, path) -> Calibration:
         """Read a file written by :meth:`save`."""
-        from mcsgd.storage.h5 import open_checked, read_json_attr
+        from mcsgd.storage import calibration as layout
 
-        with open_checked(path, "calibration") as f:
-            return cls(
-                params=read_json_attr(f, "params", {}),
-                table={k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
-                T_grid=f["metropolis/T"][...],
-                e_mc=f["metropolis/energy"][...],
-                e_mc_err=f["metropolis/energy_err"][...],
-                times=f["relaxation/time"][...],
-                curves_sgd=f["relaxation/sgd"][...],
-                curves_mc=f["relaxation/metropolis"][...],
-                timing=read_json_attr(f, "timing", {}),
-                errors=read_json_attr(f, "errors", {}),
-            )
-
-
-_BOOL_KEYS = ("stationary", "init_agree")
-_NONE_KEYS = ("B", "T", "T0", "T_adb", "T_drift", "init_t", "init_p")
-
-
-def _from_stored(key: str, arr: np.ndarray) -> list:
-    """Undo the float storage of :meth:`Calibration.save` (NaN -> None, 0/1 -> bool)."""
-    out: list = []
-    for x in arr.tolist():
-        if x != x and (key in _BOOL_KEYS or key in _NONE_KEYS):
-            out.append(None)
-        elif key in _BOOL_KEYS:
-            out.append(bool(x))
-        else:
-            out.append(x)
-    return out
+        return cls(**layout.read(path))
 
 
 def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:

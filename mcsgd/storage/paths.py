@@ -63,13 +63,12 @@ def _mcsgd_kind(path: Path) -> str | None:
     try:
         import h5py
 
+        from mcsgd.storage.h5 import read_kind
+
         with h5py.File(path, "r") as f:
-            k = f.attrs.get("mcsgd_kind")
+            return read_kind(f)
     except Exception:  # noqa: BLE001 - any unreadable file is "not an mcsgd file"
         return None
-    if isinstance(k, bytes):
-        k = k.decode(errors="replace")
-    return None if k is None else str(k)
 
 
 def check_output(

@@ -1,10 +1,11 @@
 """Parameter scans: TOML scan files expanded into content-addressed, resumable tasks.
 
 ``load_spec`` (validate + expand a scan file), ``run_scan`` (local / SLURM / Dask),
-``status`` and ``gather``/``write_summary`` (collect). Reference: ``docs/scans.md``.
+``status`` and ``gather``/``write_summary`` (collect). Reference: ``docs/scans.md``; file
+layouts: :mod:`mcsgd.storage.scan`.
 """
 
-from mcsgd.experiments.scan.collect import gather, summary_json, write_summary
+from mcsgd.experiments.scan.collect import gather, summary_json
 from mcsgd.experiments.scan.executors import run_scan
 from mcsgd.experiments.scan.spec import (
     MAX_TASKS,
@@ -14,7 +15,9 @@ from mcsgd.experiments.scan.spec import (
     load_spec,
     spec_from_text,
 )
-from mcsgd.experiments.scan.store import DiskFullError, check_result, status
+from mcsgd.experiments.scan.store import check_result, status
+from mcsgd.storage.h5 import DiskFullError
+from mcsgd.storage.scan import write_summary
 
 __all__ = [
     "MAX_TASKS",

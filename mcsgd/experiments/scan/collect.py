@@ -1,24 +1,12 @@
 """``mcsgd scan collect``: one summary file (a row per finished task + time series).
 
 Only results that pass the integrity check are read, so collecting while a scan runs is safe.
-Layout (``docs/scans.md``)::
-
-    /                     attrs: mcsgd_kind = "scan-summary", name, seed, n_tasks, n_done,
-                                 provenance (JSON)
-    /table/<column>       1-D datasets, one entry per finished task (plan order):
-                          task_id, params_json, flattened parameters ("instance.n",
-                          "dynamics.T", "run.sweeps", ...), stationary observables
-                          (energy, energy_err, overlap, acceptance; energy_err_dof = the
-                          error's degrees of freedom, replicas, energy_ci95_lo/_hi = Student-t
-                          95% interval, window_too_short, tau_int) or, for continuous tasks,
-                          "result.<scalar>"
-    /series/<task_id>/    time int64[K], energy/acceptance/overlap float64[R, K]
-                          (continuous: the task's arrays)
+The summary is written by :func:`mcsgd.storage.scan.write_summary` (layout in
+:mod:`mcsgd.storage.scan` and ``docs/scans.md``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import warnings
@@ -27,22 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from mcsgd.experiments.scan.spec import Task, canonical_json
-from mcsgd.experiments.scan.store import check_result, manifest_tasks, read_manifest, result_path
-
-
-def _flatten(prefix: str, d: dict[str, Any], out: dict[str, Any]) -> None:
-    for k, v in d.items():
-        name = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict):
-            _flatten(name, v, out)
-        else:
-            out[name] = v
+from mcsgd.experiments.scan.spec import Task
+from mcsgd.experiments.scan.store import check_result, manifest_tasks
+from mcsgd.storage.scan import read_manifest, result_path
 
 
 def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     from mcsgd.driver import read_result
-    from mcsgd.storage.h5 import open_checked, read_json_attr
+    from mcsgd.storage import continuous
+    from mcsgd.storage.h5 import open_checked
 
     with open_checked(path, ("run", "continuous")) as f:
         if task.kind == "discrete":
@@ -60,8 +41,8 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
             if res.overlap is not None:
                 series["overlap"] = res.overlap
         else:
-            stat = read_json_attr(f, "scalars", {})
-            series = {k: f["arrays"][k][...] for k in f["arrays"]}
+            res = continuous.read(f)
+            stat, series = res["scalars"], res["arrays"]
     return stat, series
 
 
@@ -113,69 +94,6 @@ def gather(out: str | os.PathLike) -> dict[str, Any]:
             "energy_ci95 (Student-t) or more replicas", stacklevel=2)
     return {"out": str(Path(out).resolve()), "name": m["name"], "seed": m["seed"],  # type: ignore[index]
             "total": len(tasks), "done": len(rows), "tasks": rows}
-
-
-def _column(values: list[Any]) -> np.ndarray:
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, bool) for v in present):
-        return np.array([bool(v) if v is not None else False for v in values])
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        if all(isinstance(v, int) for v in present) and len(present) == len(values):
-            return np.array(values, dtype=np.int64)
-        return np.array([math.nan if v is None else float(v) for v in values])
-    strs = ["" if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in values]
-    return np.array(strs, dtype=object)
-
-
-def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write :func:`gather` output to ``path`` (atomic; layout in the module docstring)."""
-    import h5py
-
-    from mcsgd.storage.h5 import atomic_h5, provenance, write_json_attr
-
-    rows = data["tasks"]
-    flat: list[dict[str, Any]] = []
-    for r in rows:
-        d: dict[str, Any] = {"task_id": r["id"], "params_json": canonical_json(r["params"])}
-        params = dict(r["params"])
-        params.pop("experiment", None)
-        _flatten("", params, d)
-        d["experiment"] = r["params"]["experiment"]
-        st = r["stationary"]
-        if r["params"]["experiment"] == "discrete":
-            for k in ("energy", "energy_err", "overlap", "acceptance", "energy_err_dof",
-                      "replicas", "tau_int", "window_too_short"):
-                d[k] = st.get(k)
-            ci = st.get("energy_ci95") or [None, None]
-            d["energy_ci95_lo"], d["energy_ci95_hi"] = ci
-        else:
-            for k, v in st.items():
-                if isinstance(v, (int, float, str, bool)) or v is None:
-                    d[f"result.{k}"] = v
-        flat.append(d)
-    cols: list[str] = []
-    for d in flat:
-        cols += [c for c in d if c not in cols]
-    with atomic_h5(path, "scan-summary") as f:
-        f.attrs["name"] = data["name"]
-        f.attrs["seed"] = int(data["seed"])
-        f.attrs["n_tasks"] = int(data["total"])
-        f.attrs["n_done"] = int(data["done"])
-        f.attrs["source"] = data["out"]
-        write_json_attr(f, "provenance", provenance())
-        g = f.create_group("table")
-        for c in cols:
-            arr = _column([d.get(c) for d in flat])
-            if arr.dtype == object:
-                g.create_dataset(c, data=arr.astype(str).astype(object) if len(arr) else arr,
-                                 dtype=h5py.string_dtype())
-            else:
-                g.create_dataset(c, data=arr)
-        s = f.create_group("series")
-        for r in rows:
-            sg = s.create_group(r["id"])
-            for k, v in r["_series"].items():
-                sg.create_dataset(k, data=np.asarray(v))
 
 
 def summary_json(data: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ local
     parent-pid check right after it and a watchdog thread), so a ``kill -9`` of the scan, even
     during the workers' start-up, leaves no orphan holding a task. A worker that dies (e.g. the
     OOM killer) fails only its task: the pool is restarted and the other tasks go on. A full
-    disk stops the scan (:class:`~mcsgd.experiments.scan.store.DiskFullError`). A task whose lock
+    disk stops the scan (:class:`~mcsgd.storage.h5.DiskFullError`). A task whose lock
     is held by another process (another shard) is retried for ``lock_wait`` seconds, then left
     to it.
 slurm
@@ -37,7 +37,8 @@ from typing import Any
 
 from mcsgd.errors import ParameterError
 from mcsgd.experiments.scan.spec import Spec, Task
-from mcsgd.experiments.scan.store import prepare_dir, result_path
+from mcsgd.experiments.scan.store import prepare_dir
+from mcsgd.storage.scan import result_path
 
 # the default sbatch template ships with the package (one copy, found from any directory)
 TEMPLATE_RESOURCE = "data/array.sbatch.template"
@@ -200,7 +201,7 @@ def _run_pool(spec: Spec, pending: list[Task], *, workers: int, threads: int,
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from mcsgd.experiments.scan.store import DiskFullError
+    from mcsgd.storage.h5 import DiskFullError
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -270,7 +271,7 @@ def _after_worker_death(out: str, broken: list[Task], procs: dict[int, Any],
     import signal
 
     from mcsgd.experiments.scan.store import TaskLock, lock_holder
-    from mcsgd.experiments.scan.task import _write_failed
+    from mcsgd.storage.scan import write_failure
 
     codes: dict[int, int | None] = {}
     for pid, p in procs.items():
@@ -306,7 +307,7 @@ def _after_worker_death(out: str, broken: list[Task], procs: dict[int, Any],
         with contextlib.suppress(Exception):
             if lk.acquire():
                 try:
-                    _write_failed(out, t, err, "")
+                    write_failure(out, t.id, err, "")
                 finally:
                     lk.release()
         results[t.id] = {"id": t.id, "state": "failed", "error": err}

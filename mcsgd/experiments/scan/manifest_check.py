@@ -78,7 +78,7 @@ def check_manifest(m: Any, path: str | os.PathLike) -> None:
 
 def check_scan_dir(out: str | os.PathLike, missing_ok: bool = False) -> None:
     """Read and check ``out/scan.json`` (nothing to do when absent and ``missing_ok``)."""
-    from mcsgd.experiments.scan.store import MANIFEST, read_manifest
+    from mcsgd.storage.scan import MANIFEST, read_manifest
 
     m = read_manifest(out, missing_ok=missing_ok)
     if m is not None:

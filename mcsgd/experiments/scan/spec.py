@@ -40,6 +40,7 @@ from typing import Any
 
 from mcsgd.errors import ParameterError
 from mcsgd.seeds import SCAN
+from mcsgd.storage.h5 import canonical_json
 
 TOP_KEYS = ("name", "seed", "instances", "out", "experiment", "instance", "run", "dynamics",
             "continuous", "execution", "slurm", "dask", "max_tasks")
@@ -136,11 +137,6 @@ class Spec:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def canonical_json(obj: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces) used for hashing."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
 def hash_words(obj: Any, n: int = 2) -> tuple[int, ...]:
     """The first ``n`` 32-bit words of ``sha256(canonical_json(obj))``."""
     h = hashlib.sha256(canonical_json(obj).encode()).digest()

@@ -17,7 +17,6 @@ intermediate checkpoints (a killed one restarts from scratch).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 import traceback
@@ -26,19 +25,26 @@ from typing import Any
 
 import numpy as np
 
-from mcsgd.experiments.scan.spec import Task, canonical_json
-from mcsgd.experiments.scan.store import (
+from mcsgd.experiments.scan.spec import Task
+from mcsgd.experiments.scan.store import TaskLock, UnsafeLockError, check_result
+from mcsgd.storage.h5 import (
     DiskFullError,
-    TaskLock,
     atomic_h5_file,
-    check_result,
-    ckpt_path,
-    content_checksum,
+    canonical_json,
     disk_full_reason,
-    failed_path,
     is_disk_full,
+    seal,
+    verify_checksum,
+    verify_file_bytes,
+)
+from mcsgd.storage.scan import (
+    ckpt_path,
+    failed_path,
+    read_task_id,
     result_path,
-    write_bytes_atomic,
+    tasks_dir,
+    write_failure,
+    write_task_attrs,
 )
 
 _INSTANCES: dict[str, Any] = {}
@@ -120,8 +126,6 @@ def execute(
         ``id``, ``state`` (``done``, ``skipped`` (already done), ``busy`` (locked by another
         process) or ``failed``), ``error`` (failed), ``resumed_at`` (sweep), ``timing``.
     """
-    from mcsgd.experiments.scan.store import UnsafeLockError
-
     lock = TaskLock(out, task.id)
     try:
         if not lock.acquire():
@@ -129,7 +133,7 @@ def execute(
     except UnsafeLockError as e:
         err = f"UnsafeLockError: {e}"
         with contextlib.suppress(OSError):
-            _write_failed(out, task, err, "")
+            write_failure(out, task.id, err, "")
         return {"id": task.id, "state": "failed", "error": err}
     if os.environ.get("MCSGD_TEST_CRASH_TASK") == task.id:  # test hook: a worker dies (OOM)
         import signal
@@ -155,7 +159,7 @@ def execute(
                                     disk_full_reason(e)) from None
             msg = str(e).splitlines()[0] if str(e) else ""
             err = f"{type(e).__name__}: {msg}"
-            _write_failed(out, task, err, traceback.format_exc())
+            write_failure(out, task.id, err, traceback.format_exc())
             return {"id": task.id, "state": "failed", "error": err}
         with contextlib.suppress(FileNotFoundError):
             failed_path(out, task.id).unlink()
@@ -167,24 +171,14 @@ def execute(
 
 def _remove_stale_temporaries(out: str, tid: str) -> None:
     """Delete temporary files of killed writers of this task (safe: we hold its lock)."""
-    from mcsgd.experiments.scan.store import tasks_dir
-
     for pat in (f".{tid}.h5.tmp-*", f".{tid}.ckpt.h5.tmp-*", f".{tid}.failed.json.tmp-*"):
         for p in tasks_dir(out).glob(pat):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 
 
-def _write_failed(out: str, task: Task, err: str, tb: str) -> None:
-    write_bytes_atomic(failed_path(out, task.id), json.dumps(
-        {"error": err, "traceback": tb, "host": os.uname().nodename,
-         "time": time.time()}).encode())
-
-
 # ---- discrete --------------------------------------------------------------------------------
 def _save_ckpt(path, task: Task, runner, loop) -> None:
-    from mcsgd.experiments.scan.store import atomic_h5_file
-
     with atomic_h5_file(path, "checkpoint") as f:
         f.attrs["scan_task_id"] = task.id
         g = f.create_group("runner")
@@ -196,7 +190,7 @@ def _save_ckpt(path, task: Task, runner, loop) -> None:
         lg.attrs["idx"] = loop.idx
         lg.attrs["t_prev"] = loop.t_prev
         lg.attrs["run_s"] = loop.run_s
-        _seal(f)
+        seal(f)
 
 
 def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
@@ -206,7 +200,6 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
     damaged one is deleted and its reason appended to ``why``.
     """
     from mcsgd.driver import LoopState
-    from mcsgd.experiments.scan.store import verify_checksum, verify_file_bytes
     from mcsgd.storage.h5 import open_checked
 
     if not path.exists():
@@ -219,9 +212,7 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
             bad = verify_checksum(f)
             if bad is not None:
                 raise ValueError(bad)
-            tid = f.attrs.get("scan_task_id")
-            tid = tid.decode() if isinstance(tid, bytes) else tid
-            if tid != task.id:
+            if read_task_id(f) != task.id:
                 raise ValueError("checkpoint of another task")
             d = {k_: f["runner"][k_][()] for k_ in f["runner"]}
             ref = runner.state_dict()
@@ -300,7 +291,7 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
         scan_timing["write_s"] = time.perf_counter() - t_post
         scan_timing["wall_s"] = time.perf_counter() - t0
         write_json_attr(f, "scan_timing", scan_timing)
-        _seal(f)
+        seal(f)
     with contextlib.suppress(FileNotFoundError):
         cp.unlink()
     info = {"resumed_at": resumed_at, "timing": {**res.timing, **scan_timing}}
@@ -310,39 +301,24 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
 
 
 def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
-    from mcsgd.storage.h5 import write_json_attr
-
-    f.attrs["scan_task_id"] = task.id
-    write_json_attr(f, "scan_task", task.params)
-    write_json_attr(f, "scan_seeds", {"root_seed": task.seed, "spawn_key": list(task.key),
-                                      **seeds})
-
-
-def _seal(f) -> None:
-    """Store the checksum over everything written so far (the last write before closing)."""
-    f.attrs["scan_checksum"] = content_checksum(f)
+    write_task_attrs(f, task.id, task.params, {"root_seed": task.seed,
+                                               "spawn_key": list(task.key), **seeds})
 
 
 # ---- continuous ------------------------------------------------------------------------------
 def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]:
     from mcsgd._numba import threads_scope
     from mcsgd.continuous import tasks as ctasks
-    from mcsgd.storage.h5 import provenance, write_json_attr
+    from mcsgd.storage import continuous as layout
+    from mcsgd.storage.h5 import write_json_attr
 
     t0 = time.perf_counter()
     with threads_scope(threads):
         res = ctasks.run_task(task.params["continuous"], task.seed, task.key)
     run_s = time.perf_counter() - t0
     with atomic_h5_file(result_path(out, task.id), "continuous") as f:
-        g = f.create_group("arrays")
-        for name, arr in res["arrays"].items():
-            g.create_dataset(name, data=np.asarray(arr))
-        write_json_attr(f, "params", res["params"])
-        write_json_attr(f, "scalars", res["scalars"])
-        write_json_attr(f, "model", res["model"])
-        write_json_attr(f, "seed", {"entropy": int(task.seed), "key": list(task.key)})
-        write_json_attr(f, "provenance", provenance())
+        layout.write_body(f, res, task.seed, task.key)
         write_json_attr(f, "timing", {"run_s": run_s})
         _scan_attrs(f, task, {})
-        _seal(f)
+        seal(f)
     return {"timing": {"run_s": run_s}}
