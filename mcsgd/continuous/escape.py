@@ -38,7 +38,7 @@ import numpy as np
 from mcsgd.continuous.models import Wells
 from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
 from mcsgd.errors import ParameterError, check_range
-from mcsgd.stats import linfit, mean_err
+from mcsgd.stats import censored_exponential_mean, linfit, mean_err
 
 
 def _check_wells(model) -> None:
@@ -159,11 +159,8 @@ def escape_times(
                 break
         if t % 4096 == 0:
             check_finite(sgd)
-    n_esc = int(np.sum(times > 0))
-    total = float(np.sum(times[times > 0])) + float(np.sum(times <= 0)) * max_steps
-    mean = total / n_esc if n_esc else float("inf")
-    err = mean / np.sqrt(n_esc) if n_esc else float("inf")
-    return {"times": times, "mean": mean, "err": err, "n_escaped": n_esc}
+    mean, err = censored_exponential_mean(times, max_steps)
+    return {"times": times, "mean": mean, "err": err, "n_escaped": int(np.sum(times > 0))}
 
 
 def run_escape(

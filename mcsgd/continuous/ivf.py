@@ -45,7 +45,7 @@ import numpy as np
 from mcsgd.continuous.models import L2, Model, Quadratic
 from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
 from mcsgd.errors import ParameterError, check_range
-from mcsgd.stats import linfit
+from mcsgd.stats import jackknife_variance, linfit
 
 
 def flatness(
@@ -246,13 +246,12 @@ def run_ivf(
     if groups:
         reps = [analyse(np.setdiff1d(np.arange(R), g), S2g.sum(0) - S2g[gi])
                 for gi, g in enumerate(groups)]
-        G = len(groups)
         pj = np.array([r[0] for r in reps])
         vj = np.array([r[2][:K] for r in reps])
         qj = np.array([r[8] for r in reps])
-        psi_jk = float(np.sqrt((G - 1) / G * np.sum((pj - pj.mean()) ** 2)))
-        phi_jk = float(np.sqrt((G - 1) / G * np.sum((qj - qj.mean()) ** 2)))
-        var_jk_err = np.sqrt((G - 1) / G * np.sum((vj - vj.mean(0)) ** 2, axis=0))
+        psi_jk = float(np.sqrt(jackknife_variance(pj)))
+        phi_jk = float(np.sqrt(jackknife_variance(qj)))
+        var_jk_err = np.sqrt(jackknife_variance(vj))
     # true energy
     q = np.einsum("kp,pq,kq->k", comps[:K], Sinv, comps[:K])
     flat_phi = 2.0 / np.sqrt(q)

@@ -28,7 +28,7 @@ import numpy as np
 from mcsgd.continuous.models import L2, Model, Quadratic
 from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
 from mcsgd.errors import check_range
-from mcsgd.stats import ratio_jackknife
+from mcsgd.stats import ratio_jackknife, standard_error
 
 
 def run_temperature(
@@ -121,7 +121,7 @@ def run_temperature(
         # per-chain mode temperatures around the pooled mean: their spread over the R
         # independent chains is the standard error of Tm
         Tm_r = lam * (y2 / n - 2 * mean * y1 / n + mean**2)
-        Tm_err = Tm_r.std(axis=0, ddof=1) / np.sqrt(R)
+        Tm_err = standard_error(Tm_r)
         Tm_th = eta_eff * Cu / (2.0 * B)
         row = {
             "B": B,

@@ -29,6 +29,7 @@ import numpy as np
 
 from mcsgd.experiments.scan.spec import Task, canonical_json
 from mcsgd.experiments.scan.store import check_result, manifest_tasks, read_manifest, result_path
+from mcsgd.stats import t_interval95
 
 
 def _flatten(prefix: str, d: dict[str, Any], out: dict[str, Any]) -> None:
@@ -73,15 +74,8 @@ def _error_fields(st: dict[str, Any], replicas: int) -> dict[str, Any]:
 
     With R >= 2 replicas the error has R - 1 degrees of freedom (2 replicas: 1, and the 95%
     interval is energy -+ 12.7 energy_err); with one replica, batches - 1."""
-    from scipy.stats import t as student_t
-
     dof = int(st["err_dof"])
-    err = st["energy_err"]
-    if dof >= 1 and err is not None and math.isfinite(err):
-        half = float(student_t.ppf(0.975, dof)) * err
-        ci = [st["energy"] - half, st["energy"] + half]
-    else:
-        ci = [None, None]
+    ci = t_interval95(st["energy"], st["energy_err"], dof)
     return {"replicas": replicas, "energy_err_dof": dof, "energy_ci95": ci,
             "tau_int": st["tau_int"], "window_too_short": bool(st["window_too_short"])}
 
