@@ -33,7 +33,7 @@ import numpy as np
 
 from mcsgd.continuous import data as _data
 from mcsgd.continuous.models.base import Model
-from mcsgd.continuous.models.l2 import L2
+from mcsgd.continuous.models.l2 import L2, unwrap, with_weight_decay
 from mcsgd.continuous.models.linear_regression import LinearRegression
 from mcsgd.continuous.models.mlp import MLP
 from mcsgd.continuous.models.quadratic import NOISE_CHOICES, Quadratic
@@ -53,6 +53,8 @@ __all__ = [
     "Wells",
     "default_quadratic_spectrum",
     "make_model",
+    "unwrap",
+    "with_weight_decay",
 ]
 
 MODEL_CHOICES = ("quadratic", "wells", "linreg", "softmax", "mlp")

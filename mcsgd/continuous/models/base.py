@@ -90,3 +90,20 @@ class Model:
     def describe(self) -> dict:
         """JSON-able description (stored in outputs)."""
         return {"model": self.name, "dim": self.dim, "n_data": self.n_data}
+
+
+class Classifier(Model):
+    """A model of labelled data: features ``X`` (N, D), labels int64[N], one-hot ``Y`` (N, K)."""
+
+    def _set_data(self, X: np.ndarray, labels: np.ndarray, data_name: str) -> None:
+        self.X = X
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.K = int(self.labels.max()) + 1
+        self.Y = np.eye(self.K)[self.labels]
+        self.n_data, self.D = self.X.shape
+        self.data_name = data_name
+
+
+def weights(theta: np.ndarray, K: int, D: int) -> np.ndarray:
+    """θ of shape (R, K·D) or (K·D,) as R weight matrices W, shape (R, K, D)."""
+    return _as2d(theta).reshape(-1, K, D)

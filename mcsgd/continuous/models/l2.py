@@ -75,3 +75,13 @@ class L2(Model):
         if name == "base":
             raise AttributeError(name)
         return getattr(self.base, name)
+
+
+def with_weight_decay(model: Model, lam: float) -> Model:
+    """The objective SGD descends: ``model`` in :class:`L2` when ``lam`` > 0, else itself."""
+    return L2(model, lam) if lam > 0 else model
+
+
+def unwrap(model: Model) -> Model:
+    """The model without its weight decay (``model.base`` of an :class:`L2`, else ``model``)."""
+    return model.base if isinstance(model, L2) else model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models.base import Model, _as2d
+from mcsgd.continuous.models.base import Model, _as2d, weights
 
 
 class LinearRegression(Model):
@@ -41,7 +41,7 @@ class LinearRegression(Model):
         self.data_name = data_name
 
     def _W(self, theta):
-        return _as2d(theta).reshape(-1, self.K, self.D)
+        return weights(theta, self.K, self.D)
 
     def loss(self, theta):
         W = self._W(theta)

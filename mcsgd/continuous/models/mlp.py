@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models.base import Model, _as2d
+from mcsgd.continuous.models.base import Classifier, _as2d
 from mcsgd.errors import check_range
 
 
-class MLP(Model):
+class MLP(Classifier):
     """One hidden tanh layer, softmax output, cross-entropy loss.
 
     θ = (W1 (H, D), b1 (H), W2 (K, H), b2 (K)) flattened in that order. Initialisation:
@@ -22,17 +22,12 @@ class MLP(Model):
         self, X: np.ndarray, labels: np.ndarray, hidden: int = 8, data_name: str = ""
     ):
         check_range("hidden", hidden, 1, None, integer=True)
-        self.X = np.asarray(X, dtype=np.float64)
-        self.labels = np.asarray(labels, dtype=np.int64)
-        self.K = int(self.labels.max()) + 1
-        self.Y = np.eye(self.K)[self.labels]
-        self.n_data, self.D = self.X.shape
+        self._set_data(np.asarray(X, dtype=np.float64), labels, data_name)
         self.Hd = int(hidden)
         H, D, K = self.Hd, self.D, self.K
         self._shapes = [(H, D), (H,), (K, H), (K,)]
         self._sizes = [int(np.prod(s)) for s in self._shapes]
         self.dim = int(sum(self._sizes))
-        self.data_name = data_name
         self.n_probe = 4
 
     def _unpack(self, theta):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models.base import Model, _as2d
+from mcsgd.continuous.models.base import Classifier, weights
 
 
-class SoftmaxRegression(Model):
+class SoftmaxRegression(Classifier):
     """Multinomial logistic regression: p = softmax(W x̃), f = −(1/N) Σ log p_{y_i}.
 
     θ = W.ravel(), W of shape (K, D̃) (x̃ = (x, 1)). Exact Laplacian:
@@ -18,17 +18,12 @@ class SoftmaxRegression(Model):
 
     def __init__(self, X: np.ndarray, labels: np.ndarray, data_name: str = ""):
         X = np.asarray(X, dtype=np.float64)
-        self.X = np.hstack([X, np.ones((X.shape[0], 1))])
-        self.labels = np.asarray(labels, dtype=np.int64)
-        self.K = int(self.labels.max()) + 1
-        self.Y = np.eye(self.K)[self.labels]
-        self.n_data, self.D = self.X.shape
+        self._set_data(np.hstack([X, np.ones((X.shape[0], 1))]), labels, data_name)
         self.dim = self.K * self.D
         self._x2 = np.sum(self.X**2, axis=1)
-        self.data_name = data_name
 
     def _W(self, theta):
-        return _as2d(theta).reshape(-1, self.K, self.D)
+        return weights(theta, self.K, self.D)
 
     @staticmethod
     def _softmax(z):

@@ -87,12 +87,16 @@ class Wells(_AdditiveNoise):
             return a * (y * y - 1) ** 2, 4 * a * y * (y * y - 1), a * (12 * y * y - 4)
         return 0.5 * y * y, y, np.ones_like(y)
 
-    def loss(self, theta):
+    def _x_plus_y(self, theta, fx, order: int):
+        """fx(x) plus the y term of derivative ``order`` (0: U, 2: U'') when dim = 2."""
         th = _as2d(theta)
-        out = self.U1(th[:, 0])
+        out = fx(th[:, 0])
         if self.dim == 2:
-            out = out + self._y_terms(th[:, 1])[0]
+            out = out + self._y_terms(th[:, 1])[order]
         return out
+
+    def loss(self, theta):
+        return self._x_plus_y(theta, self.U1, 0)
 
     def grad(self, theta):
         th = _as2d(theta)
@@ -103,11 +107,7 @@ class Wells(_AdditiveNoise):
         return g
 
     def laplacian(self, theta, rng=None):
-        th = _as2d(theta)
-        out = self.d2U1(th[:, 0])
-        if self.dim == 2:
-            out = out + self._y_terms(th[:, 1])[2]
-        return out
+        return self._x_plus_y(theta, self.d2U1, 2)
 
     def hessian(self, theta):
         th = np.asarray(theta, float).ravel()
