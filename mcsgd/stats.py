@@ -1,9 +1,11 @@
 """Statistics: the one home for error bars, autocorrelation, tests and intervals.
 
-Batch means and the integrated autocorrelation time (Sokal window) of a time series; the
-jackknife, plain and clustered by instance (:class:`ClusteredError`); paired and Welch t-tests;
-Wilson and instance-clustered (Korn-Graubard) intervals for proportions, order-statistic
-quantiles; means over independent chains, ratio jackknife and weighted line/polynomial fits.
+Standard errors and the jackknife variance; batch means and the integrated autocorrelation
+time (Sokal window) of a time series; the jackknife, plain and clustered by instance
+(:class:`ClusteredError`); paired and Welch t-tests; Wilson and instance-clustered
+(Korn-Graubard) intervals for proportions, order-statistic quantiles and the median interval
+(order statistics / Woodruff), Student-t intervals; the censored exponential mean (escape
+times); means over independent chains, ratio jackknife and weighted line/polynomial fits.
 Everything is NumPy/SciPy on small arrays (no numba): it runs once per result, not per sweep.
 ``scipy.stats`` is imported where it is used: a run imports this module and should not pay
 for it at start-up.
