@@ -1,9 +1,11 @@
 """Statistics: the one home for error bars, autocorrelation, tests and intervals.
 
-Batch means and the integrated autocorrelation time (Sokal window) of a time series; the
-jackknife, plain and clustered by instance (:class:`ClusteredError`); paired and Welch t-tests;
-Wilson and instance-clustered (Korn-Graubard) intervals for proportions, order-statistic
-quantiles; means over independent chains, ratio jackknife and weighted line/polynomial fits.
+Standard errors and the jackknife variance; batch means and the integrated autocorrelation
+time (Sokal window) of a time series; the jackknife, plain and clustered by instance
+(:class:`ClusteredError`); paired and Welch t-tests; Wilson and instance-clustered
+(Korn-Graubard) intervals for proportions, order-statistic quantiles and the median interval
+(order statistics / Woodruff), Student-t intervals; the censored exponential mean (escape
+times); means over independent chains, ratio jackknife and weighted line/polynomial fits.
 Everything is NumPy/SciPy on small arrays (no numba): it runs once per result, not per sweep.
 ``scipy.stats`` is imported where it is used: a run imports this module and should not pay
 for it at start-up.
@@ -19,6 +21,36 @@ import numpy as np
 
 from mcsgd.errors import MIN_DISORDER_INSTANCES, ParameterError
 
+# --- Standard errors ----------------------------------------------------------------------------
+
+def standard_error(x: np.ndarray, axis: int = 0) -> np.ndarray | float:
+    """Standard error of the mean of independent values along ``axis``: sd (ddof=1) / sqrt(n)."""
+    x = np.asarray(x, float)
+    return np.std(x, axis=axis, ddof=1) / np.sqrt(x.shape[axis])
+
+
+def jackknife_variance(pseudo: np.ndarray, axis: int = 0) -> np.ndarray | float:
+    """Jackknife variance ``(n-1)/n sum_i (theta_i - mean theta)^2`` of the n leave-one-out
+    estimates ``pseudo`` along ``axis`` (its square root is the jackknife standard error)."""
+    x = np.asarray(pseudo, float)
+    n = x.shape[axis]
+    return (n - 1) / n * np.sum((x - x.mean(axis=axis, keepdims=True)) ** 2, axis=axis)
+
+
+def censored_exponential_mean(times: np.ndarray, censored_at: float) -> tuple[float, float]:
+    """Maximum-likelihood mean of exponential waiting times with right censoring.
+
+    ``times`` int/float[R]: the time of each event, <= 0 for a unit still waiting at
+    ``censored_at``. Returns (Σ event times + Σ censored times) / n_events and its error
+    mean / sqrt(n_events); (inf, inf) without any event.
+    """
+    n_ev = int(np.sum(times > 0))
+    total = float(np.sum(times[times > 0])) + float(np.sum(times <= 0)) * censored_at
+    mean = total / n_ev if n_ev else float("inf")
+    err = mean / np.sqrt(n_ev) if n_ev else float("inf")
+    return mean, err
+
+
 # --- Batch means and autocorrelation -------------------------------------------------------------
 
 def batch_means_error(x: np.ndarray, nbatch: int = 20) -> float:
@@ -33,7 +65,7 @@ def batch_means_error(x: np.ndarray, nbatch: int = 20) -> float:
         return float("nan")
     m = len(x) // nb
     bm = x[: m * nb].reshape(nb, m).mean(axis=1)
-    return float(bm.std(ddof=1) / np.sqrt(nb))
+    return float(standard_error(bm))
 
 
 MIN_BATCH_TAU = 10.0  # every batch spans at least this many integrated autocorrelation times
@@ -62,13 +94,13 @@ def batch_means_tau(x: np.ndarray) -> dict[str, float | int | bool]:
     t = x.size
     tau = integrated_autocorr_time(x) if t >= 4 else float("nan")
     if not np.isfinite(tau):
-        err = float(x.std(ddof=1) / np.sqrt(t)) if t >= 2 else float("nan")
+        err = float(standard_error(x)) if t >= 2 else float("nan")
         return {"err": err, "tau_int": tau, "n_batches": 0, "batch_len": 0, "too_short": True}
     m = int(np.ceil(MIN_BATCH_TAU * tau))
     nb = t // m
     if nb >= 2:
         bm = np.array([b.mean() for b in np.array_split(x, nb)])
-        err = float(bm.std(ddof=1) / np.sqrt(nb))
+        err = float(standard_error(bm))
     else:
         err = float(np.sqrt(2.0 * tau * x.var(ddof=1) / t))
     return {"err": err, "tau_int": float(tau), "n_batches": int(nb), "batch_len": m,
@@ -119,8 +151,7 @@ def jackknife(estimate: Callable[[np.ndarray], float], units: int) -> tuple[floa
         loo[u] = estimate(m)
     if np.any(~np.isfinite(loo)):
         return full, math.nan
-    err = math.sqrt((units - 1) / units * ((loo - loo.mean()) ** 2).sum())
-    return full, err
+    return full, math.sqrt(jackknife_variance(loo))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,7 +229,7 @@ def clustered_jackknife(estimate: Callable[[np.ndarray], float],
     if K >= 2:
         loo = np.array([estimate(_balanced_weights(gi, gi != k)) for k in range(K)], float)
         if np.all(np.isfinite(loo)):
-            err_c = math.sqrt((K - 1) / K * ((loo - loo.mean()) ** 2).sum())
+            err_c = math.sqrt(jackknife_variance(loo))
     var_t = 0.0
     for k in range(K):
         idx = np.flatnonzero(gi == k)
@@ -213,7 +244,7 @@ def clustered_jackknife(estimate: Callable[[np.ndarray], float],
         if not np.all(np.isfinite(th)):
             var_t = math.nan
             break
-        var_t += (idx.size - 1) / idx.size * ((th - th.mean()) ** 2).sum()
+        var_t += jackknife_variance(th)
     err_t = math.sqrt(var_t) if np.isfinite(var_t) else math.nan
     err = err_c if K >= 2 else err_t
     return ClusteredError(value, err, err_t, err_c, K, max(K - 1, 0))
@@ -227,7 +258,14 @@ def mean_errors(x: np.ndarray, groups: np.ndarray | None = None) -> ClusteredErr
 
 def halves_test(trace_density: np.ndarray) -> tuple[float, float]:
     """Stationarity: (t, p) of a paired t-test that the two halves of the window have the same
-    mean, over units (rows of ``trace_density`` [U, nb]); p is two-sided (Student, U-1 dof)."""
+    mean, over units (rows of ``trace_density`` [U, nb]); p is two-sided (Student, U-1 dof).
+
+    This is ``scipy.stats.ttest_rel(second_half, first_half)``, written out because scipy's
+    t = mean / sqrt(var/n) and its p-value differ from these in the last bits (relative 4e-16 in
+    t, 3e-15 in p on random data; checked in tests/test_stats.py) and the recorded calibration
+    outputs must not change; it also answers (0, 1) / (inf, 0) for a zero spread where scipy
+    gives NaN.
+    """
     from scipy.stats import t as student_t
 
     nb = trace_density.shape[1]
@@ -235,7 +273,7 @@ def halves_test(trace_density: np.ndarray) -> tuple[float, float]:
         return math.nan, math.nan
     h = nb // 2
     d = trace_density[:, h:].mean(1) - trace_density[:, :h].mean(1)
-    se = d.std(ddof=1) / math.sqrt(d.size)
+    se = standard_error(d)
     if se == 0:
         return (0.0, 1.0) if d.mean() == 0 else (math.inf, 0.0)
     t = float(d.mean() / se)
@@ -243,7 +281,12 @@ def halves_test(trace_density: np.ndarray) -> tuple[float, float]:
 
 
 def welch_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(t, p) of Welch's two-sample t-test of equal means (two-sided)."""
+    """(t, p) of Welch's two-sample t-test of equal means (two-sided).
+
+    Equal to ``scipy.stats.ttest_ind(a, b, equal_var=False)`` up to the last bits (relative
+    4e-16 in t, 3e-15 in p), kept written out so that recorded outputs stay bit-identical and a
+    zero spread gives (0, 1) / (inf, 0) instead of NaN.
+    """
     from scipy.stats import t as student_t
 
     if a.size < 2 or b.size < 2:
@@ -261,7 +304,13 @@ def welch_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 # --- Intervals for proportions and quantiles (recovery) ------------------------------------------
 
 def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval of a binomial proportion k/n."""
+    """95% Wilson score interval of a binomial proportion k/n.
+
+    ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")`` uses the exact normal
+    quantile z = 1.959963984540054 instead of the rounded 1.959964 used here, so its ends differ
+    by up to 4e-9; the documented recovery intervals were computed with this z, so it stays (the
+    two agree to 1e-12 at the same z, see tests/test_stats.py).
+    """
     if n == 0:
         return (math.nan, math.nan)
     p = k / n
@@ -271,7 +320,8 @@ def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, mid - half), min(1.0, mid + half))
 
 
-def _quantile(sorted_t: np.ndarray, level: float) -> float | None:
+def quantile(sorted_t: np.ndarray, level: float) -> float | None:
+    """Lower empirical quantile (an order statistic) of sorted values; None if it is not finite."""
     n = sorted_t.size
     k = int(math.ceil(level * n)) - 1  # lower empirical quantile (order statistic)
     k = min(max(k, 0), n - 1)
@@ -279,7 +329,7 @@ def _quantile(sorted_t: np.ndarray, level: float) -> float | None:
     return float(v) if np.isfinite(v) else None
 
 
-def _clustered_deff(y: np.ndarray, gi: np.ndarray) -> float:
+def clustered_design_effect(y: np.ndarray, gi: np.ndarray) -> float:
     """Design effect (>= 1, Korn-Graubard truncation) of the mean of the 0/1 values ``y`` over
     clusters ``gi`` (labels 0..K-1): clustered variance (ratio-estimator linearisation,
     K/(K-1) correction) over the binomial one p(1-p)/n; 1 when p is 0 or 1."""
@@ -313,12 +363,56 @@ def clustered_proportion_ci(y: np.ndarray, groups: np.ndarray,
     if K < 2:
         raise ParameterError(f"groups: a clustered interval needs >= 2 instances, got {K}")
     a = 1 - level
-    deff = _clustered_deff(y, gi)
+    deff = clustered_design_effect(y, gi)
     n_star = n / deff * (student_t.ppf(1 - a / 2, n - 1) / student_t.ppf(1 - a / 2, K - 1)) ** 2
     x = y.mean() * n_star
     lo = 0.0 if x <= 0 else float(beta.ppf(a / 2, x, n_star - x + 1))
     hi = 1.0 if x >= n_star else float(beta.ppf(1 - a / 2, x + 1, n_star - x))
     return lo, hi
+
+
+def median_ci(sorted_t: np.ndarray, gi: np.ndarray) -> list[float | None]:
+    """95% interval of the median of ``sorted_t`` (float64[n] sorted, inf = never reached).
+
+    ``gi`` int[n] holds the cluster (instance) label 0..K-1 of each value, in the same order.
+    With K >= 2 clusters: Woodruff's interval, the quantile levels 0.5 -+ t_{K-1} se with se the
+    clustered standard error of the fraction of values below the median (the upper end one order
+    statistic above its level: conservative). Otherwise the values are independent: the
+    distribution-free order-statistic interval (t_j, t_m) with P(j <= Bin(n, 1/2) <= m) >= .95.
+    Ends that are not finite (or do not exist) are None.
+    """
+    from scipy.stats import binom
+    from scipy.stats import t as student_t
+
+    t = sorted_t
+    n = t.size
+    K = int(gi.max()) + 1 if n else 0
+    if K >= 2:
+        med = quantile(t, 0.5)
+        y = (t <= (med if med is not None else math.inf)).astype(float)
+        se = math.sqrt(clustered_design_effect(y, gi) * 0.25 / n)
+        d = float(student_t.ppf(0.975, K - 1)) * se
+        lower = 0.0 if 0.5 - d <= 0 else quantile(t, 0.5 - d)
+        ju = int(math.ceil((0.5 + d) * n))
+        upper = float(t[ju]) if ju < n and np.isfinite(t[ju]) else None
+        return [lower, upper]
+    j = int(binom.ppf(0.025, n, 0.5)) - 1
+    m = n - 1 - j
+    if j < 0:
+        return [None, None]
+    return [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
+            float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
+
+
+def t_interval95(value: float, err: float, dof: int) -> list[float] | list[None]:
+    """Student-t 95% interval ``value -+ t_{0.975, dof} err``; [None, None] when ``dof`` < 1 or
+    ``err`` is None or not finite."""
+    from scipy.stats import t as student_t
+
+    if dof >= 1 and err is not None and math.isfinite(err):
+        half = float(student_t.ppf(0.975, dof)) * err
+        return [value - half, value + half]
+    return [None, None]
 
 
 # --- Independent chains and weighted fits (continuous SGD) ---------------------------------------
@@ -328,7 +422,7 @@ def mean_err(x: np.ndarray) -> tuple[float, float]:
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
     m = float(np.mean(x))
-    return m, float(np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    return m, float(standard_error(x)) if n > 1 else float("nan")
 
 
 def ratio_jackknife(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -340,7 +434,7 @@ def ratio_jackknife(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     if n < 2:
         return r, float("nan")
     rj = (a.sum() - a) / (b.sum() - b)
-    return r, float(np.sqrt((n - 1) / n * np.sum((rj - rj.mean()) ** 2)))
+    return r, float(np.sqrt(jackknife_variance(rj)))
 
 
 def linfit(x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None = None) -> tuple:

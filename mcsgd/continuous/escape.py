@@ -36,14 +36,23 @@ from __future__ import annotations
 import numpy as np
 
 from mcsgd.continuous.models import Wells
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta, resolve_burn_in
 from mcsgd.errors import ParameterError, check_range
-from mcsgd.stats import linfit, mean_err
+from mcsgd.stats import censored_exponential_mean, linfit, mean_err
 
 
 def _check_wells(model) -> None:
     if not isinstance(model, Wells):
         raise ParameterError("escape/occupation need a Wells potential (model = 'wells')")
+
+
+def _sgd_at(model: Wells, x0: np.ndarray | float, chains: int, eta: float, B: int,
+            rng: np.random.Generator, **kw) -> SGD:
+    """SGD on ``chains`` chains started at the minimum with x set to ``x0`` (one value per chain
+    or one for all); ``kw`` goes to :class:`SGD`."""
+    th0 = np.tile(model.minimum(), (int(chains), 1))
+    th0[:, 0] = x0
+    return SGD(model, eta, B, th0, rng, **kw)
 
 
 def temperature_theory(eta: float, B: int, s: float, momentum: float = 0.0,
@@ -141,10 +150,8 @@ def escape_times(
     mins, _ = model.stationary_points()
     xa, xb = mins[0], mins[1]
     R = int(chains)
-    th0 = np.tile(model.minimum(), (R, 1))
-    th0[:, 0] = xa
-    sgd = SGD(model, eta, B, th0, rng, momentum=momentum, dampening=dampening,
-              sampling=sampling)
+    sgd = _sgd_at(model, xa, R, eta, B, rng, momentum=momentum, dampening=dampening,
+                  sampling=sampling)
     times = np.full(R, -1, dtype=np.int64)
     alive = np.arange(R)
     for t in range(1, int(max_steps) + 1):
@@ -159,11 +166,8 @@ def escape_times(
                 break
         if t % 4096 == 0:
             check_finite(sgd)
-    n_esc = int(np.sum(times > 0))
-    total = float(np.sum(times[times > 0])) + float(np.sum(times <= 0)) * max_steps
-    mean = total / n_esc if n_esc else float("inf")
-    err = mean / np.sqrt(n_esc) if n_esc else float("inf")
-    return {"times": times, "mean": mean, "err": err, "n_escaped": n_esc}
+    mean, err = censored_exponential_mean(times, max_steps)
+    return {"times": times, "mean": mean, "err": err, "n_escaped": int(np.sum(times > 0))}
 
 
 def run_escape(
@@ -301,7 +305,7 @@ def run_occupation(
     _check_wells(model)
     check_range("steps", steps, 10, None, integer=True)
     check_range("chains", chains, 2, None, integer=True)
-    burn_in = int(steps) // 10 if burn_in is None else int(burn_in)
+    burn_in = resolve_burn_in(burn_in, steps, 10)
     mins, maxs = model.stationary_points()
     a, b = mins[0], mins[-1]
     m = maxs[(maxs > a) & (maxs < b)][0]
@@ -311,10 +315,8 @@ def run_occupation(
     for B in Bs:
         check_sgd_params(eta, B, momentum, dampening, 0.0, sampling, model.n_data)
         T = temperature_theory(eta, B, model.s, momentum, dampening)
-        th0 = np.tile(model.minimum(), (R, 1))
-        th0[:, 0] = np.where(np.arange(R) % 2 == 0, a, b)
-        sgd = SGD(model, eta, B, th0, rng, momentum=momentum, dampening=dampening,
-                  sampling=sampling)
+        sgd = _sgd_at(model, np.where(np.arange(R) % 2 == 0, a, b), R, eta, B, rng,
+                      momentum=momentum, dampening=dampening, sampling=sampling)
         sgd.run(burn_in)
         left = np.zeros(R)
         side = sgd.theta[:, 0] < m

@@ -46,17 +46,36 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcsgd.continuous.models import Model
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.sgd import (
+    SGD,
+    check_finite,
+    check_sgd_params,
+    effective_eta,
+    epoch_steps,
+)
 from mcsgd.errors import check_range
 from mcsgd.stats import mean_err, polyfit_err, ratio_jackknife
+
+
+class _Running:
+    """Per-chain running sums of an SGD run: Σ θ·g, Σ g, Σ θ, Σ |v|², Σ |g|²."""
+
+    def __init__(self, R: int, P: int):
+        self.tg, self.g, self.th = np.zeros(R), np.zeros((R, P)), np.zeros((R, P))
+        self.vv, self.gg = np.zeros(R), np.zeros(R)
+
+    def add(self, th: np.ndarray, g: np.ndarray, v: np.ndarray) -> None:
+        self.tg += np.sum(th * g, axis=1)
+        self.g += g
+        self.th += th
+        self.vv += np.sum(v * v, axis=1)
+        self.gg += np.sum(g * g, axis=1)
 
 
 @dataclass
 class _Sums:
     """Cumulative per-chain sums at checkpoints (index 0: t = 0)."""
 
-    R: int
-    P: int
     steps: list = field(default_factory=list)
     tg: list = field(default_factory=list)
     g: list = field(default_factory=list)
@@ -64,24 +83,37 @@ class _Sums:
     vv: list = field(default_factory=list)
     gg: list = field(default_factory=list)
 
-    def push(self, t, tg, g, th, vv, gg):
+    def push(self, t: int, run: _Running) -> None:
         self.steps.append(t)
-        self.tg.append(tg.copy())
-        self.g.append(g.copy())
-        self.th.append(th.copy())
-        self.vv.append(vv.copy())
-        self.gg.append(gg.copy())
+        self.tg.append(run.tg.copy())
+        self.g.append(run.g.copy())
+        self.th.append(run.th.copy())
+        self.vv.append(run.vv.copy())
+        self.gg.append(run.gg.copy())
+
+
+def _centred_OL(tg: np.ndarray, g: np.ndarray, th: np.ndarray, n) -> np.ndarray:
+    """Ō_L = mean θ·g − (mean θ)·(mean g) per chain from window sums over ``n`` steps (a number
+    or one per chain)."""
+    n = np.asarray(n)[..., None]
+    return tg / n[..., 0] - np.sum((th / n) * (g / n), axis=1)
+
+
+def _start(model: Model, eta, B: int, rng: np.random.Generator, chains: int,
+           theta0: np.ndarray | None, **kw) -> SGD:
+    """SGD on ``chains`` chains from ``theta0`` (default: one common random start)."""
+    if theta0 is None:
+        theta0 = np.repeat(model.init(rng, 1), chains, axis=0)
+    return SGD(model, eta, B, np.broadcast_to(theta0, (chains, model.dim)), rng, **kw)
 
 
 def _window(sums: _Sums, j: int, k: int, eta_fac: np.ndarray):
     """Per-chain Ō_L (centred), Ō_L (uncentred), Ō_R over checkpoints [j, k)."""
     n = sums.steps[k] - sums.steps[j]
-    tg = (sums.tg[k] - sums.tg[j]) / n
-    g = (sums.g[k] - sums.g[j]) / n
-    thc = (sums.th[k] - sums.th[j]) / n
-    OL = tg - np.sum(thc * g, axis=1)
+    tg = sums.tg[k] - sums.tg[j]
+    OL = _centred_OL(tg, sums.g[k] - sums.g[j], sums.th[k] - sums.th[j], n)
     OR = 0.5 * eta_fac * (sums.vv[k] - sums.vv[j]) / n
-    return OL, tg, OR
+    return OL, tg / n, OR
 
 
 def fdr_exact(objective: Model, theta_star: np.ndarray, B: int) -> dict:
@@ -148,34 +180,24 @@ def run_fdr(
     check_range("chains", chains, 2, None, integer=True)
     check_range("n_checkpoints", n_checkpoints, 4, None, integer=True)
     steps, chains = int(steps), int(chains)
-    if theta0 is None:
-        theta0 = np.repeat(model.init(rng, 1), chains, axis=0)
-    sgd = SGD(
-        model, eta, B, np.broadcast_to(theta0, (chains, model.dim)), rng,
-        momentum=momentum, dampening=dampening, weight_decay=weight_decay, sampling=sampling,
-    )
+    sgd = _start(model, eta, B, rng, chains, theta0, momentum=momentum, dampening=dampening,
+                 weight_decay=weight_decay, sampling=sampling)
     obj = sgd.objective
     R, P = sgd.R, sgd.P
     if probe_every is None:
-        probe_every = 1 if model.n_data is None else max(1, model.n_data // int(B))
+        probe_every = epoch_steps(model, B)
     every = max(1, steps // n_checkpoints)
     eta_fac = float(eta) * sgd.momentum_factor
-    sums = _Sums(R, P)
-    z1, zP = np.zeros(R), np.zeros((R, P))
-    tg, g_s, th_s, vv, gg = z1.copy(), zP.copy(), zP.copy(), z1.copy(), z1.copy()
-    sums.push(0, tg, g_s, th_s, vv, gg)
+    sums, run = _Sums(), _Running(R, P)
+    sums.push(0, run)
     probe_t, probe_ff, probe_loss = [], [], []
     p_thg = np.zeros(R)  # Σ θ·∇f, Σ θ, Σ ∇f over the probes (full gradient, not the mini-batch)
     p_th, p_gf = np.zeros((R, P)), np.zeros((R, P))
     for t in range(steps):
         th, g = sgd.step()
-        tg += np.sum(th * g, axis=1)
-        g_s += g
-        th_s += th
-        vv += np.sum(sgd.v * sgd.v, axis=1)
-        gg += np.sum(g * g, axis=1)
+        run.add(th, g, sgd.v)
         if (t + 1) % every == 0:
-            sums.push(t + 1, tg, g_s, th_s, vv, gg)
+            sums.push(t + 1, run)
             check_finite(sgd)
         if t >= steps // 2 and (t - steps // 2) % probe_every == 0:
             gf = obj.grad(sgd.theta)
@@ -351,46 +373,35 @@ def run_adaptive(
     check_range("check_every", check_every, 1, None, integer=True)
     check_range("min_window", min_window, 1, None, integer=True)
     steps, R = int(steps), int(chains)
-    if theta0 is None:
-        theta0 = np.repeat(model.init(rng, 1), R, axis=0)
     etas = np.full(R, float(eta))
-    sgd = SGD(
-        model, etas, B, np.broadcast_to(theta0, (R, model.dim)), rng,
-        momentum=momentum, dampening=dampening, weight_decay=weight_decay, sampling=sampling,
-    )
+    sgd = _start(model, etas, B, rng, R, theta0, momentum=momentum, dampening=dampening,
+                 weight_decay=weight_decay, sampling=sampling)
     obj = sgd.objective
     P = sgd.P
     mf = sgd.momentum_factor
     # cumulative sums at checks since each chain's reset are kept as full histories
-    z1, zP = np.zeros(R), np.zeros((R, P))
-    tg, g_s, th_s, vv = z1.copy(), zP.copy(), zP.copy(), z1.copy()
-    hist = {"t": [0], "tg": [tg.copy()], "g": [g_s.copy()], "th": [th_s.copy()],
-            "vv": [vv.copy()]}
+    hist, run = _Sums(), _Running(R, P)
+    hist.push(0, run)
     reset_k = np.zeros(R, dtype=np.int64)
     check_steps, eta_hist, loss_hist, ratio_hist = [], [], [], []
     decays: list[list[int]] = [[] for _ in range(R)]
     for t in range(steps):
         th, g = sgd.step()
-        tg += np.sum(th * g, axis=1)
-        g_s += g
-        th_s += th
-        vv += np.sum(sgd.v * sgd.v, axis=1)
+        run.add(th, g, sgd.v)
         if (t + 1) % check_every:
             continue
         check_finite(sgd)
-        for key, val in (("tg", tg), ("g", g_s), ("th", th_s), ("vv", vv)):
-            hist[key].append(val.copy())
-        hist["t"].append(t + 1)
-        k = len(hist["t"]) - 1
-        ts = np.asarray(hist["t"])
+        hist.push(t + 1, run)
+        k = len(hist.steps) - 1
+        ts = np.asarray(hist.steps)
         j = (reset_k + k) // 2
         n = (t + 1) - ts[j]
-        tg_w = tg - np.array([hist["tg"][jj][r] for r, jj in enumerate(j)])
-        g_w = g_s - np.stack([hist["g"][jj][r] for r, jj in enumerate(j)])
-        th_w = th_s - np.stack([hist["th"][jj][r] for r, jj in enumerate(j)])
-        vv_w = vv - np.array([hist["vv"][jj][r] for r, jj in enumerate(j)])
+        tg_w = run.tg - np.array([hist.tg[jj][r] for r, jj in enumerate(j)])
+        g_w = run.g - np.stack([hist.g[jj][r] for r, jj in enumerate(j)])
+        th_w = run.th - np.stack([hist.th[jj][r] for r, jj in enumerate(j)])
+        vv_w = run.vv - np.array([hist.vv[jj][r] for r, jj in enumerate(j)])
         nn = np.maximum(n, 1)
-        OL = tg_w / nn - np.sum((th_w / nn[:, None]) * (g_w / nn[:, None]), axis=1)
+        OL = _centred_OL(tg_w, g_w, th_w, nn)
         OR = 0.5 * etas * mf * vv_w / nn
         ratio = np.where(OR > 0, OL / np.where(OR > 0, OR, 1), np.nan)
         long_enough = (t + 1 - ts[reset_k]) >= min_window

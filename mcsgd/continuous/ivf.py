@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models import L2, Model, Quadratic
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import Model, Quadratic, unwrap, with_weight_decay
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta, resolve_burn_in
 from mcsgd.errors import ParameterError, check_range
-from mcsgd.stats import linfit
+from mcsgd.stats import jackknife_variance, linfit
 
 
 def flatness(
@@ -101,7 +101,7 @@ def predicted_covariance(
 
     H = objective.hessian(theta_star)
     C = objective.noise_cov(theta_star)
-    base = objective.base if isinstance(objective, L2) else objective
+    base = unwrap(objective)
     if isinstance(base, Quadratic) and momentum == 0 and dampening == 0:
         A = np.eye(H.shape[0]) - eta * H
         return solve_discrete_lyapunov(A, eta**2 * C / B)
@@ -172,10 +172,9 @@ def run_ivf(
     if n_pcs is None:
         n_pcs = min(maxk, 20)
     check_range("n_pcs", n_pcs, 2, maxk, integer=True)
-    burn_in = int(steps) // 5 if burn_in is None else int(burn_in)
-    check_range("burn_in", burn_in, 0, None, integer=True)
+    burn_in = resolve_burn_in(burn_in, steps, 5)
     R, P = int(chains), model.dim
-    obj = L2(model, weight_decay) if weight_decay > 0 else model
+    obj = with_weight_decay(model, weight_decay)
     tstar = obj.minimum(np.zeros(P) if model.name != "mlp" else model.init(rng, 1)[0])
     sgd = SGD(
         model, eta, B, np.tile(tstar, (R, 1)), rng, momentum=momentum, dampening=dampening,
@@ -246,13 +245,12 @@ def run_ivf(
     if groups:
         reps = [analyse(np.setdiff1d(np.arange(R), g), S2g.sum(0) - S2g[gi])
                 for gi, g in enumerate(groups)]
-        G = len(groups)
         pj = np.array([r[0] for r in reps])
         vj = np.array([r[2][:K] for r in reps])
         qj = np.array([r[8] for r in reps])
-        psi_jk = float(np.sqrt((G - 1) / G * np.sum((pj - pj.mean()) ** 2)))
-        phi_jk = float(np.sqrt((G - 1) / G * np.sum((qj - qj.mean()) ** 2)))
-        var_jk_err = np.sqrt((G - 1) / G * np.sum((vj - vj.mean(0)) ** 2, axis=0))
+        psi_jk = float(np.sqrt(jackknife_variance(pj)))
+        phi_jk = float(np.sqrt(jackknife_variance(qj)))
+        var_jk_err = np.sqrt(jackknife_variance(vj))
     # true energy
     q = np.einsum("kp,pq,kq->k", comps[:K], Sinv, comps[:K])
     flat_phi = 2.0 / np.sqrt(q)

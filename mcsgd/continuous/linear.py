@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models import L2, LinearRegression, Model
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import LinearRegression, Model, unwrap, with_weight_decay
+from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta, resolve_burn_in
 from mcsgd.errors import ParameterError, check_range
 from mcsgd.stats import mean_err, ratio_jackknife
 
 
 def _is_linear(model: Model) -> bool:
-    base = model.base if isinstance(model, L2) else model
-    return isinstance(base, LinearRegression)
+    return isinstance(unwrap(model), LinearRegression)
 
 
 def run_linear_fdt(
@@ -79,9 +78,8 @@ def run_linear_fdt(
     check_sgd_params(eta, B, momentum, dampening, weight_decay, sampling, model.n_data)
     check_range("steps", steps, 10, None, integer=True)
     check_range("chains", chains, 2, None, integer=True)
-    burn_in = int(steps) // 4 if burn_in is None else int(burn_in)
-    check_range("burn_in", burn_in, 0, None, integer=True)
-    obj = L2(model, weight_decay) if weight_decay > 0 else model
+    burn_in = resolve_burn_in(burn_in, steps, 4)
+    obj = with_weight_decay(model, weight_decay)
     tstar = obj.minimum()
     R = int(chains)
     sgd = SGD(
@@ -104,7 +102,7 @@ def run_linear_fdt(
     e_m, e_e = mean_err(exc)
     r_m, r_e = mean_err(rhs)
     ratio, ratio_err = ratio_jackknife(exc, rhs)
-    base = model.base if isinstance(model, L2) else model
+    base = unwrap(model)
     scalars = {
         "eta": float(eta),
         "B": int(B),
@@ -162,7 +160,7 @@ def exact_stationary_excess(
     if not _is_linear(model):
         raise ParameterError("exact_stationary_excess needs the linear regression model")
     check_sgd_params(eta, B, weight_decay=weight_decay, n_data=model.n_data)
-    obj = L2(model, weight_decay) if weight_decay > 0 else model
+    obj = with_weight_decay(model, weight_decay)
     tstar = obj.minimum()
     P = obj.dim
     G0 = obj.per_sample_grads(tstar)  # (N, P)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models import L2, Model
+from mcsgd.continuous.models import Model, with_weight_decay
 from mcsgd.errors import ParameterError, check_choice, check_range
 
 SAMPLING_CHOICES = ("with", "without")
@@ -101,7 +101,7 @@ class SGD:
         sampling: str = "with",
     ):
         check_sgd_params(eta, B, momentum, dampening, weight_decay, sampling, model.n_data)
-        self.objective = L2(model, weight_decay) if weight_decay > 0 else model
+        self.objective = with_weight_decay(model, weight_decay)
         self.model = model
         self.theta = np.array(theta0, dtype=np.float64, ndmin=2)
         R, P = self.theta.shape
@@ -184,6 +184,19 @@ class SGD:
             self.step()
         if not np.all(np.isfinite(self.theta)):
             raise ParameterError("SGD diverged (non-finite parameters): lower eta")
+
+
+def resolve_burn_in(burn_in: int | None, steps: int, divisor: int) -> int:
+    """Discarded steps: ``burn_in``, or ``steps // divisor`` when it is None; checked >= 0."""
+    burn_in = int(steps) // divisor if burn_in is None else int(burn_in)
+    check_range("burn_in", burn_in, 0, None, integer=True)
+    return burn_in
+
+
+def epoch_steps(model: Model, B: int) -> int:
+    """Steps per epoch, max(1, N // B), or 1 with infinite data: the default spacing of the
+    full-gradient measurements."""
+    return 1 if model.n_data is None else max(1, model.n_data // int(B))
 
 
 def check_finite(sgd: SGD) -> None:

@@ -25,10 +25,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcsgd.continuous.models import L2, Model, Quadratic
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta
+from mcsgd.continuous.models import Model, Quadratic, unwrap, with_weight_decay
+from mcsgd.continuous.sgd import (
+    SGD,
+    check_finite,
+    check_sgd_params,
+    effective_eta,
+    epoch_steps,
+    resolve_burn_in,
+)
 from mcsgd.errors import check_range
-from mcsgd.stats import ratio_jackknife
+from mcsgd.stats import ratio_jackknife, standard_error
 
 
 def run_temperature(
@@ -74,10 +81,9 @@ def run_temperature(
         check_range("B", float("nan"))
     for b in Bs:
         check_sgd_params(eta, b, momentum, dampening, weight_decay, sampling, model.n_data)
-    burn_in = int(steps) // 5 if burn_in is None else int(burn_in)
-    check_range("burn_in", burn_in, 0, None, integer=True)
+    burn_in = resolve_burn_in(burn_in, steps, 5)
     R, P = int(chains), model.dim
-    obj = L2(model, weight_decay) if weight_decay > 0 else model
+    obj = with_weight_decay(model, weight_decay)
     start = model.init(rng, 1)[0] if model.name == "mlp" else None
     tstar = obj.minimum(start)
     H = obj.hessian(tstar)
@@ -89,11 +95,11 @@ def run_temperature(
     eta_eff = effective_eta(eta, momentum, dampening)
     Cu = np.einsum("pi,pq,qi->i", U, C, U)
     trHC, trH = float(np.sum(H * C)), float(np.trace(H))
-    base = obj.base if isinstance(obj, L2) else obj
+    base = unwrap(obj)
     rows, Tm_all, Tm_err_all, Tm_th_all = [], [], [], []
     for B in Bs:
         B = int(B)
-        every = record_every or (1 if model.n_data is None else max(1, model.n_data // B))
+        every = record_every or epoch_steps(model, B)
         sgd = SGD(model, eta, B, np.tile(tstar, (R, 1)), rng, momentum=momentum,
                   dampening=dampening, weight_decay=weight_decay, sampling=sampling)
         sgd.run(burn_in)
@@ -121,7 +127,7 @@ def run_temperature(
         # per-chain mode temperatures around the pooled mean: their spread over the R
         # independent chains is the standard error of Tm
         Tm_r = lam * (y2 / n - 2 * mean * y1 / n + mean**2)
-        Tm_err = Tm_r.std(axis=0, ddof=1) / np.sqrt(R)
+        Tm_err = standard_error(Tm_r)
         Tm_th = eta_eff * Cu / (2.0 * B)
         row = {
             "B": B,

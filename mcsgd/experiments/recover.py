@@ -29,8 +29,6 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import binom
-from scipy.stats import t as student_t
 
 from mcsgd.driver import Runner
 from mcsgd.dynamics import SGD, Dynamics, Metropolis
@@ -42,7 +40,7 @@ from mcsgd.errors import (
     check_range,
 )
 from mcsgd.seeds import RECOVERY, params_words
-from mcsgd.stats import _clustered_deff, _quantile, clustered_proportion_ci, wilson_interval
+from mcsgd.stats import clustered_proportion_ci, median_ci, quantile, wilson_interval
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,28 +197,11 @@ def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
     order = np.argsort(t, kind="stable")
     t, gi = t[order], gi[order]
     k = int(np.isfinite(t).sum())
-    med = _quantile(t, 0.5)
     if K >= 2:
         lo, hi = clustered_proportion_ci(np.isfinite(t).astype(float), gi)
-        # Woodruff: clustered se of F(median), levels 0.5 -+ t_{K-1} se
-        y = (t <= (med if med is not None else math.inf)).astype(float)
-        se = math.sqrt(_clustered_deff(y, gi) * 0.25 / n)
-        d = float(student_t.ppf(0.975, K - 1)) * se
-        lower = 0.0 if 0.5 - d <= 0 else _quantile(t, 0.5 - d)
-        ju = int(math.ceil((0.5 + d) * n))  # one order statistic above the level: conservative
-        upper = float(t[ju]) if ju < n and np.isfinite(t[ju]) else None
-        ci = [lower, upper]
         method = "korn-graubard / woodruff (clustered by instance)"
     else:
         lo, hi = wilson_interval(k, n)
-        # distribution-free 95% CI of the median: order statistics j < m with
-        # P(j <= Bin <= m) >= .95
-        j = int(binom.ppf(0.025, n, 0.5)) - 1
-        m = n - 1 - j
-        ci = [float(t[j]) if 0 <= j < n and np.isfinite(t[j]) else None,
-              float(t[m]) if 0 <= m < n and np.isfinite(t[m]) else None]
-        if j < 0:
-            ci = [None, None]
         method = "wilson / order statistics (runs independent)"
     return {
         "runs": n,
@@ -228,10 +209,10 @@ def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
         "recovered": k,
         "success_probability": k / n if n else math.nan,
         "success_ci": [lo, hi],
-        "t_rec_median": med,
-        "t_rec_q25": _quantile(t, 0.25),
-        "t_rec_q75": _quantile(t, 0.75),
-        "t_rec_median_ci": ci,
+        "t_rec_median": quantile(t, 0.5),
+        "t_rec_q25": quantile(t, 0.25),
+        "t_rec_q75": quantile(t, 0.75),
+        "t_rec_median_ci": median_ci(t, gi),
         "ci_method": method,
         "final_overlap_mean": float(np.mean(final_overlap)),
     }

@@ -102,3 +102,11 @@ def test_flat_sharp_occupation_vs_gibbs():
     assert rows[0]["p_flat_laplace"] - rows[0]["p_flat"] > 5 * rows[0]["p_flat_err"]
     # the flat minimum is favoured at every B
     assert all(row["p_flat"] - 0.5 > K_SIG * row["p_flat_err"] for row in rows)
+
+
+def test_occupation_refuses_a_negative_burn_in():
+    """Like every other continuous command (it used to run silently without burn-in)."""
+    from mcsgd.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="burn_in"):
+        run_occupation(Wells(), [4], 0.1, generator(1), steps=20, burn_in=-5, chains=2)

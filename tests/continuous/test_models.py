@@ -97,3 +97,12 @@ def test_sgd_is_deterministic_and_validates():
     lin = make_model("linreg", generator(0, ()), data="synthetic", n_data=10)
     with pytest.raises(ParameterError, match="B"):
         SGD(lin, 0.1, 11, np.ones((1, lin.dim)), generator(0, ()))
+
+
+def test_weight_decay_wrap_and_unwrap():
+    from mcsgd.continuous.models import unwrap, with_weight_decay
+
+    q = Quadratic([1.0, 2.0])
+    assert with_weight_decay(q, 0.0) is q and unwrap(q) is q
+    w = with_weight_decay(q, 0.5)
+    assert isinstance(w, L2) and w.lam == 0.5 and unwrap(w) is q

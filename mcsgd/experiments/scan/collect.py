@@ -7,7 +7,6 @@ The summary is written by :func:`mcsgd.storage.scan.write_summary` (layout in
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from mcsgd.experiments.scan.spec import Task
 from mcsgd.experiments.scan.store import check_result, manifest_tasks
+from mcsgd.stats import t_interval95
 from mcsgd.storage.scan import read_manifest, result_path
 
 
@@ -54,15 +54,8 @@ def _error_fields(st: dict[str, Any], replicas: int) -> dict[str, Any]:
 
     With R >= 2 replicas the error has R - 1 degrees of freedom (2 replicas: 1, and the 95%
     interval is energy -+ 12.7 energy_err); with one replica, batches - 1."""
-    from scipy.stats import t as student_t
-
     dof = int(st["err_dof"])
-    err = st["energy_err"]
-    if dof >= 1 and err is not None and math.isfinite(err):
-        half = float(student_t.ppf(0.975, dof)) * err
-        ci = [st["energy"] - half, st["energy"] + half]
-    else:
-        ci = [None, None]
+    ci = t_interval95(st["energy"], st["energy_err"], dof)
     return {"replicas": replicas, "energy_err_dof": dof, "energy_ci95": ci,
             "tau_int": st["tau_int"], "window_too_short": bool(st["window_too_short"])}
 
