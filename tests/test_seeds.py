@@ -43,10 +43,10 @@ def test_no_two_purposes_share_a_stream(monkeypatch):
     BP, continuous, calibrate, recover) for the same user seed must have its own first states."""
     from mcsgd.bp import bp
     from mcsgd.cli.recover import _instance_maker
-    from mcsgd.continuous.tasks import run_task
     from mcsgd.driver import Runner
     from mcsgd.dynamics import SGD, Metropolis
     from mcsgd.experiments.calibrate import Problem, calibrate
+    from mcsgd.experiments.continuous import run_task
     from mcsgd.experiments.recover import recovery_scan
 
     R = 2

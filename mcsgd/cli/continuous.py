@@ -1,8 +1,9 @@
 """``mcsgd continuous ...``: the CLI of the continuous-SGD experiments (argparse only here).
 
 Every command takes ``--seed``, ``-o FILE.h5``, ``--json`` and ``--plot FILE.png``, builds the
-``params`` dict of :func:`mcsgd.continuous.tasks.run_task` from its options (so a scan file with
-the same keys gives the same result) and imports numpy-heavy code only inside the handler.
+``params`` dict of :func:`mcsgd.experiments.continuous.run_task` from its options (so a scan
+file with the same keys gives the same result) and imports numpy-heavy code only inside the
+handler.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def _handler(experiment: str):
         import sys
 
         from mcsgd.cli import emit_json
-        from mcsgd.continuous.tasks import resolve_params, run_task, save_h5
+        from mcsgd.experiments.continuous import resolve_params, run_task, save_h5
 
         params: dict[str, Any] = {"experiment": experiment}
         for k in args._keys:

@@ -45,7 +45,7 @@ def _title(result: dict) -> str:
 
 
 def plot_result(result: dict, path: str) -> None:
-    """Draw the standard figure of a :func:`~mcsgd.continuous.tasks.run_task` result."""
+    """Draw the standard figure of a :func:`~mcsgd.experiments.continuous.run_task` result."""
     exp = result["params"]["experiment"]
     fn = {
         "fdr": _plot_fdr, "adaptive": _plot_adaptive, "linear-fdt": _plot_linear,
