@@ -17,7 +17,7 @@ _COMMON_MODEL = ("data", "n_data", "hidden", "dim", "hmin", "hmax", "f0", "s")
 
 
 def _blist(text: str) -> list[int]:
-    from mcsgd.cli import float_list
+    from mcsgd.cli._common import float_list
 
     vals = float_list(text)
     out = []
@@ -31,7 +31,7 @@ def _blist(text: str) -> list[int]:
 
 
 def _flist(text: str) -> list[float]:
-    from mcsgd.cli import float_list
+    from mcsgd.cli._common import float_list
 
     vals = float_list(text)
     if not vals:
@@ -218,7 +218,7 @@ def _handler(experiment: str):
     def handle(args: argparse.Namespace) -> int:
         import sys
 
-        from mcsgd.cli import emit_json
+        from mcsgd.cli._common import emit_json
         from mcsgd.experiments.continuous import resolve_params, run_task, save_h5
 
         params: dict[str, Any] = {"experiment": experiment}

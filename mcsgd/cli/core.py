@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from mcsgd.cli._common import add_force_arg, check_output
+
 
 def register(sub) -> None:
     """Add the core commands to the ``mcsgd`` subparsers."""
@@ -102,13 +104,6 @@ def register(sub) -> None:
     d.set_defaults(func=_demo)
 
 
-def add_force_arg(p: argparse.ArgumentParser) -> None:
-    """``--force``: allow -o to replace an existing file that is not a previous result."""
-    p.add_argument("--force", action="store_true",
-                   help="let -o replace an existing file that is not a previous result of "
-                   "this command (never an input)")
-
-
 def add_dynamics_args(p: argparse.ArgumentParser) -> None:
     """The options selecting a dynamics (shared by run-like commands)."""
     p.add_argument("--dynamics", choices=["metropolis", "sgd"], required=True)
@@ -146,17 +141,9 @@ def dynamics_from_args(args):
                method=args.method)
 
 
-def _check_output(path: str | None, kind: str, args, inputs=()) -> None:
-    """The shared output check (:func:`mcsgd.storage.paths.check_output`) for ``-o``."""
-    from mcsgd.storage.paths import check_output
-
-    check_output(path, option="-o", mcsgd_kind=kind, inputs=inputs,
-                 force=getattr(args, "force", False))
-
-
 def _generate_coloring(args) -> int:
     from mcsgd import problems
-    _check_output(args.output, "instance", args)
+    check_output(args.output, "instance", args)
     inst = problems.coloring(args.n, args.q, args.c, planted=args.planted, graph=args.graph,
                              shuffle=args.shuffle, seed=args.seed, instance=args.instance)
     inst.save(args.output)
@@ -167,7 +154,7 @@ def _generate_coloring(args) -> int:
 
 def _generate_ising(args) -> int:
     from mcsgd import problems
-    _check_output(args.output, "instance", args)
+    check_output(args.output, "instance", args)
     inst = problems.ising(args.n, args.d, graph=args.graph, planted=not args.spin_glass,
                           noise=args.noise, seed=args.seed, instance=args.instance)
     inst.save(args.output)
@@ -180,7 +167,7 @@ def _generate_edges(args) -> int:
     from mcsgd.errors import check_range
 
     check_range("q", args.q, 2, 127, integer=True)
-    _check_output(args.output, "instance", args, inputs=[args.edges])
+    check_output(args.output, "instance", args, inputs=[args.edges])
     inst = problems.from_edge_file(args.edges, q=args.q, problem=args.problem)
     inst.save(args.output)
     print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
@@ -189,7 +176,7 @@ def _generate_edges(args) -> int:
 
 def _run(args) -> int:
     from mcsgd import problems
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.driver import run
     from mcsgd.errors import check_range
     from mcsgd.progress import Progress
@@ -202,7 +189,7 @@ def _run(args) -> int:
     check_range("grid-points", args.grid_points, 1, None, integer=True)
     if args.threads is not None:
         check_range("threads", args.threads, 1, None, integer=True)
-    _check_output(args.output, "run", args, inputs=[args.instance])
+    check_output(args.output, "run", args, inputs=[args.instance])
     inst = problems.load(args.instance)
     from mcsgd.storage.paths import check_run_memory
 

@@ -140,7 +140,7 @@ def _check_scan_out(spec) -> None:
 
 
 def _plan(args) -> int:
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.experiments.scan import load_spec
 
     spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
@@ -156,7 +156,7 @@ def _plan(args) -> int:
 
 
 def _run(args) -> int:
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.errors import check_range
     from mcsgd.experiments.scan import load_spec, run_scan, status
 
@@ -221,7 +221,7 @@ def _run(args) -> int:
 
 
 def _status(args) -> int:
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.experiments.scan import status
     from mcsgd.experiments.scan.manifest_check import check_scan_dir
 
@@ -243,7 +243,7 @@ def _status(args) -> int:
 def _collect(args) -> int:
     import os
 
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.errors import ParameterError
     from mcsgd.experiments.scan import gather, summary_json, write_summary
     from mcsgd.experiments.scan.manifest_check import check_scan_dir
