@@ -215,46 +215,7 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
-    from mcsgd import problems
-    from mcsgd.driver import run
-    from mcsgd.dynamics import SGD, Metropolis
-    from mcsgd.errors import check_range
-    from mcsgd.seeds import DEMO
-    from mcsgd.storage.paths import check_output, check_output_dir, check_run_memory
-    from mcsgd.theory import T0, e_para_coloring
+    from mcsgd.experiments.demo import demo
 
-    # everything is validated before the first file is written
-    q = 5
-    check_range("n", args.n, q, None, integer=True)
-    check_range("c", args.c, 0, None)
-    check_range("sweeps", args.sweeps, 1, None, integer=True)
-    check_range("seed", args.seed, 0, None, integer=True)
-    check_output_dir(args.out)
-    problems.check_coloring_params(args.n, q, args.c, "er", True, args.seed)
-    targets = [os.path.join(args.out, "instance.h5")]
-    rows = [("metropolis T=0.5", Metropolis(0.5)), ("metropolis T=1.0", Metropolis(1.0))]
-    rows += [(f"sgd B={b}", SGD(b)) for b in (0.5, 0.9)]
-    targets += [os.path.join(args.out, f"run_{k}_{dyn.name}.h5") for k, (_, dyn) in
-                enumerate(rows)]
-    for path, kind in zip(targets, ["instance"] + ["run"] * len(rows), strict=True):
-        check_output(path, option="--out", mcsgd_kind=kind, force=args.force)
-    check_run_memory(args.n, round(args.c * args.n / 2), 2, 40, True)
-    os.makedirs(args.out, exist_ok=True)
-    inst = problems.planted_coloring(args.n, q, args.c, seed=args.seed)
-    ipath = os.path.join(args.out, "instance.h5")
-    inst.save(ipath)
-    print(f"instance: planted {q}-colouring, N = {inst.n}, c = {args.c}, M = {inst.m} -> {ipath}")
-    print(f"{'dynamics':<22}{'e (per node)':>16}{'+-':>10}{'overlap':>10}{'acc':>8}")
-    for k, (label, dyn) in enumerate(rows):
-        res = run(inst, dyn, sweeps=args.sweeps, replicas=2, seed=args.seed, key=(DEMO, k))
-        path = os.path.join(args.out, f"run_{k}_{dyn.name}.h5")
-        res.save(path)
-        st = res.stationary()
-        print(f"{label:<22}{st['energy']:>16.5f}{st['energy_err']:>10.5f}"
-              f"{res.overlap[:, -1].mean():>10.3f}{res.acceptance[:, -1].mean():>8.3f}")
-    c = inst.mean_degree
-    print(f"paramagnet e_para(T): T=0.5 -> {e_para_coloring(0.5, c, q):.5f}, "
-          f"T=1.0 -> {e_para_coloring(1.0, c, q):.5f};  T0(B=0.5) = {T0(0.5):.3f}, "
-          f"T0(B=0.9) = {T0(0.9):.3f} (SGD's effective T lies above T0)")
-    print(f"results written under {args.out}/")
+    demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed, force=args.force)
     return 0
