@@ -1,7 +1,7 @@
 """Run continuous-SGD experiment specs (``runs/continuous/*.toml``) through ``run_task``.
 
 A spec is a project scan file with ``experiment = "continuous"`` and ``[[continuous]]`` tables
-(the keys of :func:`mcsgd.continuous.tasks.run_task`, i.e. the CLI options); it is expanded by
+(the keys of :func:`mcsgd.experiments.continuous.run_task`, i.e. the CLI options); it is expanded by
 :func:`mcsgd.experiments.scan.spec.load_spec`, so every task gets the same seed and spawn key
 as under ``mcsgd scan run``. This script runs the tasks serially, writes ``OUT/<spec>-<i>.h5``
 (and a PNG with ``--plot``) and prints each task's scalars and timing. These are the expensive
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mcsgd.continuous.tasks import run_task, save_h5  # noqa: E402
+from mcsgd.experiments.continuous import run_task, save_h5  # noqa: E402
 from mcsgd.experiments.scan.spec import load_spec  # noqa: E402
 
 _SHRINK = ("steps", "max_steps")

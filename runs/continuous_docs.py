@@ -342,7 +342,7 @@ def _spec_tasks(name: str):
 
 
 def benchmark_linear_grid() -> None:
-    from mcsgd.continuous.tasks import run_task
+    from mcsgd.experiments.continuous import run_task
 
     (params, seed, key), = _spec_tasks("linear_fdt_grid")
     res = run_task(params, seed, key)
@@ -351,7 +351,7 @@ def benchmark_linear_grid() -> None:
     Bs = sorted({r["B"] for r in rows})
     out("`runs/continuous/linear_fdt_grid.toml`:",
         json.dumps({k: v for k, v in res["scalars"].items() if not isinstance(v, (list, dict))}))
-    from mcsgd.continuous.tasks import _model, resolve_params
+    from mcsgd.experiments.continuous import _model, resolve_params
     from mcsgd.seeds import CONTINUOUS_MODEL, namespaced_generator
 
     m = _model(resolve_params(params), namespaced_generator(CONTINUOUS_MODEL, seed, key), "linreg")
@@ -383,7 +383,7 @@ def benchmark_linear_grid() -> None:
 
 
 def benchmark_ivf_oracles() -> None:
-    from mcsgd.continuous.tasks import run_task
+    from mcsgd.experiments.continuous import run_task
 
     for params, seed, key in _spec_tasks("ivf_oracles"):
         t0 = time.perf_counter()

@@ -134,9 +134,9 @@ def _forbid(monkeypatch, target: str):
     (["recover", "--c", "5", "--n", "100", "--B", "0.5", "-o", "afile/r.h5"],
      "mcsgd.experiments.recover.recovery_scan"),
     (["continuous", "escape", "--B", "4", "--eta", "0.1", "--plot", "e.h5"],
-     "mcsgd.continuous.tasks.run_task"),
+     "mcsgd.experiments.continuous.run_task"),
     (["continuous", "fdr", "--model", "quadratic", "--eta", "0.05", "--B", "4", "-o",
-      "afile/f.h5"], "mcsgd.continuous.tasks.run_task"),
+      "afile/f.h5"], "mcsgd.experiments.continuous.run_task"),
     (["scan", "collect", "SCAN", "-o", "s.png"], "mcsgd.experiments.scan.gather"),
 ])
 def test_outputs_are_checked_before_computing(argv, target, tmp_path, capsys, monkeypatch):

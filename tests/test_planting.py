@@ -16,10 +16,10 @@ import tomllib
 
 from mcsgd import problems
 from mcsgd.cli import main
-from mcsgd.cli.calibrate import load_spec
-from mcsgd.cli.recover import DEFAULT_PLANTING
 from mcsgd.errors import ParameterError
 from mcsgd.experiments.calibrate import Problem
+from mcsgd.experiments.recover import DEFAULT_PLANTING
+from mcsgd.experiments.reproduce import load_tb_curve_spec
 
 
 def _edges(inst):
@@ -107,7 +107,7 @@ def test_reproduction_specs_state_their_planting(name):
     if name == "recovery.toml":  # inference reproduces with the inference default
         assert spec["problem"]["shuffle"] == (DEFAULT_PLANTING == "shuffled")
     else:  # tb-curve builds calibration Problems from the [problem] table, shuffle included
-        pr = load_spec(None, quick=True)["problem"]
+        pr = load_tb_curve_spec(None, quick=True)["problem"]
         assert Problem(n=1000, c=5.0, **pr).shuffle == spec["problem"]["shuffle"]
 
 
@@ -117,4 +117,4 @@ def test_reproduce_recovery_refuses_a_non_bool_shuffle(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace("shuffle = false", 'shuffle = "no"', 1))
     assert main(["reproduce", "recovery", "--spec", str(bad), "--out", str(tmp_path)]) == 2
-    assert "problem.shuffle = 'no' must be true or false" in capsys.readouterr().err
+    assert "problem.shuffle: 'no' is not a boolean (true or false)" in capsys.readouterr().err

@@ -210,7 +210,7 @@ def test_example_prints_and_validates(tmp_path, capsys):
 
 
 def test_continuous_tasks_delegate_to_run_task(tmp_path, capsys):
-    from mcsgd.continuous import tasks as ctasks
+    from mcsgd.experiments import continuous as ctasks
     p = tmp_path / "c.toml"
     p.write_text('experiment = "continuous"\nseed = 3\nout = "o"\n'
                  '[[continuous]]\nexperiment = "fdr"\nmodel = "quadratic"\neta = [0.02, 0.05]\n'

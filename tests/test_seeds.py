@@ -42,12 +42,11 @@ def test_no_two_purposes_share_a_stream(monkeypatch):
     too. Every stream built by the real code paths (generators, random and planted starts,
     BP, continuous, calibrate, recover) for the same user seed must have its own first states."""
     from mcsgd.bp import bp
-    from mcsgd.cli.recover import _instance_maker
-    from mcsgd.continuous.tasks import run_task
     from mcsgd.driver import Runner
     from mcsgd.dynamics import SGD, Metropolis
     from mcsgd.experiments.calibrate import Problem, calibrate
-    from mcsgd.experiments.recover import recovery_scan
+    from mcsgd.experiments.continuous import run_task
+    from mcsgd.experiments.recover import instance_maker, recovery_scan
 
     R = 2
     streams: dict[str, list[tuple[int, ...]]] = {}
@@ -73,7 +72,7 @@ def test_no_two_purposes_share_a_stream(monkeypatch):
         calibrate(Problem(n=180, q=3, c=4.0), [SGD(0.5)], instances=2, replicas=1, sweeps=8,
                   seed=seed, T_grid=[1.0], mode="equilibrium")
         streams[f"calibrate s={seed}"] = rec.take()
-        recovery_scan(_instance_maker(3, 150, "er", False, seed), [4.5], [Metropolis(0.5)],
+        recovery_scan(instance_maker(3, 150, "er", False, seed), [4.5], [Metropolis(0.5)],
                       instances=2, replicas=R, sweeps=4, seed=seed)
         streams[f"recover s={seed}"] = rec.take()
         monkeypatch.undo()

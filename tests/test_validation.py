@@ -26,7 +26,7 @@ from mcsgd.errors import ParameterError
 ])
 def test_range_parser_table(text, expected):
     """START:STOP:STEP never overshoots STOP, includes it only when hit, and descends."""
-    from mcsgd.cli import float_list, parse_range
+    from mcsgd.cli._common import float_list, parse_range
 
     assert parse_range(text) == expected
     assert float_list(text) == expected
@@ -35,7 +35,7 @@ def test_range_parser_table(text, expected):
 @pytest.mark.parametrize("text", ["0.1:0.5", "0.1:0.5:0", "0.1:0.5:-0.1", "a:1:0.1",
                                   "0:1:nan", "0:inf:1", "0:1:0.1:2"])
 def test_range_parser_rejects(text):
-    from mcsgd.cli import float_list
+    from mcsgd.cli._common import float_list
 
     with pytest.raises(argparse.ArgumentTypeError):
         float_list(text)
@@ -169,7 +169,7 @@ def test_reproduce_spec_unknown_graph_exit_2(tmp_path, capsys):
     assert main(["reproduce", "tb-curve", "--spec", str(spec), "--out",
                  str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "graph = 'bethe' is not one of" in err and not list((tmp_path / "o").glob("*.h5"))
+    assert "problem.graph: 'bethe' is not one of" in err and not list((tmp_path / "o").glob("*.h5"))
 
 
 def test_calibrate_equal_targets_pair_their_own_planted_run():
@@ -254,7 +254,7 @@ def test_reproduce_tb_reuse_keys_on_all_parameters(tmp_path, capsys):
         h.attrs["provenance"] = '{"mcsgd": "0.0.1"}'
     assert main(["reproduce", "tb-curve", "--spec", str(spec), "--quiet", "--c-index", "0"]) == 0
     assert "other mcsgd version than the spec asks for" in capsys.readouterr().err
-    from mcsgd.cli.calibrate import stored_version
+    from mcsgd.experiments.reproduce import stored_version
 
     assert stored_version(str(f)) == mcsgd.__version__
 
@@ -297,7 +297,7 @@ def test_range_is_counted_before_it_is_expanded(monkeypatch):
     import subprocess
     import sys
 
-    from mcsgd.cli import MAX_RANGE_POINTS, parse_range
+    from mcsgd.cli._common import MAX_RANGE_POINTS, parse_range
 
     with pytest.raises(ValueError, match="more than the limit"):
         parse_range("0:1:1e-12")
@@ -318,7 +318,7 @@ def test_range_is_counted_before_it_is_expanded(monkeypatch):
 def test_recovery_table_marks_an_unreached_window_end():
     """A mapped B-window end that T(B) cannot reach (None since map_T_window_to_B solves on
     all of (0, 1]) reads "n/a" with a footnote, not a bare dash that looks like a range."""
-    from mcsgd.cli.recover import format_recovery
+    from mcsgd.experiments.reproduce import format_recovery
 
     row = {"c": 24.0, "T_window": [0.5, 0.8], "B_window_measured": [0.8, 0.9],
            "B_window_from_T_adb": [0.85, 0.93], "B_window_from_T_eq": [0.841, None],

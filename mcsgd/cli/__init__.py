@@ -1,124 +1,31 @@
 """The ``mcsgd`` command line.
 
 Each command group lives in its own module with a ``register(subparsers)`` function that only
-builds argparse parsers (cheap to import) and sets ``func`` to a handler that imports the heavy
-modules lazily. A handler returns the exit code. Bad input anywhere — argparse errors,
-:class:`~mcsgd.errors.ParameterError` — prints one line ``mcsgd: error: ...`` on stderr and
-exits with code 2, without a traceback and without leaving a partial output file.
+builds argparse parsers (cheap to import) and sets ``func`` to a handler that checks the options
+and calls into :mod:`mcsgd.experiments` (or the package's faces), importing them lazily. Groups
+share only :mod:`mcsgd.cli._common` and never import each other. A handler returns the exit
+code. Bad input anywhere — argparse errors, :class:`~mcsgd.errors.ParameterError` — prints one
+line ``mcsgd: error: ...`` on stderr and exits with code 2, without a traceback and without
+leaving a partial output file.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import json
-import math
 import sys
-from typing import Any
+
+from mcsgd.cli._common import ArgumentParser, UsageError, one_line_warning
 
 # (module, attribute) of every command group's register function, in --help order.
 _GROUPS = [
     ("mcsgd.cli.core", "register"),
     ("mcsgd.cli.calibrate", "register"),
+    ("mcsgd.cli.reproduce", "register"),
     ("mcsgd.cli.scan", "register"),
     ("mcsgd.cli.infer", "register"),
     ("mcsgd.cli.recover", "register"),
     ("mcsgd.cli.continuous", "register"),
 ]
-
-
-# relative tolerance (in units of STEP) within which a range hits its STOP
-_RANGE_TOL = 1e-9
-# most values a START:STOP:STEP range may expand to (counted before expanding); the environment
-# variable MCSGD_MAX_RANGE_POINTS overrides it
-MAX_RANGE_POINTS = 10_000
-
-
-class UsageError(Exception):
-    """Bad command-line usage (exit code 2)."""
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors raise :class:`UsageError` (handled in :func:`main`)."""
-
-    def error(self, message: str):  # type: ignore[override]
-        # main() prints "mcsgd: error: ..."; name the subcommand once, not "mcsgd" twice
-        sub = self.prog.split(" ", 1)[1] if " " in self.prog else ""
-        raise UsageError(f"{sub}: {message}" if sub else message)
-
-
-def emit_json(obj: Any) -> None:
-    """Print exactly one JSON object on stdout (NaN/inf as null)."""
-    from mcsgd.storage.h5 import to_jsonable
-
-    sys.stdout.write(json.dumps(to_jsonable(obj), allow_nan=False) + "\n")
-    sys.stdout.flush()
-
-
-class RangeError(ValueError):
-    """A malformed or too long START:STOP:STEP range (its message names the problem)."""
-
-
-def parse_range(text: str) -> list[float]:
-    """Expand ``"START:STOP:STEP"`` into floats ``START, START ± STEP, ...`` up to STOP.
-
-    STOP is included only when it is hit within a tolerance (1e-9 of STEP), never overshot:
-    ``0.5:1.0:0.3`` gives ``[0.5, 0.8]``. STOP < START gives a descending range (STEP may be
-    given positive, as a magnitude, or negative); START == STOP gives one value. Values are
-    rounded to 12 decimals so that ``0.80:0.98:0.02`` yields ``0.98`` exactly. Raises
-    :class:`RangeError` (a ValueError) on a malformed range (not three numbers, STEP zero or
-    not finite, or a negative STEP with STOP > START), and on one of more than
-    :data:`MAX_RANGE_POINTS` values (counted before anything is expanded).
-    """
-    parts = [float(x) for x in text.split(":")]
-    if len(parts) != 3 or not all(math.isfinite(x) for x in parts):
-        raise RangeError(f"{text!r}: a range is START:STOP:STEP with three finite numbers")
-    start, stop, step = parts
-    if step == 0:
-        raise RangeError(f"{text!r}: STEP must not be 0")
-    span = stop - start
-    if step < 0 and span > 0:
-        raise RangeError(f"{text!r}: STEP < 0 needs STOP < START")
-    step = math.copysign(abs(step), span) if span else abs(step)
-    count = math.floor(abs(span) / abs(step) + _RANGE_TOL)  # whole steps (before expanding)
-    limit = max_range_points()
-    if count + 1 > limit:
-        raise RangeError(f"{text!r} expands to {count + 1:.3g} values, more than the limit "
-                         f"{limit} (a coarser STEP, or MCSGD_MAX_RANGE_POINTS to raise it)")
-    n = int(count)
-    vals = [round(start + k * step, 12) for k in range(n + 1)]
-    if abs(start + n * step - stop) <= _RANGE_TOL * abs(step):
-        vals[-1] = stop
-    return vals
-
-
-def max_range_points() -> int:
-    """The range-expansion limit: ``MCSGD_MAX_RANGE_POINTS`` if set, else MAX_RANGE_POINTS."""
-    import os
-
-    v = os.environ.get("MCSGD_MAX_RANGE_POINTS")
-    if v is None:
-        return MAX_RANGE_POINTS
-    try:
-        return max(1, int(v))
-    except ValueError:
-        raise RangeError(f"MCSGD_MAX_RANGE_POINTS = {v!r} is not an integer") from None
-
-
-def float_list(text: str) -> list[float]:
-    """Parse ``"0.1,0.3"`` or a range ``"0.80:0.98:0.02"`` (see :func:`parse_range`) into floats."""
-    text = text.strip()
-    try:
-        if ":" in text:
-            return parse_range(text)
-        return [float(x) for x in text.split(",") if x.strip()]
-    except RangeError as e:  # a malformed or too long range: its own message
-        raise argparse.ArgumentTypeError(str(e)) from None
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of numbers or a range START:STOP:STEP "
-            "(STOP included when hit, never overshot)"
-        ) from None
 
 
 def build_parser() -> ArgumentParser:
@@ -143,12 +50,6 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def _one_line_warning(message, category, filename, lineno, line=None) -> str:
-    """``mcsgd: warning: <first line>`` (the CLI's form of a Python warning)."""
-    text = str(message).splitlines()[0] if str(message) else category.__name__
-    return f"mcsgd: warning: {text}\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mcsgd`` script; returns (and exits with) the exit code."""
     import warnings
@@ -158,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     prev_format = warnings.formatwarning
     # warnings (e.g. DisorderErrorWarning) read as one line, like errors
-    warnings.formatwarning = _one_line_warning
+    warnings.formatwarning = one_line_warning
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):

@@ -1,8 +1,9 @@
 """``mcsgd continuous ...``: the CLI of the continuous-SGD experiments (argparse only here).
 
 Every command takes ``--seed``, ``-o FILE.h5``, ``--json`` and ``--plot FILE.png``, builds the
-``params`` dict of :func:`mcsgd.continuous.tasks.run_task` from its options (so a scan file with
-the same keys gives the same result) and imports numpy-heavy code only inside the handler.
+``params`` dict of :func:`mcsgd.experiments.continuous.run_task` from its options (so a scan
+file with the same keys gives the same result) and imports numpy-heavy code only inside the
+handler.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ _COMMON_MODEL = ("data", "n_data", "hidden", "dim", "hmin", "hmax", "f0", "s")
 
 
 def _blist(text: str) -> list[int]:
-    from mcsgd.cli import float_list
+    from mcsgd.cli._common import float_list
 
     vals = float_list(text)
     out = []
@@ -30,7 +31,7 @@ def _blist(text: str) -> list[int]:
 
 
 def _flist(text: str) -> list[float]:
-    from mcsgd.cli import float_list
+    from mcsgd.cli._common import float_list
 
     vals = float_list(text)
     if not vals:
@@ -217,8 +218,8 @@ def _handler(experiment: str):
     def handle(args: argparse.Namespace) -> int:
         import sys
 
-        from mcsgd.cli import emit_json
-        from mcsgd.continuous.tasks import resolve_params, run_task, save_h5
+        from mcsgd.cli._common import emit_json
+        from mcsgd.experiments.continuous import resolve_params, run_task, save_h5
 
         params: dict[str, Any] = {"experiment": experiment}
         for k in args._keys:

@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from mcsgd.cli._common import add_force_arg, check_output
+
 
 def register(sub) -> None:
     """Add the core commands to the ``mcsgd`` subparsers."""
@@ -102,13 +104,6 @@ def register(sub) -> None:
     d.set_defaults(func=_demo)
 
 
-def add_force_arg(p: argparse.ArgumentParser) -> None:
-    """``--force``: allow -o to replace an existing file that is not a previous result."""
-    p.add_argument("--force", action="store_true",
-                   help="let -o replace an existing file that is not a previous result of "
-                   "this command (never an input)")
-
-
 def add_dynamics_args(p: argparse.ArgumentParser) -> None:
     """The options selecting a dynamics (shared by run-like commands)."""
     p.add_argument("--dynamics", choices=["metropolis", "sgd"], required=True)
@@ -146,17 +141,9 @@ def dynamics_from_args(args):
                method=args.method)
 
 
-def _check_output(path: str | None, kind: str, args, inputs=()) -> None:
-    """The shared output check (:func:`mcsgd.storage.paths.check_output`) for ``-o``."""
-    from mcsgd.storage.paths import check_output
-
-    check_output(path, option="-o", mcsgd_kind=kind, inputs=inputs,
-                 force=getattr(args, "force", False))
-
-
 def _generate_coloring(args) -> int:
     from mcsgd import problems
-    _check_output(args.output, "instance", args)
+    check_output(args.output, "instance", args)
     inst = problems.from_params(
         {"problem": "coloring", "n": args.n, "q": args.q, "c": args.c, "planted": args.planted,
          "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance)
@@ -168,7 +155,7 @@ def _generate_coloring(args) -> int:
 
 def _generate_ising(args) -> int:
     from mcsgd import problems
-    _check_output(args.output, "instance", args)
+    check_output(args.output, "instance", args)
     inst = problems.from_params(
         {"problem": "ising", "n": args.n, "d": args.d, "graph": args.graph,
          "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance)
@@ -182,7 +169,7 @@ def _generate_edges(args) -> int:
     from mcsgd.errors import check_range
 
     check_range("q", args.q, 2, 127, integer=True)
-    _check_output(args.output, "instance", args, inputs=[args.edges])
+    check_output(args.output, "instance", args, inputs=[args.edges])
     inst = problems.from_edge_file(args.edges, q=args.q, problem=args.problem)
     inst.save(args.output)
     print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
@@ -191,7 +178,7 @@ def _generate_edges(args) -> int:
 
 def _run(args) -> int:
     from mcsgd import problems
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.driver import run
     from mcsgd.errors import check_range
     from mcsgd.progress import Progress
@@ -204,7 +191,7 @@ def _run(args) -> int:
     check_range("grid-points", args.grid_points, 1, None, integer=True)
     if args.threads is not None:
         check_range("threads", args.threads, 1, None, integer=True)
-    _check_output(args.output, "run", args, inputs=[args.instance])
+    check_output(args.output, "run", args, inputs=[args.instance])
     inst = problems.load(args.instance)
     from mcsgd.resources import check_run_memory
 
@@ -230,47 +217,7 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
-    from mcsgd import problems
-    from mcsgd.driver import run
-    from mcsgd.dynamics import SGD, Metropolis
-    from mcsgd.errors import check_range
-    from mcsgd.resources import check_run_memory
-    from mcsgd.seeds import DEMO
-    from mcsgd.storage.paths import check_output, check_output_dir
-    from mcsgd.theory import T0, e_para_coloring
+    from mcsgd.experiments.demo import demo
 
-    # everything is validated before the first file is written
-    q = 5
-    check_range("n", args.n, q, None, integer=True)
-    check_range("c", args.c, 0, None)
-    check_range("sweeps", args.sweeps, 1, None, integer=True)
-    check_range("seed", args.seed, 0, None, integer=True)
-    check_output_dir(args.out)
-    problems.check_coloring_params(args.n, q, args.c, "er", True, args.seed)
-    targets = [os.path.join(args.out, "instance.h5")]
-    rows = [("metropolis T=0.5", Metropolis(0.5)), ("metropolis T=1.0", Metropolis(1.0))]
-    rows += [(f"sgd B={b}", SGD(b)) for b in (0.5, 0.9)]
-    targets += [os.path.join(args.out, f"run_{k}_{dyn.name}.h5") for k, (_, dyn) in
-                enumerate(rows)]
-    for path, kind in zip(targets, ["instance"] + ["run"] * len(rows), strict=True):
-        check_output(path, option="--out", mcsgd_kind=kind, force=args.force)
-    check_run_memory(args.n, round(args.c * args.n / 2), 2, 40, True)
-    os.makedirs(args.out, exist_ok=True)
-    inst = problems.planted_coloring(args.n, q, args.c, seed=args.seed)
-    ipath = os.path.join(args.out, "instance.h5")
-    inst.save(ipath)
-    print(f"instance: planted {q}-colouring, N = {inst.n}, c = {args.c}, M = {inst.m} -> {ipath}")
-    print(f"{'dynamics':<22}{'e (per node)':>16}{'+-':>10}{'overlap':>10}{'acc':>8}")
-    for k, (label, dyn) in enumerate(rows):
-        res = run(inst, dyn, sweeps=args.sweeps, replicas=2, seed=args.seed, key=(DEMO, k))
-        path = os.path.join(args.out, f"run_{k}_{dyn.name}.h5")
-        res.save(path)
-        st = res.stationary()
-        print(f"{label:<22}{st['energy']:>16.5f}{st['energy_err']:>10.5f}"
-              f"{res.overlap[:, -1].mean():>10.3f}{res.acceptance[:, -1].mean():>8.3f}")
-    c = inst.mean_degree
-    print(f"paramagnet e_para(T): T=0.5 -> {e_para_coloring(0.5, c, q):.5f}, "
-          f"T=1.0 -> {e_para_coloring(1.0, c, q):.5f};  T0(B=0.5) = {T0(0.5):.3f}, "
-          f"T0(B=0.9) = {T0(0.9):.3f} (SGD's effective T lies above T0)")
-    print(f"results written under {args.out}/")
+    demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed, force=args.force)
     return 0

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from mcsgd.cli.core import add_force_arg
+from mcsgd.cli._common import add_force_arg
 
 
 def register(sub) -> None:
@@ -57,7 +57,7 @@ def _add_bp(sub) -> argparse.ArgumentParser:
 def _bp(args) -> int:
     from mcsgd import problems
     from mcsgd.bp import bp
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.errors import check_range
     from mcsgd.storage.paths import check_output
 

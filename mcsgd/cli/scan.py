@@ -108,39 +108,8 @@ def _parse_shard(text: str | None) -> tuple[int, int]:
     return (i, n)
 
 
-def _check_scan_out(spec) -> None:
-    """Refuse an output directory whose ``scan.toml`` was not written by mcsgd (``--out .``
-    next to the user's own scan file would replace it) or whose manifest is damaged."""
-    from pathlib import Path
-
-    from mcsgd.errors import ParameterError
-    from mcsgd.experiments.scan.manifest_check import check_scan_dir
-    from mcsgd.experiments.scan.spec import SPEC_DIR_HEADER
-    from mcsgd.storage.paths import check_output_dir
-
-    out = Path(spec.out)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"out = {str(out)!r} exists and is not a directory")
-    check_output_dir(out, option="out")
-    st = out / "scan.toml"
-    if st.is_symlink() or (st.exists() and not st.is_file()):
-        raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is not a regular file")
-    if st.is_file():
-        try:
-            with open(st, encoding="utf-8", errors="replace") as fh:
-                head = fh.read(len(SPEC_DIR_HEADER))
-        except OSError as e:
-            raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is unreadable: {e}") \
-                from None
-        if head != SPEC_DIR_HEADER:
-            raise ParameterError(f"out = {str(out)!r} holds a scan.toml not written by mcsgd "
-                                 "(it would be replaced by the scan's copy); choose another "
-                                 "output directory")
-    check_scan_dir(out, missing_ok=True)
-
-
 def _plan(args) -> int:
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.experiments.scan import load_spec
 
     spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
@@ -156,9 +125,10 @@ def _plan(args) -> int:
 
 
 def _run(args) -> int:
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.errors import check_range
     from mcsgd.experiments.scan import load_spec, run_scan, status
+    from mcsgd.experiments.scan.manifest_check import check_scan_out
 
     shard = _parse_shard(args.shard)
     if args.workers is not None:
@@ -174,7 +144,7 @@ def _run(args) -> int:
 
         raise ParameterError("--wait applies to --executor slurm")
     spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
-    _check_scan_out(spec)
+    check_scan_out(spec)
     quiet = args.quiet or args.json
     from mcsgd.experiments.scan.task import Terminated
     from mcsgd.storage.h5 import DiskFullError
@@ -221,7 +191,7 @@ def _run(args) -> int:
 
 
 def _status(args) -> int:
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.experiments.scan import status
     from mcsgd.experiments.scan.manifest_check import check_scan_dir
 
@@ -243,7 +213,7 @@ def _status(args) -> int:
 def _collect(args) -> int:
     import os
 
-    from mcsgd.cli import emit_json
+    from mcsgd.cli._common import emit_json
     from mcsgd.errors import ParameterError
     from mcsgd.experiments.scan import gather, summary_json, write_summary
     from mcsgd.experiments.scan.manifest_check import check_scan_dir

@@ -13,7 +13,7 @@ leading batch dimension of every array):
 
 Models live in :mod:`mcsgd.continuous.models`, the SGD integrator (momentum convention, sampling
 schemes) in :mod:`mcsgd.continuous.sgd`, data sets in :mod:`mcsgd.continuous.data`. Scan files and
-the CLI both go through :func:`mcsgd.continuous.tasks.run_task`.
+the CLI both go through :func:`mcsgd.experiments.continuous.run_task`.
 
 This ``__init__`` imports nothing heavy (the CLI imports this package): names are resolved lazily.
 """
@@ -39,7 +39,6 @@ _LAZY = {
     "run_escape": "escape",
     "run_occupation": "escape",
     "run_temperature": "temperature",
-    "run_task": "tasks",
 }
 
 __all__ = sorted(_LAZY)

@@ -584,3 +584,35 @@ def calibrate(
         curves_mc=C_mc.mean(1), timing={"total_s": time.perf_counter() - t_start,
                                         "metropolis_points": int(len(Ts))},
     )
+
+
+def format_table(cals: Sequence[Calibration]) -> str:
+    """A Markdown table of every calibration (one row per (c, B))."""
+    lines = [
+        "| c | B | T0 | T_adb | T_drift | T_eq | T_eq_para | T_neq | T_neq (resc.) | scale "
+        "| T_eq/T_adb | T_eq/T0 | stationary | init agree |",
+        "|" + "---|" * 14,
+    ]
+
+    def f(x, e=None, p=4):
+        if x is None or x != x:
+            return "–"
+        return f"{x:.{p}f}" if e is None or e != e else f"{x:.{p}f} ± {e:.{p}f}"
+
+    for cal in cals:
+        t = cal.table
+        c = cal.params["problem"]["c"]
+        for j in range(len(t["B"])):
+            teq = t["T_eq"][j]
+            ratio_adb = teq / t["T_adb"][j] if teq == teq and t["T_adb"][j] else float("nan")
+            ratio_t0 = teq / t["T0"][j] if teq == teq and t["T0"][j] else float("nan")
+            lines.append(
+                f"| {c:g} | {t['B'][j]:g} | {f(t['T0'][j])} | {f(t['T_adb'][j])} | "
+                f"{f(t['T_drift'][j])} | {f(teq, t['T_eq_err'][j])} | "
+                f"{f(t['T_eq_para'][j], t['T_eq_para_err'][j])} | "
+                f"{f(t['T_neq'][j], t['T_neq_err'][j])} | "
+                f"{f(t['T_neq_rescaled'][j], t['T_neq_rescaled_err'][j])} | "
+                f"{f(t['time_scale'][j], None, 3)} | {f(ratio_adb, None, 3)} | "
+                f"{f(ratio_t0, None, 3)} | {t['stationary'][j]} | {t['init_agree'][j]} |"
+            )
+    return "\n".join(lines)

@@ -363,3 +363,26 @@ def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
         return min(hits) if widest_low else max(hits)
 
     return solve(T_hi, True), solve(T_lo, False)
+
+
+# planted colours of the recovery experiments: floor(i/(N/q)) ("index", the reference code's)
+# unless asked otherwise ("shuffled": a shuffled balanced assignment, docs/recovery.md)
+DEFAULT_PLANTING = "index"
+
+
+def instance_maker(q, n, graph, shuffle, seed):
+    """``make(c, k)``: instance k of (planted colouring q, n, c, graph, shuffle; seed), the same
+    graph as ``mcsgd generate coloring ... --seed seed --instance k`` (:mod:`mcsgd.seeds`)."""
+    from mcsgd import problems
+    cache = {}
+
+    def make(c, k):
+        key = (float(c), int(k))
+        if key not in cache:
+            cache.clear()  # keep one instance set in memory at a time
+            cache[key] = problems.from_params(
+                {"problem": "coloring", "n": n, "q": q, "c": c, "planted": True, "graph": graph,
+                 "shuffle": shuffle}, seed, int(k))
+        return cache[key]
+
+    return make

@@ -41,7 +41,7 @@ def _title(result: dict) -> str:
 
 
 def plot_result(result: dict, path: str | None = None) -> Figure:
-    """Draw the standard figure of a :func:`~mcsgd.continuous.tasks.run_task` result.
+    """Draw the standard figure of a :func:`~mcsgd.experiments.continuous.run_task` result.
 
     Written to ``path`` if given; returns the Figure.
     """

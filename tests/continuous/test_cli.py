@@ -8,8 +8,8 @@ import pytest
 
 from mcsgd.cli import main
 from mcsgd.continuous import data as cdata
-from mcsgd.continuous.tasks import resolve_params, run_task
 from mcsgd.errors import ParameterError
+from mcsgd.experiments.continuous import resolve_params, run_task
 from mcsgd.storage.h5 import open_checked, read_json_attr
 
 FAST = {

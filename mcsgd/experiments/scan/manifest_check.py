@@ -5,7 +5,8 @@ checks the rest, so that a manifest that is valid JSON but misses keys or has be
 one clear :class:`~mcsgd.errors.ParameterError` (exit code 2) instead of a traceback deep in
 ``status`` or ``collect``: the top-level keys and their types, and for every task its id, its
 spawn key (both content hashes of its parameters, recomputed here) and the parameters that
-``status`` and ``collect`` read.
+``status`` and ``collect`` read. :func:`check_scan_out` checks an output directory before a
+scan writes to it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mcsgd.errors import ParameterError
-from mcsgd.experiments.scan.spec import Task, _make_task
+from mcsgd.experiments.scan.spec import SPEC_DIR_HEADER, Spec, Task, _make_task
 
 
 def _need(where: str, obj: dict, key: str, types: type | tuple[type, ...], what: str) -> Any:
@@ -83,3 +84,29 @@ def check_scan_dir(out: str | os.PathLike, missing_ok: bool = False) -> None:
     m = read_manifest(out, missing_ok=missing_ok)
     if m is not None:
         check_manifest(m, Path(out) / MANIFEST)
+
+
+def check_scan_out(spec: Spec) -> None:
+    """Refuse an output directory whose ``scan.toml`` was not written by mcsgd (``--out .``
+    next to the user's own scan file would replace it) or whose manifest is damaged."""
+    from mcsgd.storage.paths import check_output_dir
+
+    out = Path(spec.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"out = {str(out)!r} exists and is not a directory")
+    check_output_dir(out, option="out")
+    st = out / "scan.toml"
+    if st.is_symlink() or (st.exists() and not st.is_file()):
+        raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is not a regular file")
+    if st.is_file():
+        try:
+            with open(st, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(len(SPEC_DIR_HEADER))
+        except OSError as e:
+            raise ParameterError(f"out = {str(out)!r}: {str(st)!r} is unreadable: {e}") \
+                from None
+        if head != SPEC_DIR_HEADER:
+            raise ParameterError(f"out = {str(out)!r} holds a scan.toml not written by mcsgd "
+                                 "(it would be replaced by the scan's copy); choose another "
+                                 "output directory")
+    check_scan_dir(out, missing_ok=True)

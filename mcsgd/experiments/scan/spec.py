@@ -39,6 +39,17 @@ from pathlib import Path
 from typing import Any
 
 from mcsgd.errors import ParameterError
+from mcsgd.experiments.specfile import (
+    boolean,
+    check_keys,
+    choice,
+    err,
+    num,
+    parse_toml,
+    read_text,
+    string,
+    table,
+)
 from mcsgd.seeds import SCAN
 from mcsgd.storage.h5 import canonical_json
 
@@ -149,75 +160,6 @@ def task_id(params: dict[str, Any], seed: int) -> str:
     return hashlib.sha256(s.encode()).hexdigest()[:16]
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, str):
-        return repr(v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return str(v)
-
-
-def _err(path: str, msg: str) -> ParameterError:
-    return ParameterError(f"{path}: {msg}")
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _num(path: str, v: Any, lo: float | None = None, hi: float | None = None, *,
-         lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> float | int:
-    if not _is_num(v) or (isinstance(v, float) and math.isnan(v)):
-        raise _err(path, f"{_fmt(v)} is not a number")
-    if isinstance(v, float) and math.isinf(v):
-        raise _err(path, f"{_fmt(v)} is not finite")
-    if integer and not float(v).is_integer():
-        raise _err(path, f"{_fmt(v)} must be an integer")
-    bad = (lo is not None and (v < lo or (lo_open and v == lo))) or (
-        hi is not None and (v > hi or (hi_open and v == hi)))
-    if bad:
-        left = "(" if lo_open or lo is None else "["
-        right = ")" if hi_open or hi is None else "]"
-        lo_s = "-inf" if lo is None else _fmt(lo)
-        hi_s = "inf" if hi is None else _fmt(hi)
-        rng = f"{left}{lo_s}, {hi_s}{right}"
-        raise _err(path, f"{_fmt(v)} is not in {rng}")
-    return int(v) if integer else float(v)
-
-
-def _choice(path: str, v: Any, choices: tuple[str, ...]) -> str:
-    if v not in choices:
-        raise _err(path, f"{_fmt(v)} is not one of {', '.join(map(repr, choices))}")
-    return v
-
-
-def _bool(path: str, v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise _err(path, f"{_fmt(v)} is not a boolean (true or false)")
-    return v
-
-
-def _str(path: str, v: Any) -> str:
-    if not isinstance(v, str):
-        raise _err(path, f"{_fmt(v)} is not a string")
-    return v
-
-
-def _table(path: str, v: Any) -> dict[str, Any]:
-    if not isinstance(v, dict):
-        raise _err(path, "must be a table")
-    return v
-
-
-def _check_keys(path: str, table: dict[str, Any], allowed) -> None:
-    for k in table:
-        if k not in allowed:
-            raise _err(f"{path}.{k}" if path else k,
-                       f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
 # ---- expansion -------------------------------------------------------------------------------
 def check_task_count(n: int, limit: int | None = None, what: str = "the scan") -> None:
     """Refuse ``n`` tasks (or grid points) above ``limit`` (default :data:`MAX_TASKS`).
@@ -262,21 +204,21 @@ def _axes(path: str, table: dict[str, Any],
                                      for g in z):
         groups = z
     else:
-        raise _err(f"{path}.zip", "must be a list of key names or a list of such lists")
+        raise err(f"{path}.zip", "must be a list of key names or a list of such lists")
     zipped: dict[str, int] = {}
     for gi, g in enumerate(groups):
         for k in g:
             if k not in table:
-                raise _err(f"{path}.zip", f"{k!r} is not a key of this table")
+                raise err(f"{path}.zip", f"{k!r} is not a key of this table")
             if k in zipped:
-                raise _err(f"{path}.zip", f"{k!r} appears in more than one group")
+                raise err(f"{path}.zip", f"{k!r} appears in more than one group")
             if not isinstance(table[k], list):
-                raise _err(f"{path}.{k}", "is zipped, so it must be a list")
+                raise err(f"{path}.{k}", "is zipped, so it must be a list")
             zipped[k] = gi
         lens = {len(table[k]) for k in g}
         if len(lens) > 1:
             desc = ", ".join(f"{k} has {len(table[k])}" for k in g)
-            raise _err(f"{path}.zip", f"zipped lists must have equal lengths ({desc})")
+            raise err(f"{path}.zip", f"zipped lists must have equal lengths ({desc})")
     axes: list[list[dict[str, Any]]] = []
     done_groups: set[int] = set()
     for k, v in table.items():
@@ -289,11 +231,11 @@ def _axes(path: str, table: dict[str, Any],
             g = groups[gi]
             n = len(table[g[0]])
             if n == 0:
-                raise _err(f"{path}.{k}", "is an empty list")
+                raise err(f"{path}.{k}", "is an empty list")
             axes.append([{kk: table[kk][i] for kk in g} for i in range(n)])
         elif is_axis:
             if not v:
-                raise _err(f"{path}.{k}", "is an empty list")
+                raise err(f"{path}.{k}", "is an empty list")
             axes.append([{k: x} for x in v])
         else:
             axes.append([{k: v}])
@@ -303,38 +245,38 @@ def _axes(path: str, table: dict[str, Any],
 # ---- validation of one expanded point ---------------------------------------------------------
 def _instance_point(path: str, p: dict[str, Any], spec_dir: Path) -> dict[str, Any]:
     prob = p.get("problem", "coloring")
-    _choice(f"{path}.problem", prob, tuple(INSTANCE_KEYS))
+    choice(f"{path}.problem", prob, tuple(INSTANCE_KEYS))
     allowed = INSTANCE_KEYS[prob]
-    _check_keys(path, {k: v for k, v in p.items() if k != "problem"}, allowed)
+    check_keys(path, {k: v for k, v in p.items() if k != "problem"}, allowed)
     q = {**allowed, **p}
     for k, v in q.items():
         if v is None:
-            raise _err(f"{path}.{k}", f"missing (required for problem = {prob!r})")
+            raise err(f"{path}.{k}", f"missing (required for problem = {prob!r})")
     out: dict[str, Any] = {"problem": prob}
     if prob == "coloring":
-        out["n"] = _num(f"{path}.n", q["n"], 1, None, integer=True)
-        out["q"] = _num(f"{path}.q", q["q"], 2, 127, integer=True)
-        out["c"] = _num(f"{path}.c", q["c"], 0, None)
-        out["planted"] = _bool(f"{path}.planted", q["planted"])
-        out["graph"] = _choice(f"{path}.graph", q["graph"], ("er", "er-simple", "regular"))
-        out["shuffle"] = _bool(f"{path}.shuffle", q["shuffle"])
+        out["n"] = num(f"{path}.n", q["n"], 1, None, integer=True)
+        out["q"] = num(f"{path}.q", q["q"], 2, 127, integer=True)
+        out["c"] = num(f"{path}.c", q["c"], 0, None)
+        out["planted"] = boolean(f"{path}.planted", q["planted"])
+        out["graph"] = choice(f"{path}.graph", q["graph"], ("er", "er-simple", "regular"))
+        out["shuffle"] = boolean(f"{path}.shuffle", q["shuffle"])
         if out["planted"] and out["n"] % out["q"]:
-            raise _err(f"{path}.n", f"{out['n']} must be divisible by q = {out['q']} for a "
+            raise err(f"{path}.n", f"{out['n']} must be divisible by q = {out['q']} for a "
                        "planted (balanced) colouring")
         _generator_check(path, q, out, "coloring")
     elif prob == "ising":
-        out["n"] = _num(f"{path}.n", q["n"], 2, None, integer=True)
-        out["d"] = _num(f"{path}.d", q["d"], 0, None)
-        out["graph"] = _choice(f"{path}.graph", q["graph"], ("regular", "er", "er-simple"))
-        out["planted"] = _bool(f"{path}.planted", q["planted"])
-        out["noise"] = _num(f"{path}.noise", q["noise"], 0, 1)
+        out["n"] = num(f"{path}.n", q["n"], 2, None, integer=True)
+        out["d"] = num(f"{path}.d", q["d"], 0, None)
+        out["graph"] = choice(f"{path}.graph", q["graph"], ("regular", "er", "er-simple"))
+        out["planted"] = boolean(f"{path}.planted", q["planted"])
+        out["noise"] = num(f"{path}.noise", q["noise"], 0, 1)
         _generator_check(path, q, out, "ising")
     else:
-        fp = Path(_str(f"{path}.path", q["path"]))
+        fp = Path(string(f"{path}.path", q["path"]))
         if not fp.is_absolute():
             fp = (spec_dir / fp).resolve()
         if not fp.is_file():
-            raise _err(f"{path}.path", f"{str(fp)!r} does not exist")
+            raise err(f"{path}.path", f"{str(fp)!r} does not exist")
         out["path"] = str(fp)
         _instance_file_check(f"{path}.path", fp)
     return out
@@ -359,7 +301,7 @@ def _generator_check(path: str, raw: dict[str, Any], out: dict[str, Any], prob: 
         msg = str(e)
         head = msg.split(" ", 1)[0].split("*", 1)[0]
         key = head if head in raw else None
-        raise _err(f"{path}.{key}" if key else path, msg) from None
+        raise err(f"{path}.{key}" if key else path, msg) from None
 
 
 def _instance_file_check(path: str, fp: Path) -> None:
@@ -371,9 +313,9 @@ def _instance_file_check(path: str, fp: Path) -> None:
         with open_checked(fp, "instance") as f:
             n, m = int(f.attrs["n"]), int(f.attrs["m"])
     except ParameterError as e:
-        raise _err(path, str(e)) from None
+        raise err(path, str(e)) from None
     except (KeyError, TypeError, ValueError):
-        raise _err(path, f"{str(fp)!r} is an instance file without valid 'n' and 'm' "
+        raise err(path, f"{str(fp)!r} is an instance file without valid 'n' and 'm' "
                    "attributes") from None
     return n, m
 
@@ -401,7 +343,7 @@ def _check_run_size(path: str, ip: dict[str, Any], dp: dict[str, Any], r: dict[s
         check_run_memory(n, m, r["replicas"], r["grid_points"], dp["dynamics"] == "sgd",
                          what="a task", available=total_memory())
     except ParameterError as e:
-        raise _err(f"{path}.replicas", str(e)) from None
+        raise err(f"{path}.replicas", str(e)) from None
 
 
 def _dynamics_point(path: str, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -409,81 +351,65 @@ def _dynamics_point(path: str, p: dict[str, Any]) -> tuple[dict[str, Any], dict[
 
     kind = p.get("dynamics")
     if kind is None:
-        raise _err(f"{path}.dynamics", "missing; one of 'metropolis', 'sgd'")
-    _choice(f"{path}.dynamics", kind, tuple(DYNAMICS_KEYS))
+        raise err(f"{path}.dynamics", "missing; one of 'metropolis', 'sgd'")
+    choice(f"{path}.dynamics", kind, tuple(DYNAMICS_KEYS))
     allowed = set(DYNAMICS_KEYS[kind]) | set(RUN_DEFAULTS) | {"dynamics"}
-    _check_keys(path, p, allowed)
+    check_keys(path, p, allowed)
     dyn = {k: v for k, v in p.items() if k in DYNAMICS_KEYS[kind] or k == "dynamics"}
     run_over = {k: v for k, v in p.items() if k in RUN_DEFAULTS}
     for k, default in DYNAMICS_KEYS[kind].items():
         if default is None and k not in dyn:
-            raise _err(f"{path}.{k}", f"missing (required for dynamics = {kind!r})")
+            raise err(f"{path}.{k}", f"missing (required for dynamics = {kind!r})")
     # types first, so the dataclass checks below see numbers
     for k in ("T", "B"):
         if k in dyn:
-            _num(f"{path}.{k}", dyn[k])
+            num(f"{path}.{k}", dyn[k])
     if "tau" in dyn:
-        _num(f"{path}.tau", dyn["tau"], 1, None, integer=True)
+        num(f"{path}.tau", dyn["tau"], 1, None, integer=True)
     try:
         d = from_params(dyn)
     except ParameterError as e:
         msg = str(e)
         head, sep, rest = msg.partition(" = ")
         if sep and head in dyn:
-            raise _err(f"{path}.{head}", rest) from None
-        raise _err(path, msg) from None
+            raise err(f"{path}.{head}", rest) from None
+        raise err(path, msg) from None
     return d.params(), run_over
 
 
 def _run_point(path: str, p: dict[str, Any]) -> dict[str, Any]:
     q = {**RUN_DEFAULTS, **p}
     return {
-        "sweeps": _num(f"{path}.sweeps", q["sweeps"], 1, None, integer=True),
-        "replicas": _num(f"{path}.replicas", q["replicas"], 1, None, integer=True),
-        "init": _choice(f"{path}.init", q["init"], ("random", "planted")),
-        "grid": _choice(f"{path}.grid", q["grid"], ("log", "linear")),
-        "grid_points": _num(f"{path}.grid_points", q["grid_points"], 1, 100000, integer=True),
-        "window": _num(f"{path}.window", q["window"], 0, 1, hi_open=True),
+        "sweeps": num(f"{path}.sweeps", q["sweeps"], 1, None, integer=True),
+        "replicas": num(f"{path}.replicas", q["replicas"], 1, None, integer=True),
+        "init": choice(f"{path}.init", q["init"], ("random", "planted")),
+        "grid": choice(f"{path}.grid", q["grid"], ("log", "linear")),
+        "grid_points": num(f"{path}.grid_points", q["grid_points"], 1, 100000, integer=True),
+        "window": num(f"{path}.window", q["window"], 0, 1, hi_open=True),
     }
 
 
-def _settings(path: str, table: Any, defaults: dict[str, Any]) -> dict[str, Any]:
-    t = _table(path, table)
-    _check_keys(path, t, defaults)
+def _settings(path: str, tbl: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    t = table(path, tbl)
+    check_keys(path, t, defaults)
     out = copy.deepcopy(defaults)
     for k, v in t.items():
         d = defaults[k]
         p = f"{path}.{k}"
         if isinstance(d, bool):
-            out[k] = _bool(p, v)
+            out[k] = boolean(p, v)
         elif isinstance(d, (int, float)):
-            out[k] = _num(p, v, 0, None, integer=isinstance(d, int))
+            out[k] = num(p, v, 0, None, integer=isinstance(d, int))
         elif isinstance(d, list):
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise _err(p, "must be a list of strings")
+                raise err(p, "must be a list of strings")
             out[k] = v
         else:
-            out[k] = _str(p, v)
+            out[k] = string(p, v)
     return out
 
 
 # ---- the whole file ---------------------------------------------------------------------------
-def parse_toml(text: str, path: str = "<scan>") -> dict[str, Any]:
-    """Parse TOML text; a syntax error becomes a one-line :class:`ParameterError`."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise ParameterError("reading scan files on Python 3.10 needs 'pip install tomli'")\
-                from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ParameterError(f"{path}: invalid TOML: {e}") from None
-
-
 def load_spec(path: str | os.PathLike, out: str | None = None,
               max_tasks: int | None = None) -> Spec:
     """Read, validate and expand a scan file.
@@ -507,14 +433,8 @@ def load_spec(path: str | os.PathLike, out: str | None = None,
     ParameterError
         For a missing/unreadable file, bad TOML, or a bad key or value (message names its path).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise ParameterError(f"scan file {str(p)!r} does not exist")
-    try:
-        text = p.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ParameterError(f"scan file {str(p)!r} is not readable: {e}") from None
-    return spec_from_text(text, path=str(p), out=out, max_tasks=max_tasks)
+    text = read_text(path, "scan file")
+    return spec_from_text(text, path=str(Path(path)), out=out, max_tasks=max_tasks)
 
 
 def spec_from_text(text: str, *, path: str | None = None, out: str | None = None,
@@ -532,20 +452,20 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                 try:
                     max_tasks = int(line[len(MAX_TASKS_HEADER):])
                 except ValueError:
-                    raise _err("max_tasks", f"{line!r} is not an integer") from None
+                    raise err("max_tasks", f"{line!r} is not an integer") from None
     override = max_tasks
     raw = parse_toml(text, path or "<scan>")
-    _check_keys("", raw, TOP_KEYS)
-    name = _str("name", raw.get("name", default_name))
-    seed = _num("seed", raw.get("seed", 0), 0, 2**63 - 1, integer=True)
-    n_inst = _num("instances", raw.get("instances", 1), 1, None, integer=True)
-    exp = _choice("experiment", raw.get("experiment", "discrete"), ("discrete", "continuous"))
+    check_keys("", raw, TOP_KEYS)
+    name = string("name", raw.get("name", default_name))
+    seed = num("seed", raw.get("seed", 0), 0, 2**63 - 1, integer=True)
+    n_inst = num("instances", raw.get("instances", 1), 1, None, integer=True)
+    exp = choice("experiment", raw.get("experiment", "discrete"), ("discrete", "continuous"))
     if max_tasks is None:
-        max_tasks = _num("max_tasks", raw.get("max_tasks", MAX_TASKS), 1, None, integer=True)
+        max_tasks = num("max_tasks", raw.get("max_tasks", MAX_TASKS), 1, None, integer=True)
     if out is None:
         if "out" not in raw:
-            raise _err("out", "missing (output directory; or give --out)")
-        o = Path(_str("out", raw["out"]))
+            raise err("out", "missing (output directory; or give --out)")
+        o = Path(string("out", raw["out"]))
         out = str(o if o.is_absolute() else (spec_dir / o))
     out = str(Path(out).resolve())
     execution = _settings("execution", raw.get("execution", {}), EXECUTION_DEFAULTS)
@@ -559,42 +479,42 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     check_slurm(slurm)
     check_dask(dask)
     if dask["processes"] < 1:
-        raise _err("dask.processes", f"{dask['processes']} is not in [1, inf)")
+        raise err("dask.processes", f"{dask['processes']} is not in [1, inf)")
     if dask["jobs"] < 1:
-        raise _err("dask.jobs", f"{dask['jobs']} is not in [1, inf)")
+        raise err("dask.jobs", f"{dask['jobs']} is not in [1, inf)")
     if slurm["cpus_per_task"] < 1:
-        raise _err("slurm.cpus_per_task", f"{slurm['cpus_per_task']} is not in [1, inf)")
+        raise err("slurm.cpus_per_task", f"{slurm['cpus_per_task']} is not in [1, inf)")
     if execution["chunk_updates"] < 1:
-        raise _err("execution.chunk_updates", f"{execution['chunk_updates']} is not in [1, inf)")
+        raise err("execution.chunk_updates", f"{execution['chunk_updates']} is not in [1, inf)")
     tasks: list[Task] = []
     if exp == "discrete":
         for k in ("continuous",):
             if k in raw:
-                raise _err(k, "only with experiment = 'continuous'")
+                raise err(k, "only with experiment = 'continuous'")
         if "instance" not in raw:
-            raise _err("instance", "missing ([instance] table)")
-        inst_t = _table("instance", raw["instance"])
-        run_t = _table("run", raw.get("run", {}))
-        _check_keys("run", {k: v for k, v in run_t.items() if k != "zip"}, RUN_DEFAULTS)
+            raise err("instance", "missing ([instance] table)")
+        inst_t = table("instance", raw["instance"])
+        run_t = table("run", raw.get("run", {}))
+        check_keys("run", {k: v for k, v in run_t.items() if k != "zip"}, RUN_DEFAULTS)
         dyn_l = raw.get("dynamics")
         if dyn_l is None:
-            raise _err("dynamics", "missing (one or more [[dynamics]] tables)")
+            raise err("dynamics", "missing (one or more [[dynamics]] tables)")
         if isinstance(dyn_l, dict):
             dyn_l = [dyn_l]
         if not isinstance(dyn_l, list) or not dyn_l:
-            raise _err("dynamics", "must be one or more [[dynamics]] tables")
-        n_dyn = sum(count_points(f"dynamics[{j}]", _table(f"dynamics[{j}]", dt))
+            raise err("dynamics", "must be one or more [[dynamics]] tables")
+        n_dyn = sum(count_points(f"dynamics[{j}]", table(f"dynamics[{j}]", dt))
                     for j, dt in enumerate(dyn_l))
         check_task_count(count_points("instance", inst_t) * n_inst * n_dyn
                          * count_points("run", run_t), max_tasks)
         inst_pts = [_instance_point("instance", x, spec_dir) for x in expand("instance", inst_t)]
         if any(ip["problem"] == "file" for ip in inst_pts) and n_inst != 1:
-            raise _err("instances", f"{n_inst} must be 1 with problem = 'file'")
+            raise err("instances", f"{n_inst} must be 1 with problem = 'file'")
         run_pts = [_run_point("run", x) for x in expand("run", run_t)]
         dyn_pts: list[tuple[dict, dict]] = []
         for j, dt in enumerate(dyn_l):
             path_j = f"dynamics[{j}]"
-            for x in expand(path_j, _table(path_j, dt)):
+            for x in expand(path_j, table(path_j, dt)):
                 dyn_pts.append(_dynamics_point(path_j, x) + (path_j,))  # type: ignore[arg-type]
         seen_sizes: dict = {}
         for ip in inst_pts:
@@ -605,7 +525,7 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                         r = _run_point(path_j, {**rp, **over}) if over else rp
                         if r["init"] == "planted" and ip["problem"] != "file" \
                                 and not ip["planted"]:
-                            raise _err(f"{path_j if 'init' in over else 'run'}.init",
+                            raise err(f"{path_j if 'init' in over else 'run'}.init",
                                        "'planted' needs planted = true in [instance]")
                         _check_run_size(path_j if "replicas" in over else "run", ip, dp, r,
                                         seen_sizes)
@@ -615,13 +535,13 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     else:
         for k in ("instance", "dynamics", "run"):
             if k in raw:
-                raise _err(k, "not used with experiment = 'continuous' (use [[continuous]])")
+                raise err(k, "not used with experiment = 'continuous' (use [[continuous]])")
         cl = raw.get("continuous")
         if isinstance(cl, dict):
             cl = [cl]
         if not isinstance(cl, list) or not cl:
-            raise _err("continuous", "missing (one or more [[continuous]] tables)")
-        from mcsgd.continuous import tasks as ctasks
+            raise err("continuous", "missing (one or more [[continuous]] tables)")
+        from mcsgd.experiments import continuous as ctasks
 
         def _scal(ct: Any) -> tuple[str, ...]:
             e = ct.get("experiment") if isinstance(ct, dict) else None
@@ -629,16 +549,16 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
             return tuple(k for k, v in dflt.items() if isinstance(v, list)) + (
                 "eta_scan", "grid_eta", "grid_B")
 
-        check_task_count(sum(count_points(f"continuous[{j}]", _table(f"continuous[{j}]", ct),
+        check_task_count(sum(count_points(f"continuous[{j}]", table(f"continuous[{j}]", ct),
                                           _scal(ct)) for j, ct in enumerate(cl)), max_tasks)
         for j, ct in enumerate(cl):
             path_j = f"continuous[{j}]"
-            ct = _table(path_j, ct)
+            ct = table(path_j, ct)
             exp_j = ct.get("experiment")
             if exp_j is None:
-                raise _err(f"{path_j}.experiment",
+                raise err(f"{path_j}.experiment",
                            f"missing; one of {', '.join(ctasks.EXPERIMENTS)}")
-            _choice(f"{path_j}.experiment", exp_j, ctasks.EXPERIMENTS)
+            choice(f"{path_j}.experiment", exp_j, ctasks.EXPERIMENTS)
             defaults = ctasks.DEFAULTS[exp_j]
             scal = tuple(k for k, v in defaults.items() if isinstance(v, list)) + (
                 "eta_scan", "grid_eta", "grid_B")
@@ -649,8 +569,8 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                     msg = str(e)
                     head, sep, rest = msg.partition(" = ")
                     if sep and head in x:
-                        raise _err(f"{path_j}.{head}", rest) from None
-                    raise _err(path_j, msg) from None
+                        raise err(f"{path_j}.{head}", rest) from None
+                    raise err(path_j, msg) from None
                 params = {"experiment": "continuous", "continuous": resolved}
                 tasks.append(_make_task(params, seed))
     ids = [t.id for t in tasks]

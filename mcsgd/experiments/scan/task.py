@@ -10,7 +10,7 @@ task loads a valid checkpoint and continues bit-identically. The result file hol
 parameters, seeds, scan timings, provenance and a content checksum.
 
 A continuous task (``experiment = "continuous"``) delegates to
-:func:`mcsgd.continuous.tasks.run_task` (entropy = root seed, key = task key); it has no
+:func:`mcsgd.experiments.continuous.run_task` (entropy = root seed, key = task key); it has no
 intermediate checkpoints (a killed one restarts from scratch).
 """
 
@@ -308,7 +308,7 @@ def _scan_attrs(f, task: Task, seeds: dict[str, Any]) -> None:
 # ---- continuous ------------------------------------------------------------------------------
 def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]:
     from mcsgd._numba import threads_scope
-    from mcsgd.continuous import tasks as ctasks
+    from mcsgd.experiments import continuous as ctasks
     from mcsgd.storage import continuous as layout
     from mcsgd.storage.h5 import write_json_attr
 
