@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mcsgd.problems.instance import _mix
 
 from mcsgd import problems
+from mcsgd.problems.instance import _mix
 
 SEEDS = (0, 1, 5)
 
@@ -93,7 +93,6 @@ def test_old_collision_explicitly():
     """The old aliasing, stated directly: generator stream of instance 0 vs replica-0 dynamics
     stream and replica-0 initial-configuration stream of a run (key ``()``), same seed."""
     from mcsgd.problems.seeds import instance_rng
-
     from mcsgd.seeds import BP_MESSAGES, dynamics_states, init_states, namespaced_generator
 
     for seed in SEEDS:
