@@ -274,6 +274,7 @@ def run(
     RunResult
     """
     t_start = time.perf_counter()
+    check_range("checkpoint_seconds", checkpoint_seconds, 0, None)
     runner, times = prepare_run(
         instance, dynamics, sweeps=sweeps, replicas=replicas, seed=seed, key=key, init=init,
         grid=grid, grid_points=grid_points, window=window, threads=threads,
