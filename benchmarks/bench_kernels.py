@@ -37,7 +37,7 @@ from _common import HERE, build_dir, machine, median
 from mcsgd import problems
 from mcsgd.driver import Runner
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.dynamics.measure import total_energy
+from mcsgd.problems.energy import total_energy
 
 C_SRC = HERE / "c_sweep.c"
 
@@ -116,8 +116,8 @@ def bench_python(n: int, T: float, sweeps: int, reps: int) -> tuple[float, float
     """(ns/update of pure Python, ns/update of numba), Metropolis at N = n, interleaved."""
     inst = problems.planted_coloring(n, 5, 20.0, seed=1)
     case = NumbaCase(inst, Metropolis(T), *_start(inst, T))
-    thr1 = case.runner._thr[0].tolist()
-    dmax = case.runner._dmax
+    thr1 = case.runner.rule.thr[0].tolist()
+    dmax = case.runner.rule.dmax
     gen = np.random.default_rng(0)
     py, nb = [], []
     for _ in range(reps):
@@ -143,7 +143,8 @@ def check_identical(exe, inst, case: NumbaCase, mode: int, nsweeps: int = 3) -> 
     """C and numba give the same final configuration, RNG state and energy change."""
     bd = build_dir()
     r = case.runner
-    write_input(bd / "check.bin", inst, r._thr, mode, r._dmax, nsweeps, case.s0, case.rng0)
+    write_input(bd / "check.bin", inst, r.rule.thr, mode, r.rule.dmax, nsweeps, case.s0,
+                case.rng0)
     _, acc_c, de_c = run_c(exe, bd / "check.bin", bd / "check.out")
     raw = np.fromfile(bd / "check.out", np.uint8)
     s_c = raw[: inst.n].view(np.int8)
@@ -168,8 +169,9 @@ def bench_size(exe, n: int, T: float, B: float, reps: int, updates: float) -> di
     same_m = check_identical(exe, inst, met, 0)
     same_s = check_identical(exe, inst, sgd, 1)
     bd = build_dir()
-    write_input(bd / f"met_{n}.bin", inst, met.runner._thr, 0, met.runner._dmax, nsw, s0, rng0)
-    write_input(bd / f"sgd_{n}.bin", inst, sgd.runner._thr, 1, sgd.runner._dmax, nsw, s0, rng0)
+    for name, case, mode in (("met", met, 0), ("sgd", sgd, 1)):
+        rule = case.runner.rule
+        write_input(bd / f"{name}_{n}.bin", inst, rule.thr, mode, rule.dmax, nsw, s0, rng0)
     t = {k: [] for k in ("met", "c_met", "sgd", "c_sgd", "flags")}
     for _ in range(reps):
         t["met"].append(met.time(nsw))

@@ -9,7 +9,8 @@ The state array is part of a run's state: saving it makes a resume bit-exact.
 
 Draws
 -----
-``next_u64``   : 64 random bits (xoshiro256**, Blackman & Vigna 2018).
+``next_u64``   : 64 random bits (xoshiro256**, Blackman & Vigna 2018); ``xoshiro`` is the same
+                 step on a state held in locals (the kernels' form: one implementation).
 ``uniform``    : float64 in [0, 1) with 53 random bits.
 ``randbelow``  : integer in [0, n) for n < 2**32 by the multiply-shift map of the high 32 bits;
                  its bias is below n / 2**32 (< 1e-8 for every n used here).
@@ -32,12 +33,10 @@ def _rotl(x, k):
 
 
 @njit(inline="always")
-def next_u64(state, r):
-    """Advance row ``r`` of ``state`` and return 64 random bits."""
-    s0 = state[r, 0]
-    s1 = state[r, 1]
-    s2 = state[r, 2]
-    s3 = state[r, 3]
+def xoshiro(s0, s1, s2, s3):
+    """One xoshiro256** step on a state held in four uint64 locals: ``(64 random bits, s0, s1,
+    s2, s3)``. Kernels keep a replica's row in locals for a whole call (:func:`load_row`,
+    :func:`store_row`); :func:`next_u64` is the same step on a row of the state array."""
     result = _rotl(s1 * _U64(5), 7) * _U64(9)
     t = s1 << _U64(17)
     s2 ^= s0
@@ -46,11 +45,36 @@ def next_u64(state, r):
     s0 ^= s3
     s2 ^= t
     s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def load_row(state, r):
+    """Row ``r`` of ``state`` as four locals (for :func:`xoshiro`)."""
+    return state[r, 0], state[r, 1], state[r, 2], state[r, 3]
+
+
+@njit(inline="always")
+def store_row(state, r, s0, s1, s2, s3):
+    """Write four locals back into row ``r`` of ``state``."""
     state[r, 0] = s0
     state[r, 1] = s1
     state[r, 2] = s2
     state[r, 3] = s3
-    return result
+
+
+@njit(inline="always")
+def next_u64(state, r):
+    """Advance row ``r`` of ``state`` and return 64 random bits."""
+    x, s0, s1, s2, s3 = xoshiro(state[r, 0], state[r, 1], state[r, 2], state[r, 3])
+    store_row(state, r, s0, s1, s2, s3)
+    return x
+
+
+@njit(inline="always")
+def below(x, n):
+    """An integer in [0, n) from the high 32 bits of the draw ``x`` (multiply-shift)."""
+    return np.int64(((x >> _U64(32)) * _U64(n)) >> _U64(32))
 
 
 @njit(inline="always")
@@ -62,7 +86,7 @@ def uniform(state, r):
 @njit(inline="always")
 def randbelow(state, r, n):
     """An integer uniform in [0, n), ``n < 2**32``."""
-    return np.int64(((next_u64(state, r) >> _U64(32)) * _U64(n)) >> _U64(32))
+    return below(next_u64(state, r), n)
 
 
 def stream_states(entropy: int, key: tuple[int, ...], replicas: int) -> np.ndarray:

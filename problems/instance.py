@@ -21,6 +21,8 @@ from mcsgd._numba import njit
 from mcsgd.errors import FileFormatError, ParameterError
 from mcsgd.storage.instance import read_instance, write_instance
 
+from .energy import total_energy
+
 PROBLEMS = ("coloring", "ising")
 
 
@@ -184,8 +186,6 @@ class Instance:
 
     def energy(self, state: np.ndarray) -> float:
         """Total energy E of a configuration (colours int8[N] or spins int8[N])."""
-        from mcsgd.dynamics.measure import total_energy
-
         return float(total_energy(self, np.asarray(state, np.int8)[None, :])[0])
 
     def to_networkx(self):

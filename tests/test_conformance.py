@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from mcsgd import driver as run_mod
 from mcsgd import problems
 from mcsgd._numba import set_threads
 from mcsgd.driver import run
+from mcsgd.driver import runner as run_mod
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.dynamics.measure import overlap, total_energy
+from mcsgd.dynamics.measure import overlap
+from mcsgd.problems.energy import total_energy
 
 saved = run_mod.SERIAL_WORK
 
@@ -144,7 +145,7 @@ def test_ising_fields_survive_dynamics_switches():
     from mcsgd.dynamics import kernels
 
     h = np.empty(r.s.shape, np.int16)
-    kernels.ising_fields(inst.indptr, inst.indices, inst.couplings, r.s, h)
+    kernels.ising_fields(kernels.Graph(inst.indptr, inst.indices, inst.couplings), r.s, h)
     np.testing.assert_array_equal(h, r._h)
 
 

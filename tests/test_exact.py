@@ -14,7 +14,7 @@ from scipy.stats import chi2
 from mcsgd import problems
 from mcsgd.driver import Runner
 from mcsgd.dynamics import SGD, Metropolis
-from mcsgd.dynamics.measure import total_energy
+from mcsgd.problems.energy import total_energy
 
 from .enumerate_law import Tiny, stationary
 

@@ -242,7 +242,7 @@ def _loaded(cp, t):
     if loop is None:
         return None, why
     state = {k_: np.asarray(v).tobytes() for k_, v in runner.state_dict().items()}
-    arrays = {k_: np.asarray(v).tobytes() for k_, v in loop.arrays().items()}
+    arrays = {k_: np.asarray(v).tobytes() for k_, v in loop.to_dict().items() if v is not None}
     return (state, arrays, loop.idx, loop.t_prev), why
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mcsgd.problems.instance import _mix
 
 from mcsgd import problems
+from mcsgd.problems.instance import _mix
 
 SEEDS = (0, 1, 5)
 

@@ -184,7 +184,7 @@ def test_run_warms_every_kernel_variant_before_the_clock(monkeypatch, dyn):
         real = getattr(kernels, variant)
 
         def rec(*args, _real=real, _variant=variant):
-            calls.append((_variant, args[-5]))  # nsweeps is the 5th argument from the end
+            calls.append((_variant, args[-2]))  # nsweeps is the 2nd argument from the end
             return _real(*args)
 
         monkeypatch.setattr(kernels, variant, rec)

@@ -93,10 +93,9 @@ def test_instance_unsorted_rows_are_sorted_and_edge_ids_pair_half_edges():
 def test_instance_unsorted_rows_same_energy_law_as_sorted():
     """The sorted copy is the same graph: equal energies of a configuration, and SGD runs on the
     user-built instance equal runs on the generator-built one bit for bit."""
-    from mcsgd.problems.instance import Instance
-
     from mcsgd.driver import run
     from mcsgd.dynamics import SGD
+    from mcsgd.problems.instance import Instance
 
     indptr, indices, J, (u, v, w) = _unsorted_ising()
     inst = Instance("ising", 2, indptr, indices, J)

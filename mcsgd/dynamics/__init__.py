@@ -1,23 +1,11 @@
 """Dynamics: what a chain does at each update.
 
 ``specs`` holds the frozen parameter records (:class:`Metropolis`, :class:`SGD`), ``rules`` turns a
-spec into the integer tables and workspaces a kernel reads, and ``kernels`` holds the numba sweeps.
-This face re-exports the specs, the names a user writes.
+spec into the integer tables and workspaces a kernel reads, ``kernels`` holds the numba sweeps and
+``measure`` the overlap with a planted solution. This face re-exports the specs, the names a user
+writes; internal code imports ``mcsgd.dynamics.rules`` and ``mcsgd.dynamics.kernels`` directly.
 """
 
-from mcsgd.dynamics.specs import (
-    MAX_TABLE_DEGREE,
-    ORDERS,
-    SGD,
-    Dynamics,
-    Metropolis,
-    from_params,
-    heatbath_flip_thresholds,
-    heatbath_weights,
-    metropolis_thresholds,
-    sgd_thresholds,
-)
+from mcsgd.dynamics.specs import ORDERS, SGD, Dynamics, Metropolis, from_params
 
-__all__ = ["MAX_TABLE_DEGREE", "ORDERS", "SGD", "Dynamics", "Metropolis", "from_params",
-           "heatbath_flip_thresholds", "heatbath_weights", "metropolis_thresholds",
-           "sgd_thresholds"]
+__all__ = ["ORDERS", "SGD", "Dynamics", "Metropolis", "from_params"]

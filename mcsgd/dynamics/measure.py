@@ -1,4 +1,6 @@
-"""Observables: energies, overlaps with the planted solution, time grids, stationary averages.
+"""Measurement of configurations: the overlap with the planted solution.
+
+(The energy of a configuration is a property of the problem: :mod:`mcsgd.problems.energy`.)
 
 Overlap (SPEC §2.3): for colourings, ``(q * max_pi sum_g C[g, pi(g)] - N) / ((q - 1) N)`` where
 C[g, k] counts nodes of planted colour g holding colour k and pi runs over colour permutations
@@ -16,25 +18,8 @@ import itertools
 
 import numpy as np
 
-from mcsgd.dynamics.kernels import confusion_kernel, total_energy_kernel
-from mcsgd.errors import ParameterError, check_range
-
-_EMPTY_J = np.zeros(0, np.int8)
-
-
-def total_energy(instance, s: np.ndarray) -> np.ndarray:
-    """Total energies int64[R] of configurations ``s`` (int8[R, N]), fully recomputed."""
-    out = np.empty(s.shape[0], np.int64)
-    ising = instance.problem == "ising"
-    total_energy_kernel(
-        instance.indptr,
-        instance.indices,
-        instance.couplings if ising else _EMPTY_J,
-        np.ascontiguousarray(s, np.int8),
-        ising,
-        out,
-    )
-    return out
+from mcsgd.dynamics.kernels.measure import confusion_kernel
+from mcsgd.errors import ParameterError
 
 
 def overlap(instance, s: np.ndarray) -> np.ndarray:
@@ -69,26 +54,3 @@ def _best_assignment(conf: np.ndarray) -> np.ndarray:
         rows, cols = linear_sum_assignment(conf[r], maximize=True)
         out[r] = conf[r][rows, cols].sum()
     return out
-
-
-def time_grid(sweeps: int, points: int = 40, kind: str = "log") -> np.ndarray:
-    """Recording times int64[K] in sweeps: 0, then ``points`` log- or linearly spaced values up
-    to ``sweeps`` (duplicates removed; always includes 0 and ``sweeps``)."""
-    check_range("sweeps", sweeps, 1, None, integer=True)
-    check_range("points", points, 1, None, integer=True)
-    if kind == "log":
-        t = np.unique(np.round(np.logspace(0, np.log10(sweeps), int(points))).astype(np.int64))
-    elif kind == "linear":
-        t = np.unique(np.round(np.linspace(0, sweeps, int(points) + 1)).astype(np.int64))
-    else:
-        raise ParameterError(f"grid = {kind!r} is not one of 'log', 'linear'")
-    t = np.union1d(np.array([0, int(sweeps)], np.int64), t)
-    return t[(t >= 0) & (t <= sweeps)]
-
-
-
-
-
-
-
-

@@ -21,16 +21,11 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
-import numpy as np
-
 from mcsgd.errors import ParameterError, check_choice, check_range
-from mcsgd.rng import threshold32
 
 ORDERS = ("sequential", "random")
-MAX_TABLE_DEGREE = 512
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,37 +115,3 @@ def from_params(p: dict[str, Any]) -> Dynamics:
     if unknown:
         raise ParameterError(f"unknown {kind} parameter(s): {', '.join(sorted(unknown))}")
     return cls(**p)
-
-
-def metropolis_thresholds(T: float, dmax: int, scale: int) -> np.ndarray:
-    """uint64[1, 2D+1] thresholds of min(1, exp(-scale*dE/T)) for dE = -D..D (T = 0 exact)."""
-    de = np.arange(-dmax, dmax + 1, dtype=np.float64) * scale
-    with np.errstate(divide="ignore", over="ignore"):
-        p = np.where(de <= 0, 1.0, np.exp(-de / T) if T > 0 else 0.0)
-    return threshold32(p)[None, :]
-
-
-def heatbath_flip_thresholds(T: float, dmax: int, scale: int) -> np.ndarray:
-    """uint64[1, 2D+1] thresholds of the Ising heat-bath flip probability 1/(1+exp(dE/T))."""
-    de = np.arange(-dmax, dmax + 1, dtype=np.float64) * scale
-    if T == 0:
-        p = np.where(de < 0, 1.0, np.where(de == 0, 0.5, 0.0))
-    else:
-        with np.errstate(over="ignore"):
-            p = 1.0 / (1.0 + np.exp(de / T))
-    return threshold32(p)[None, :]
-
-
-def sgd_thresholds(B: float, dmax: int) -> np.ndarray:
-    """uint64[D+1, D+1] thresholds of P_acc(n_old, n_new; B) (SPEC §2.2)."""
-    from mcsgd.theory import p_acc_table
-
-    return threshold32(p_acc_table(dmax, B))
-
-
-def heatbath_weights(T: float, dmax: int) -> np.ndarray:
-    """float64[D+1] weights exp(-k/T), k = 0..D (exactly [1, 0, 0, ...] at T = 0)."""
-    k = np.arange(dmax + 1, dtype=np.float64)
-    if T == 0:
-        return (k == 0).astype(np.float64)
-    return np.exp(-k / T) if math.isfinite(T) else np.ones_like(k)

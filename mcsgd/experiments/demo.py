@@ -19,8 +19,8 @@ def demo(out: str, *, n: int = 20000, c: float = 10.0, sweeps: int = 400, seed: 
     from mcsgd.driver import run
     from mcsgd.dynamics import SGD, Metropolis
     from mcsgd.errors import check_range
-    from mcsgd.seeds import DEMO
     from mcsgd.resources import check_run_memory
+    from mcsgd.seeds import DEMO
     from mcsgd.storage.paths import check_output, check_output_dir
     from mcsgd.theory import T0, e_para_coloring
 

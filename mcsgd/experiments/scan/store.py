@@ -182,7 +182,7 @@ def is_locked(out: str | os.PathLike, tid: str) -> bool:
 # ---- integrity ---------------------------------------------------------------------------------
 def expected_shapes(task: Task) -> dict[str, tuple[int, ...]]:
     """Datasets a discrete task's result must hold, with their shapes (-1: any length)."""
-    from mcsgd.dynamics.measure import time_grid
+    from mcsgd.driver import time_grid
 
     p = task.params
     if p["experiment"] != "discrete":

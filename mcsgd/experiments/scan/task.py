@@ -3,7 +3,8 @@
 A discrete task builds its instance (instance ``index`` of the instance point and the root seed),
 runs :func:`mcsgd.driver.prepare_run` / :func:`~mcsgd.driver.record_loop` /
 :func:`~mcsgd.driver.finish_run` with ``seed = root seed`` and ``key = task.key``, and checkpoints
-(runner state incl. RNG rows + observables recorded so far + grid index) to
+(the chain state incl. RNG rows + observables recorded so far + grid index, in the one checkpoint
+layout of :mod:`mcsgd.storage.run`, plus the task id and a checksum) to
 ``tasks/<id>.ckpt.h5`` at chunk boundaries at most every ``checkpoint_seconds``. A restarted
 task loads a valid checkpoint and continues bit-identically. The result file holds exactly what
 :meth:`RunResult.save` writes (via :func:`~mcsgd.driver.write_result`) plus the task id, its
@@ -22,8 +23,6 @@ import time
 import traceback
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from mcsgd.experiments.scan.spec import Task
 from mcsgd.experiments.scan.store import TaskLock, UnsafeLockError, check_result
@@ -179,17 +178,11 @@ def _remove_stale_temporaries(out: str, tid: str) -> None:
 
 # ---- discrete --------------------------------------------------------------------------------
 def _save_ckpt(path, task: Task, runner, loop) -> None:
+    from mcsgd.storage.run import write_checkpoint
+
     with atomic_h5_file(path, "checkpoint") as f:
         f.attrs["scan_task_id"] = task.id
-        g = f.create_group("runner")
-        for k, v in runner.state_dict().items():
-            g.create_dataset(k, data=np.asarray(v))
-        lg = f.create_group("loop")
-        for k, v in loop.arrays().items():
-            lg.create_dataset(k, data=v)
-        lg.attrs["idx"] = loop.idx
-        lg.attrs["t_prev"] = loop.t_prev
-        lg.attrs["run_s"] = loop.run_s
+        write_checkpoint(f, runner.state_dict(), loop.to_dict())
         seal(f)
 
 
@@ -201,6 +194,7 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
     """
     from mcsgd.driver import LoopState
     from mcsgd.storage.h5 import open_checked
+    from mcsgd.storage.run import read_checkpoint
 
     if not path.exists():
         return None
@@ -214,23 +208,10 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
                 raise ValueError(bad)
             if read_task_id(f) != task.id:
                 raise ValueError("checkpoint of another task")
-            d = {k_: f["runner"][k_][()] for k_ in f["runner"]}
-            ref = runner.state_dict()
-            for name in ("s", "rng", "energy", "accepted", "flags", "stamp", "perm"):
-                if name in ref and np.shape(d.get(name)) != np.shape(ref[name]):
-                    raise ValueError(f"checkpoint array {name} has the wrong shape")
-            lg = f["loop"]
-            r = runner.replicas
-            loop = LoopState(
-                idx=int(lg.attrs["idx"]), acc0=lg["acc0"][...], t_prev=int(lg.attrs["t_prev"]),
-                energy=lg["energy"][...], acceptance=lg["acceptance"][...],
-                overlap=lg["overlap"][...] if "overlap" in lg else None,
-                run_s=float(lg.attrs["run_s"]),
-            )
-            if loop.energy.shape != (r, k) or not 0 <= loop.idx < k:
-                raise ValueError("checkpoint loop state does not match the task")
-            if (loop.overlap is None) != (runner.instance.planted is None):
-                raise ValueError("checkpoint overlap does not match the instance")
+            d, loop_d = read_checkpoint(f)
+            runner.state.check_dict(d, "checkpoint", runner.dynamics)
+            loop = LoopState.from_dict(loop_d)
+            loop.check(runner, k)
         runner.load_state_dict(d)
         return loop
     except Exception as e:  # noqa: BLE001 - any damaged checkpoint means: start over
@@ -265,7 +246,7 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
     last: list[float | None] = [None]
     n_ckpt = [0]
 
-    def on_chunk(loop) -> None:
+    def on_chunk(loop, info) -> None:
         now = time.perf_counter()
         if last[0] is None:  # the clock starts after the kernel is compiled/loaded
             last[0] = loop.prepare_end
