@@ -5,7 +5,7 @@
 Each section repeats the exact calls of the test the docs cite, so the numbers can be
 regenerated whenever the seed derivation changes (they are seeded, so they change with it):
 
-* ``recover`` (docs/recovery.md "Measured", tests/test_recover.py
+* ``recover`` (docs/recovery.md "Measured", tests/experiments/test_recover.py
   ``test_metropolis_recovers_inside_window_greedy_never``): N = 3000, c = 24, q = 5, instances
   ``problems.planted_coloring(3000, 5, 24.0, seed=s)`` for s = 100..111 (the docs quote
   100-103; the references of the k-sigma test add 104-111), 8 replicas, 1000 sweeps, recovery
@@ -22,14 +22,14 @@ regenerated whenever the seed derivation changes (they are seeded, so they chang
   30-sweep quench.
 * ``bp`` (docs/bp.md last paragraph, ``test_kesten_stigum_q5``): bp(planted_coloring(10^5, 5, c,
   seed=1), max_iter=300, tol=1e-6) at c = 20 and 12: overlap, iterations, wall and CPU time.
-* ``calib`` (docs/calibration.md "Accuracy", tests/test_calibrate.py): the closed loop
+* ``calib`` (docs/calibration.md "Accuracy", tests/experiments/test_calibrate.py): the closed loop
   calibrate(Problem(n=4000, c=10.0), [Metropolis(1.5)], instances=8, replicas=2, sweeps=200,
   seed=5) and calibrate(Problem(n=50_000, c=20.0), [SGD(0.5), SGD(0.8)], instances=2,
   replicas=2, sweeps=300, seed=2, mode="both") (the c = 20 call before the k-sigma rewrite).
-* ``calib_tol`` (the k-sigma version of tests/test_calibrate.py, current): the c = 20 fixture with
-  n = 25_000, instances=8, replicas=1 (same seed, sweeps, mode); ``calib_ref``: its 24-instance
-  reference (seed 1000).
-* ``epara`` (the e_para bullet of docs/calibration.md, tests/test_physics.py
+* ``calib_tol`` (the k-sigma version of tests/experiments/test_calibrate.py, current): the
+  c = 20 fixture with n = 25_000, instances=8, replicas=1 (same seed, sweeps, mode);
+  ``calib_ref``: its 24-instance reference (seed 1000).
+* ``epara`` (the e_para bullet of docs/calibration.md, tests/dynamics/test_physics.py
   ``test_metropolis_reproduces_e_para``): random_coloring(10_000, 5, 5.0, seed=21), Metropolis
   at T = 3 and 1 (metropolis and heatbath rules), 300 sweeps, 16 replicas, seed 2.
 

@@ -18,7 +18,7 @@ from mcsgd.experiments.scan import load_spec
 
 from .test_scan_common import write_spec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 # ---- shell injection through [slurm] / [dask] ----------------------------------------------------
 HOSTILE = [

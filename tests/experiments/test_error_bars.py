@@ -186,7 +186,7 @@ def test_scan_collect_reports_dof_and_student_t_interval(tmp_path, capsys):
 
     from mcsgd.cli import main
 
-    from .test_scan_common import collect_json, write_spec
+    from .scan.test_scan_common import collect_json, write_spec
 
     spec = write_spec(tmp_path / "s.toml", tmp_path / "o", n=300, sweeps=60)
     assert main(["scan", "run", str(spec), "--workers", "1", "--quiet"]) == 0

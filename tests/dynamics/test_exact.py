@@ -1,10 +1,10 @@
 """Kernels against exact stationary laws computed by enumerating all q^N states.
 
 For every dynamics (and every SGD variant) the exact one-sweep transition matrix is built on a
-tiny graph (tests/enumerate_law.py), its stationary law pi is solved, and the energy histogram
-of R independent replicas after k sweeps (lambda_2^k < 1e-8, so pi is reached to that precision)
-is compared with pi by a chi-square test at significance 1e-3. Metropolis and heat-bath are also
-compared with the Gibbs law exp(-E/T)/Z directly.
+tiny graph (tests/dynamics/enumerate_law.py), its stationary law pi is solved, and the energy
+histogram of R independent replicas after k sweeps (lambda_2^k < 1e-8, so pi is reached to that
+precision) is compared with pi by a chi-square test at significance 1e-3. Metropolis and
+heat-bath are also compared with the Gibbs law exp(-E/T)/Z directly.
 """
 
 import numpy as np
