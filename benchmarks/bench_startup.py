@@ -54,7 +54,7 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 
 def import_profile(top: int = 10) -> list[tuple[int, str]]:
     """(cumulative microseconds, module) of the slowest imports of the ``run`` path."""
-    code = "import mcsgd.cli, mcsgd.cli.core, mcsgd.driver, problems"
+    code = "import mcsgd.cli, mcsgd.cli.core, mcsgd.driver, mcsgd.problems"
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
                          text=True, cwd=ROOT)
     rows = []

@@ -13,37 +13,41 @@ import os
 from mcsgd.errors import ParameterError
 
 
-def available_memory() -> int:
-    """Bytes of memory available to this process: ``MemAvailable`` from /proc/meminfo, else
-    the physical memory (``SC_PHYS_PAGES * SC_PAGE_SIZE``), else 2**40."""
+def _meminfo(field: str) -> int | None:
+    """Bytes of ``field`` (e.g. ``MemAvailable``) in /proc/meminfo, or None."""
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory (``SC_PHYS_PAGES * SC_PAGE_SIZE``), or None."""
     try:
         return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
-        return 2**40
+        return None
+
+
+def _first_known(*values: int | None) -> int:
+    """The first value that is not None, else 2**40."""
+    return next((v for v in values if v is not None), 2**40)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process: ``MemAvailable`` from /proc/meminfo, else
+    the physical memory (``SC_PHYS_PAGES * SC_PAGE_SIZE``), else 2**40."""
+    return _first_known(_meminfo("MemAvailable"), _physical_memory())
 
 
 def total_memory() -> int:
     """Bytes of physical memory of this host (``SC_PHYS_PAGES * SC_PAGE_SIZE``, else
     ``MemTotal``, else 2**40): the bound for work that may run later or elsewhere (scan tasks)."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        pass
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 2**40
+    return _first_known(_physical_memory(), _meminfo("MemTotal"))
 
 
 def _fmt_bytes(b: float) -> str:

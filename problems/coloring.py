@@ -167,6 +167,21 @@ def _er_edges(n, q, m, planted, rng):
     return i, members[h]
 
 
+def draw_edges(n: int, q: int, c: float, graph: str, group: np.ndarray | None,
+               rng: np.random.Generator, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Edge lists (u, v) of the ensemble ``graph`` with degree / mean degree ``c``: a simple
+    random c-regular graph, or round(cN/2) ER edges (``er-simple``: redrawn until simple,
+    ``what`` names the parameters in the error if that fails); with ``group`` (planted
+    colours in q groups) no edge joins two nodes of one group."""
+    if graph == "regular":
+        return random_regular_edges(n, int(c), rng, group=group, simple=True)
+    m = int(round(c * n / 2))
+    u, v = _er_edges(n, q, m, group, rng)
+    if graph == "er-simple":
+        redraw_until_simple(u, v, n, lambda k: _er_edges(n, q, k, group, rng), what)
+    return u, v
+
+
 def coloring(
     n: int,
     q: int,
@@ -219,14 +234,7 @@ def coloring(
     }
     rng = instance_rng(params, seed, instance)
     pl = planted_groups(n, q, shuffle, rng) if planted else None
-    if graph == "regular":
-        u, v = random_regular_edges(n, int(c), rng, group=pl, simple=True)
-    else:
-        m = int(round(c * n / 2))
-        u, v = _er_edges(n, q, m, pl, rng)
-        if graph == "er-simple":
-            redraw_until_simple(u, v, n, lambda k: _er_edges(n, q, k, pl, rng),
-                                f"c = {c:g} with n = {n}")
+    u, v = draw_edges(n, q, c, graph, pl, rng, f"c = {c:g} with n = {n}")
     indptr, indices, _ = edges_to_csr(n, u, v)
     params.update(seed=seed, instance=instance)
     return Instance("coloring", q, indptr, indices, None, pl, params)

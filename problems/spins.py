@@ -16,13 +16,12 @@ from mcsgd.seeds import instance_rng
 
 from .coloring import (
     INT32_MAX,
-    _er_edges,
     check_graph_size,
     check_seed_index,
+    draw_edges,
     expected_edges,
-    redraw_until_simple,
 )
-from .graphs import edges_to_csr, random_regular_edges
+from .graphs import edges_to_csr
 from .instance import Instance
 
 GRAPHS = ("regular", "er", "er-simple")
@@ -96,14 +95,7 @@ def ising(
         "noise": float(noise),
     }
     rng = instance_rng(params, seed, instance)
-    if graph == "regular":
-        u, v = random_regular_edges(n, int(d), rng, group=None, simple=True)
-    else:
-        m = int(round(d * n / 2))
-        u, v = _er_edges(n, 2, m, None, rng)
-        if graph == "er-simple":
-            redraw_until_simple(u, v, n, lambda k: _er_edges(n, 2, k, None, rng),
-                                f"d = {d:g} with n = {n}")
+    u, v = draw_edges(n, 2, d, graph, None, rng, f"d = {d:g} with n = {n}")
     m = len(u)
     if planted:
         s = np.where(rng.random(n) < 0.5, -1, 1).astype(np.int8)

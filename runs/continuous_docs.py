@@ -44,9 +44,9 @@ from mcsgd.continuous.fdr import (  # noqa: E402
 from mcsgd.continuous.ivf import run_ivf  # noqa: E402
 from mcsgd.continuous.linear import exact_stationary_excess, run_linear_fdt  # noqa: E402
 from mcsgd.continuous.models import Quadratic, Wells, make_model  # noqa: E402
-from mcsgd.continuous.sgd import SGD  # noqa: E402
 from mcsgd.continuous.temperature import run_temperature  # noqa: E402
 from mcsgd.rng import generator  # noqa: E402
+from tests.continuous.test_quadratic import _variance as _quad_variance  # noqa: E402
 
 
 def out(*a: object) -> None:
@@ -122,21 +122,6 @@ def examples() -> None:
 # ---------------------------------------------------------------------------------------------
 # Measured numbers (the tests' calls)
 # ---------------------------------------------------------------------------------------------
-
-def _quad_variance(mu=0.0, nu=0.0, n_data=None, sampling="with", R=400, steps=4000, seed=0):
-    """tests/continuous/test_quadratic.py::_variance."""
-    H = np.array([0.5, 2.0, 5.0])
-    m = Quadratic(H, "isotropic", s=1.0, n_data=n_data, rng=generator(seed, (1,)))
-    sgd = SGD(m, 0.1, 4, np.zeros((R, 3)), generator(seed, (0,)), momentum=mu, dampening=nu,
-              sampling=sampling)
-    sgd.run(1000)
-    s2 = np.zeros((R, 3))
-    for _ in range(steps):
-        sgd.step()
-        s2 += sgd.theta**2
-    v = s2 / steps
-    return v.mean(0), v.std(0, ddof=1) / np.sqrt(R)
-
 
 def _pm(x: float | None, e: float | None, n: int = 4) -> str:
     if x is None or e is None:

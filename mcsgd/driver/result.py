@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from mcsgd.stats import MIN_BATCH_TAU, MIN_BATCHES, batch_means_tau, integrated_autocorr_time
+from mcsgd.stats import (
+    MIN_BATCH_TAU,
+    MIN_BATCHES,
+    batch_means_tau,
+    integrated_autocorr_time,
+    standard_error,
+)
 
 
 @dataclasses.dataclass
@@ -72,7 +78,7 @@ class RunResult:
         r = per_rep.shape[0]
         dens = self.trace_density()
         if r >= 2:
-            err = float(per_rep.std(ddof=1) / math.sqrt(r))
+            err = float(standard_error(per_rep))
             tau_b = integrated_autocorr_time(dens) if dens.shape[1] >= 4 else math.nan
             nbat = (dens.shape[1] // math.ceil(MIN_BATCH_TAU * tau_b)
                     if np.isfinite(tau_b) else 0)

@@ -38,6 +38,16 @@ def err(path: str, msg: str) -> ParameterError:
     return ParameterError(f"{path}: {msg}")
 
 
+def at_key(path: str, keys: Any, e: ParameterError) -> ParameterError:
+    """A validator's error ``<key> = <what>`` placed at ``<path>.<key>`` when ``key`` is one of
+    ``keys`` (the table's keys), else at ``<path>`` (raise it)."""
+    msg = str(e)
+    head, sep, rest = msg.partition(" = ")
+    if sep and head in keys:
+        return err(f"{path}.{head}", rest)
+    return err(path, msg)
+
+
 def in_file(name: str, e: ParameterError) -> ParameterError:
     """``e`` with the file's ``name`` in front: ``<name>: <path>: <what is wrong>``."""
     return ParameterError(f"{name}: {e}")

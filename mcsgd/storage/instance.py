@@ -3,9 +3,11 @@
 ::
 
     /            attrs: mcsgd_kind, mcsgd_format, complete, problem ("coloring"|"ising"),
-                        n, q, m, params (JSON: generator, its arguments, seed), provenance (JSON)
+                        n, q, m, params (JSON: generator, its arguments, seed, instance
+                        index k), provenance (JSON)
     /indptr      int32[N+1]   CSR row pointers
-    /indices     int32[2M]    CSR neighbours (each undirected edge in both rows, rows sorted)
+    /indices     int32[2M]    CSR neighbours (each undirected edge in both rows, rows sorted,
+                              multi-edges repeated)
     /couplings   int8[2M]     J per half-edge, +-1 (Ising only)
     /planted     int8[N]      planted colours 0..q-1, or planted spins +-1 (when planted)
 

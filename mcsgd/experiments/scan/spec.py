@@ -40,6 +40,7 @@ from typing import Any
 
 from mcsgd.errors import ParameterError
 from mcsgd.experiments.specfile import (
+    at_key,
     boolean,
     check_keys,
     choice,
@@ -61,12 +62,6 @@ MAX_TASKS_HEADER = "# mcsgd-max-tasks: "  # its second line when --max-tasks was
 RUN_DEFAULTS: dict[str, Any] = {
     "sweeps": 1000, "replicas": 2, "init": "random", "grid": "log", "grid_points": 40,
     "window": 0.5,
-}
-INSTANCE_KEYS: dict[str, dict[str, Any]] = {
-    "coloring": {"n": None, "q": None, "c": None, "planted": True, "graph": "er",
-                 "shuffle": False},
-    "ising": {"n": None, "d": None, "graph": "regular", "planted": True, "noise": 0.0},
-    "file": {"path": None},
 }
 DYNAMICS_KEYS: dict[str, dict[str, Any]] = {
     "metropolis": {"T": None, "order": "sequential", "rule": "metropolis"},
@@ -244,9 +239,11 @@ def _axes(path: str, table: dict[str, Any],
 
 # ---- validation of one expanded point ---------------------------------------------------------
 def _instance_point(path: str, p: dict[str, Any], spec_dir: Path) -> dict[str, Any]:
+    from mcsgd.problems.factory import PARAMS  # the keys of every problem (one home)
+
     prob = p.get("problem", "coloring")
-    choice(f"{path}.problem", prob, tuple(INSTANCE_KEYS))
-    allowed = INSTANCE_KEYS[prob]
+    choice(f"{path}.problem", prob, tuple(PARAMS))
+    allowed = PARAMS[prob]
     check_keys(path, {k: v for k, v in p.items() if k != "problem"}, allowed)
     q = {**allowed, **p}
     for k, v in q.items():
@@ -369,11 +366,7 @@ def _dynamics_point(path: str, p: dict[str, Any]) -> tuple[dict[str, Any], dict[
     try:
         d = from_params(dyn)
     except ParameterError as e:
-        msg = str(e)
-        head, sep, rest = msg.partition(" = ")
-        if sep and head in dyn:
-            raise err(f"{path}.{head}", rest) from None
-        raise err(path, msg) from None
+        raise at_key(path, dyn, e) from None
     return d.params(), run_over
 
 
@@ -566,11 +559,7 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                 try:
                     resolved = ctasks.resolve_params(x)
                 except ParameterError as e:
-                    msg = str(e)
-                    head, sep, rest = msg.partition(" = ")
-                    if sep and head in x:
-                        raise err(f"{path_j}.{head}", rest) from None
-                    raise err(path_j, msg) from None
+                    raise at_key(path_j, x, e) from None
                 params = {"experiment": "continuous", "continuous": resolved}
                 tasks.append(_make_task(params, seed))
     ids = [t.id for t in tasks]
