@@ -119,19 +119,6 @@ def add_force_arg(p: argparse.ArgumentParser) -> None:
                    "this command (never an input)")
 
 
-def shuffle_from_args(args: argparse.Namespace) -> bool:
-    """True for a shuffled planted assignment (``--planting``, or the older ``--shuffle``)."""
-    from mcsgd.errors import ParameterError
-    from mcsgd.experiments.recover import DEFAULT_PLANTING
-
-    planting = args.planting
-    if args.shuffle:
-        if planting == "index":
-            raise ParameterError("--shuffle contradicts --planting index (choose one)")
-        planting = "shuffled"
-    return (planting or DEFAULT_PLANTING) == "shuffled"
-
-
 def stderr_say(prefix: str, quiet: bool) -> Callable[[str], None]:
     """A progress callback printing ``[prefix] msg`` on stderr (nothing if ``quiet``)."""
     def say(msg: str) -> None:
