@@ -1,12 +1,14 @@
 """The ``mcsgd`` command line.
 
 Each command group lives in its own module with a ``register(subparsers)`` function that only
-builds argparse parsers (cheap to import) and sets ``func`` to a handler that checks the options
-and calls into :mod:`mcsgd.experiments` (or the package's faces), importing them lazily. Groups
-share only :mod:`mcsgd.cli._common` and never import each other. A handler returns the exit
-code. Bad input anywhere — argparse errors, :class:`~mcsgd.errors.ParameterError` — prints one
-line ``mcsgd: error: ...`` on stderr and exits with code 2, without a traceback and without
-leaving a partial output file.
+builds argparse parsers (cheap to import) and sets ``func`` to a handler that converts the
+options, makes one call into :mod:`mcsgd.experiments` (imported lazily; it validates, checks
+memory and outputs, runs and writes) and prints the result or emits its JSON. Groups share only
+:mod:`mcsgd.cli._common` and never import each other; the forbidden contract "cli is argparse
+plus calls into experiments" in pyproject.toml keeps the engines, problems and storage layouts
+out of reach. A handler returns the exit code. Bad input anywhere — argparse errors,
+:class:`~mcsgd.errors.ParameterError` — prints one line ``mcsgd: error: ...`` on stderr and
+exits with code 2, without a traceback and without leaving a partial output file.
 """
 
 from __future__ import annotations

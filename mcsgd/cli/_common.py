@@ -119,27 +119,6 @@ def add_force_arg(p: argparse.ArgumentParser) -> None:
                    "this command (never an input)")
 
 
-def check_output(path: str | None, kind: str, args: argparse.Namespace, inputs=()) -> None:
-    """The shared output check (:func:`mcsgd.storage.paths.check_output`) for ``-o``."""
-    from mcsgd.storage.paths import check_output as check
-
-    check(path, option="-o", mcsgd_kind=kind, inputs=inputs,
-          force=getattr(args, "force", False))
-
-
-def shuffle_from_args(args: argparse.Namespace) -> bool:
-    """True for a shuffled planted assignment (``--planting``, or the older ``--shuffle``)."""
-    from mcsgd.errors import ParameterError
-    from mcsgd.experiments.recover import DEFAULT_PLANTING
-
-    planting = args.planting
-    if args.shuffle:
-        if planting == "index":
-            raise ParameterError("--shuffle contradicts --planting index (choose one)")
-        planting = "shuffled"
-    return (planting or DEFAULT_PLANTING) == "shuffled"
-
-
 def stderr_say(prefix: str, quiet: bool) -> Callable[[str], None]:
     """A progress callback printing ``[prefix] msg`` on stderr (nothing if ``quiet``)."""
     def say(msg: str) -> None:

@@ -45,65 +45,17 @@ def register(sub) -> None:
     c.set_defaults(func=_calibrate)
 
 
-def _problem_from_args(args):
-    from mcsgd.cli._common import shuffle_from_args
-    from mcsgd.errors import check_range
-    from mcsgd.experiments.calibrate import Problem
-
-    check_range("n", args.n, 2, None, integer=True)
-    graph = args.graph or ("er" if args.problem == "coloring" else "regular")
-    return Problem(problem=args.problem, n=args.n, q=args.q, c=args.c, graph=graph,
-                   planted=not args.unplanted, noise=args.noise,
-                   shuffle=shuffle_from_args(args))
-
-
 def _calibrate(args) -> int:
     from mcsgd.cli._common import emit_json, stderr_say
-    from mcsgd.dynamics import SGD
-    from mcsgd.errors import ParameterError, check_range
-    from mcsgd.experiments.calibrate import calibrate, format_table
+    from mcsgd.experiments.calibrate import format_table, run_calibration
 
-    prob = _problem_from_args(args)
-    if not args.B:
-        raise ParameterError("--B needs at least one value in (0, 1]")
-    targets = [SGD(b) for b in args.B]
-    check_range("window", args.window, 0, 1, lo_open=True, hi_open=True)
-    check_range("instances", args.instances, 1, None, integer=True)
-    check_range("replicas", args.replicas, 1, None, integer=True)
-    check_range("sweeps", args.sweeps, 4, None, integer=True)
-    check_range("seed", args.seed, 0, None, integer=True)
-    if args.threads is not None:
-        check_range("threads", args.threads, 1, None, integer=True)
-    if args.T_grid is not None:
-        if not args.T_grid:
-            raise ParameterError("--T-grid needs at least one temperature > 0")
-        for t in args.T_grid:
-            check_range("T-grid", t, 0, None, lo_open=True)
-    from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
-    from mcsgd.resources import check_memory, run_memory_bytes
-    from mcsgd.storage.paths import check_output
-
-    m = expected_edges(prob.n, prob.c, prob.graph)
-    check_memory(f"calibrate ({args.instances} instances of N = {prob.n}, M = {m}, "
-                 f"{args.replicas} replicas)",
-                 args.instances * graph_memory_bytes(prob.n, m)
-                 + run_memory_bytes(prob.n, m, args.replicas, 40, True))
-    check_output(args.output, option="-o", mcsgd_kind="calibration", force=args.force)
-    check_output(args.plot, option="--plot", kind="plot")
-    if args.plot:
-        from mcsgd.plots import require_matplotlib
-
-        require_matplotlib()
-    cal = calibrate(prob, targets, instances=args.instances, replicas=args.replicas,
-                    sweeps=args.sweeps, seed=args.seed, mode=args.mode, T_grid=args.T_grid,
-                    window=args.window, threads=args.threads,
-                    progress=stderr_say("calibrate", args.quiet or args.json))
-    if args.output:
-        cal.save(args.output)
-    if args.plot:
-        from mcsgd.plots import plot_tb
-
-        plot_tb([cal], args.plot)
+    cal = run_calibration(
+        args.B, problem=args.problem, n=args.n, q=args.q, c=args.c, graph=args.graph,
+        noise=args.noise, planted=not args.unplanted, planting=args.planting,
+        shuffle=args.shuffle, instances=args.instances, replicas=args.replicas,
+        sweeps=args.sweeps, seed=args.seed, mode=args.mode, T_grid=args.T_grid,
+        window=args.window, threads=args.threads, output=args.output, force=args.force,
+        plot=args.plot, progress=stderr_say("calibrate", args.quiet or args.json))
     if args.json:
         emit_json(cal.to_json())
     else:

@@ -219,31 +219,15 @@ def _handler(experiment: str):
         import sys
 
         from mcsgd.cli._common import emit_json
-        from mcsgd.experiments.continuous import resolve_params, run_task, save_h5
+        from mcsgd.experiments.continuous import run_command
 
         params: dict[str, Any] = {"experiment": experiment}
         for k in args._keys:
             v = getattr(args, k, None)
             if v is not None:
                 params[k] = v
-        resolve_params(params)  # validate before any work or file
-        from mcsgd.errors import check_range
-        from mcsgd.storage.paths import check_output
-
-        check_range("seed", args.seed, 0, None, integer=True)
-        check_output(args.output, option="-o", mcsgd_kind="continuous", force=args.force)
-        check_output(args.plot, option="--plot", kind="plot")
-        if args.plot:
-            from mcsgd.plots import require_matplotlib
-
-            require_matplotlib()
-        res = run_task(params, args.seed, ())
-        if args.plot:
-            from mcsgd.plots.continuous import plot_result
-
-            plot_result(res, args.plot)
-        if args.output:
-            save_h5(args.output, res, args.seed, ())
+        res = run_command(params, args.seed, output=args.output, force=args.force,
+                          plot=args.plot)
         if args.json:
             emit_json({**res["scalars"], "params": res["params"]})
         else:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from mcsgd.cli._common import add_force_arg, check_output
+from mcsgd.cli._common import add_force_arg
 
 
 def register(sub) -> None:
@@ -142,68 +141,50 @@ def dynamics_from_args(args):
 
 
 def _generate_coloring(args) -> int:
-    from mcsgd import problems
-    check_output(args.output, "instance", args)
-    inst = problems.from_params(
+    from mcsgd.experiments.generate import generate_instance
+
+    inst = generate_instance(
         {"problem": "coloring", "n": args.n, "q": args.q, "c": args.c, "planted": args.planted,
-         "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance)
-    inst.save(args.output)
+         "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance, args.output,
+        force=args.force)
     print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
           f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
     return 0
 
 
 def _generate_ising(args) -> int:
-    from mcsgd import problems
-    check_output(args.output, "instance", args)
-    inst = problems.from_params(
+    from mcsgd.experiments.generate import generate_instance
+
+    inst = generate_instance(
         {"problem": "ising", "n": args.n, "d": args.d, "graph": args.graph,
-         "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance)
-    inst.save(args.output)
+         "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance,
+        args.output, force=args.force)
     print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
     return 0
 
 
 def _generate_edges(args) -> int:
-    from mcsgd import problems
-    from mcsgd.errors import check_range
+    from mcsgd.experiments.generate import instance_from_edges
 
-    check_range("q", args.q, 2, 127, integer=True)
-    check_output(args.output, "instance", args, inputs=[args.edges])
-    inst = problems.from_edge_file(args.edges, q=args.q, problem=args.problem)
-    inst.save(args.output)
+    inst = instance_from_edges(args.edges, args.output, q=args.q, problem=args.problem,
+                               force=args.force)
     print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
     return 0
 
 
 def _run(args) -> int:
-    from mcsgd import problems
     from mcsgd.cli._common import emit_json
-    from mcsgd.driver import run
-    from mcsgd.errors import check_range
+    from mcsgd.experiments.run import run_instance_file
     from mcsgd.progress import Progress
 
     dyn = dynamics_from_args(args)
-    check_range("sweeps", args.sweeps, 1, None, integer=True)
-    check_range("replicas", args.replicas, 1, None, integer=True)
-    check_range("seed", args.seed, 0, None, integer=True)
-    check_range("window", args.window, 0, 1, hi_open=True)
-    check_range("grid-points", args.grid_points, 1, None, integer=True)
-    if args.threads is not None:
-        check_range("threads", args.threads, 1, None, integer=True)
-    check_output(args.output, "run", args, inputs=[args.instance])
-    inst = problems.load(args.instance)
-    from mcsgd.resources import check_run_memory
-
-    check_run_memory(inst.n, inst.m, args.replicas, args.grid_points, args.dynamics == "sgd")
     prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
-    res = run(inst, dyn, sweeps=args.sweeps, replicas=args.replicas, seed=args.seed,
-              init=args.init, grid=args.grid, grid_points=args.grid_points, window=args.window,
-              threads=args.threads, progress=prog)
+    res = run_instance_file(args.instance, dyn, sweeps=args.sweeps, replicas=args.replicas,
+                            seed=args.seed, init=args.init, grid=args.grid,
+                            grid_points=args.grid_points, window=args.window,
+                            threads=args.threads, output=args.output, force=args.force,
+                            progress=prog)
     prog.close()
-    res.params["instance_file"] = os.path.abspath(args.instance)
-    if args.output:
-        res.save(args.output)
     summ = res.summary()
     if args.json:
         emit_json(summ)

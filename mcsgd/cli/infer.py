@@ -8,7 +8,6 @@ command, write both and call the builder from :func:`register`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from mcsgd.cli._common import add_force_arg
@@ -55,29 +54,13 @@ def _add_bp(sub) -> argparse.ArgumentParser:
 
 
 def _bp(args) -> int:
-    from mcsgd import problems
-    from mcsgd.bp import bp
     from mcsgd.cli._common import emit_json
-    from mcsgd.errors import check_range
-    from mcsgd.storage.paths import check_output
+    from mcsgd.experiments.infer import bp_file
 
-    # validate the cheap arguments before loading the instance
-    if args.T is not None:
-        check_range("T", args.T, 0, None)
-    check_range("damping", args.damping, 0, 1, hi_open=True)
-    check_range("perturbation", args.perturbation, 0, 1, hi_open=True)
-    check_range("max-iter", args.max_iter, 1, None, integer=True)
-    check_range("tol", args.tol, 0, None, lo_open=True)
-    check_range("seed", args.seed, 0, None, integer=True)
-    check_output(args.output, option="-o", mcsgd_kind="bp", inputs=[args.instance],
-                 force=args.force)
-    inst = problems.load(args.instance)
-    res = bp(inst, T=args.T, damping=args.damping, init=args.init,
-             perturbation=args.perturbation, max_iter=args.max_iter, tol=args.tol,
-             seed=args.seed, schedule=args.schedule)
-    res.params["instance_file"] = os.path.abspath(args.instance)
-    if args.output:
-        res.save(args.output, messages=args.save_messages)
+    res = bp_file(args.instance, T=args.T, damping=args.damping, init=args.init,
+                  perturbation=args.perturbation, max_iter=args.max_iter, tol=args.tol,
+                  seed=args.seed, schedule=args.schedule, output=args.output,
+                  force=args.force, save_messages=args.save_messages)
     if args.json:
         emit_json(res.summary())
     else:

@@ -45,80 +45,22 @@ def register(sub) -> None:
     r.set_defaults(func=_recover)
 
 
-def _settings(args):
-    from mcsgd.dynamics import SGD, Metropolis
-    from mcsgd.errors import ParameterError
-    from mcsgd.experiments.recover import Anneal
-
-    if args.B is not None:
-        return [SGD(b) for b in args.B]
-    if args.T is not None:
-        return [Metropolis(t) for t in args.T]
-    pair = args.anneal_T if args.anneal_T is not None else args.anneal_B
-    if len(pair) != 2:
-        raise ParameterError("--anneal-T/--anneal-B take exactly START,STOP")
-    return [Anneal("T" if args.anneal_T is not None else "B", pair[0], pair[1])]
-
-
 def _recover(args) -> int:
-    from mcsgd.cli._common import emit_json, shuffle_from_args, stderr_say
-    from mcsgd.errors import check_range
-    from mcsgd.experiments.recover import instance_maker, recovery_scan
-    from mcsgd.storage.recovery import public_rows, write_recovery
+    from mcsgd.cli._common import emit_json, stderr_say
+    from mcsgd.experiments.recover import run_recovery
 
-    check_range("q", args.q, 2, 127, integer=True)
-    check_range("n", args.n, 2, None, integer=True)
-    for c in args.c:
-        check_range("c", c, 0, None)
-    check_range("instances", args.instances, 1, None, integer=True)
-    check_range("replicas", args.replicas, 1, None, integer=True)
-    check_range("sweeps", args.sweeps, 1, None, integer=True)
-    check_range("threshold", args.threshold, 0, 1, lo_open=True)
-    check_range("seed", args.seed, 0, None, integer=True)
-    if args.n % args.q:
-        from mcsgd.errors import ParameterError
-
-        raise ParameterError(f"n = {args.n} must be divisible by q = {args.q} (planted)")
-    settings = _settings(args)
-    if args.check_every is not None:
-        check_range("check-every", args.check_every, 1, None, integer=True)
-    check_range("quench", args.quench, 0, None, integer=True)
-    from mcsgd import problems
-    from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
-    from mcsgd.resources import check_memory, run_memory_bytes
-    from mcsgd.storage.paths import check_output
-
-    for c in args.c:
-        problems.check_coloring_params(args.n, args.q, c, args.graph, True, 0)
-        m = expected_edges(args.n, c, args.graph)
-        check_memory(f"recover (N = {args.n}, M = {m}, {args.instances} x {args.replicas} "
-                     "runs)", args.instances * graph_memory_bytes(args.n, m)
-                     + run_memory_bytes(args.n, m, args.replicas, 40, True))
-    check_output(args.output, option="-o", mcsgd_kind="recovery", force=args.force)
-    check_output(args.plot, option="--plot", kind="plot")
-    if args.plot:
-        from mcsgd.plots import require_matplotlib
-
-        require_matplotlib()
-    say = stderr_say("recover", args.quiet or args.json)
-    args.shuffle = shuffle_from_args(args)
-    args.planting = "shuffled" if args.shuffle else "index"
-    make = instance_maker(args.q, args.n, args.graph, args.shuffle, args.seed)
-    rows = recovery_scan(make, args.c, settings, instances=args.instances,
-                         replicas=args.replicas, sweeps=args.sweeps, seed=args.seed,
-                         threshold=args.threshold, check_every=args.check_every,
-                         quench=args.quench, progress=say)
-    params = {k: v for k, v in vars(args).items() if k not in ("func",)}
-    if args.output:
-        write_recovery(args.output, rows, params)
-    if args.plot:
-        from mcsgd.plots import plot_recovery
-
-        plot_recovery(rows, args.plot)
+    res = run_recovery(
+        args.c, q=args.q, n=args.n, B=args.B, T=args.T, anneal_T=args.anneal_T,
+        anneal_B=args.anneal_B, graph=args.graph, planting=args.planting, shuffle=args.shuffle,
+        instances=args.instances, replicas=args.replicas, sweeps=args.sweeps,
+        threshold=args.threshold, check_every=args.check_every, quench=args.quench,
+        seed=args.seed, output=args.output, force=args.force, plot=args.plot,
+        record={k: v for k, v in vars(args).items() if k not in ("func",)},
+        progress=stderr_say("recover", args.quiet or args.json))
     if args.json:
-        emit_json({"params": params, "rows": public_rows(rows)})
+        emit_json(res.to_json())
     else:
-        for r in public_rows(rows):
+        for r in res.public_rows():
             key = next(k for k in ("B", "T", "anneal") if k in r)
             print(f"c = {r['c']:g}  {key} = {r[key]}  success {r['success_probability']:.2f} "
                   f"[{r['success_ci'][0]:.2f}, {r['success_ci'][1]:.2f}]  t_rec median "

@@ -84,35 +84,11 @@ def _max_tasks_option(p) -> None:
                    f"else {MAX_TASKS}); counted before expanding")
 
 
-def _max_tasks(args) -> int | None:
-    from mcsgd.errors import check_range
-
-    if args.max_tasks is not None:
-        check_range("--max-tasks", args.max_tasks, 1, None, integer=True)
-    return args.max_tasks
-
-
-def _parse_shard(text: str | None) -> tuple[int, int]:
-    from mcsgd.errors import ParameterError
-
-    if text is None:
-        return (0, 1)
-    try:
-        i_s, n_s = text.split("/")
-        i, n = int(i_s), int(n_s)
-    except ValueError:
-        raise ParameterError(f"--shard = {text!r} must be I/N with integers 0 <= I < N") \
-            from None
-    if n < 1 or not 0 <= i < n:
-        raise ParameterError(f"--shard = {text!r} must be I/N with integers 0 <= I < N")
-    return (i, n)
-
-
 def _plan(args) -> int:
     from mcsgd.cli._common import emit_json
-    from mcsgd.experiments.scan import load_spec
+    from mcsgd.experiments.scan.commands import plan_scan
 
-    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
+    spec = plan_scan(args.spec, out=args.out, max_tasks=args.max_tasks)
     if args.json:
         emit_json({"name": spec.name, "seed": spec.seed, "out": spec.out,
                    "tasks": [{"id": t.id, "params": t.params, "spawn_key": list(t.key)}
@@ -126,33 +102,15 @@ def _plan(args) -> int:
 
 def _run(args) -> int:
     from mcsgd.cli._common import emit_json
-    from mcsgd.errors import check_range
-    from mcsgd.experiments.scan import load_spec, run_scan, status
-    from mcsgd.experiments.scan.manifest_check import check_scan_out
-
-    shard = _parse_shard(args.shard)
-    if args.workers is not None:
-        check_range("--workers", args.workers, 1, None, integer=True)
-    if args.threads is not None:
-        check_range("--threads", args.threads, 1, None, integer=True)
-    if args.scheduler is not None and args.executor != "dask":
-        from mcsgd.errors import ParameterError
-
-        raise ParameterError("--scheduler applies to --executor dask")
-    if args.wait and args.executor != "slurm":
-        from mcsgd.errors import ParameterError
-
-        raise ParameterError("--wait applies to --executor slurm")
-    spec = load_spec(args.spec, out=args.out, max_tasks=_max_tasks(args))
-    check_scan_out(spec)
-    quiet = args.quiet or args.json
+    from mcsgd.experiments.scan import DiskFullError
+    from mcsgd.experiments.scan.commands import run_scan_file
     from mcsgd.experiments.scan.task import Terminated
-    from mcsgd.storage.h5 import DiskFullError
 
     try:
-        res = run_scan(spec, executor=args.executor, workers=args.workers,
-                       threads=args.threads, shard=shard, scheduler=args.scheduler,
-                       wait=args.wait, quiet=quiet)
+        run = run_scan_file(args.spec, out=args.out, max_tasks=args.max_tasks,
+                            executor=args.executor, workers=args.workers, threads=args.threads,
+                            shard=args.shard, scheduler=args.scheduler, wait=args.wait,
+                            quiet=args.quiet or args.json)
     except Terminated as e:
         print(f"mcsgd: terminated ({e}); run the same command again to resume",
               file=sys.stderr)
@@ -160,24 +118,15 @@ def _run(args) -> int:
     except DiskFullError as e:
         print(f"mcsgd: error: {e}", file=sys.stderr)
         return 74
-    if args.executor == "slurm" and not args.wait:
+    spec, res = run.spec, run.report
+    if run.tasks is None:  # a SLURM array submitted, not waited for
         if args.json:
             emit_json(res)
         else:
             print(f"submitted job {res['job_id']}; follow it with 'squeue -j {res['job_id']}' "
                   f"and 'mcsgd scan status {spec.out}'")
         return 0
-    st = status(spec.out)
-    if args.executor == "slurm":
-        mine = st["tasks"]
-    else:
-        from mcsgd.experiments.scan.spec import shard as select
-
-        ids = {t.id for t in select(spec.tasks, *shard)}
-        mine = [t for t in st["tasks"] if t["id"] in ids]
-    counts = {k: sum(t["state"] == k for t in mine) for k in ("done", "running", "failed",
-                                                                  "missing")}
-    ok = counts["done"] == len(mine)
+    mine, counts = run.tasks, run.counts
     if args.json:
         emit_json({**res, "status": counts, "out": spec.out})
     elif not args.quiet:
@@ -187,16 +136,14 @@ def _run(args) -> int:
         for t in mine:
             if t["state"] != "done":
                 print(f"  {t['id']} {t['state']}: {t['reason']}", file=sys.stderr)
-    return 0 if ok else 1
+    return 0 if run.ok else 1
 
 
 def _status(args) -> int:
     from mcsgd.cli._common import emit_json
-    from mcsgd.experiments.scan import status
-    from mcsgd.experiments.scan.manifest_check import check_scan_dir
+    from mcsgd.experiments.scan.commands import scan_status
 
-    check_scan_dir(args.dir)
-    st = status(args.dir)
+    st = scan_status(args.dir)
     if args.json:
         emit_json(st)
         return 0
@@ -211,26 +158,14 @@ def _status(args) -> int:
 
 
 def _collect(args) -> int:
-    import os
-
     from mcsgd.cli._common import emit_json
-    from mcsgd.errors import ParameterError
-    from mcsgd.experiments.scan import gather, summary_json, write_summary
-    from mcsgd.experiments.scan.manifest_check import check_scan_dir
-    from mcsgd.storage.paths import check_output
+    from mcsgd.experiments.scan import summary_json
+    from mcsgd.experiments.scan.commands import collect_scan
 
-    out = args.output
-    if out is None and not args.json:
-        out = os.path.join(args.dir, "summary.h5")
-    if out is not None and os.path.isdir(out):
-        raise ParameterError(f"-o = {out!r} is a directory")
-    check_output(out, option="-o", mcsgd_kind="scan-summary", force=args.force)
-    check_scan_dir(args.dir)
-    data = gather(args.dir)
-    if out is not None:
-        write_summary(data, out)
-        if not args.json:
-            print(f"wrote {out}: {data['done']}/{data['total']} tasks", file=sys.stderr)
+    data, out = collect_scan(args.dir, args.output, default_output=not args.json,
+                             force=args.force)
+    if out is not None and not args.json:
+        print(f"wrote {out}: {data['done']}/{data['total']} tasks", file=sys.stderr)
     if args.json:
         emit_json(summary_json(data))
     return 0

@@ -616,3 +616,84 @@ def format_table(cals: Sequence[Calibration]) -> str:
                 f"{f(ratio_t0, None, 3)} | {t['stationary'][j]} | {t['init_agree'][j]} |"
             )
     return "\n".join(lines)
+
+
+def run_calibration(
+    B: Sequence[float],
+    *,
+    problem: str = "coloring",
+    n: int = 50000,
+    q: int = 5,
+    c: float,
+    graph: str | None = None,
+    noise: float = 0.0,
+    planted: bool = True,
+    planting: str | None = None,
+    shuffle: bool = False,
+    instances: int = 2,
+    replicas: int = 4,
+    sweeps: int = 1000,
+    seed: int = 1,
+    mode: str = "both",
+    T_grid: Sequence[float] | None = None,
+    window: float = 0.5,
+    threads: int | None = None,
+    output: str | None = None,
+    force: bool = False,
+    plot: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Calibration:
+    """The ``mcsgd calibrate`` experiment: validate, check memory and outputs, run
+    :func:`calibrate` for SGD at each ``B``, write ``output`` and draw ``plot`` (the T(B)
+    figure).
+
+    ``graph`` None is er for colouring, regular for Ising; ``planting`` ("index" or
+    "shuffled") or the older ``shuffle`` choose the planted colouring
+    (:func:`mcsgd.experiments.recover.shuffled_planting`). Every check runs before any work,
+    so bad input leaves no file.
+    """
+    from mcsgd.experiments.recover import shuffled_planting
+    from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
+    from mcsgd.resources import check_memory, run_memory_bytes
+    from mcsgd.storage.paths import check_output
+
+    check_range("n", n, 2, None, integer=True)
+    graph = graph or ("er" if problem == "coloring" else "regular")
+    prob = Problem(problem=problem, n=n, q=q, c=c, graph=graph, planted=planted, noise=noise,
+                   shuffle=shuffled_planting(planting, shuffle))
+    if not B:
+        raise ParameterError("--B needs at least one value in (0, 1]")
+    targets = [SGD(b) for b in B]
+    check_range("window", window, 0, 1, lo_open=True, hi_open=True)
+    check_range("instances", instances, 1, None, integer=True)
+    check_range("replicas", replicas, 1, None, integer=True)
+    check_range("sweeps", sweeps, 4, None, integer=True)
+    check_range("seed", seed, 0, None, integer=True)
+    if threads is not None:
+        check_range("threads", threads, 1, None, integer=True)
+    if T_grid is not None:
+        if not T_grid:
+            raise ParameterError("--T-grid needs at least one temperature > 0")
+        for t in T_grid:
+            check_range("T-grid", t, 0, None, lo_open=True)
+    m = expected_edges(prob.n, prob.c, prob.graph)
+    check_memory(f"calibrate ({instances} instances of N = {prob.n}, M = {m}, "
+                 f"{replicas} replicas)",
+                 instances * graph_memory_bytes(prob.n, m)
+                 + run_memory_bytes(prob.n, m, replicas, 40, True))
+    check_output(output, option="-o", mcsgd_kind="calibration", force=force)
+    check_output(plot, option="--plot", kind="plot")
+    if plot:
+        from mcsgd.plots import require_matplotlib
+
+        require_matplotlib()
+    cal = calibrate(prob, targets, instances=instances, replicas=replicas, sweeps=sweeps,
+                    seed=seed, mode=mode, T_grid=T_grid, window=window, threads=threads,
+                    progress=progress)
+    if output:
+        cal.save(output)
+    if plot:
+        from mcsgd.plots import plot_tb
+
+        plot_tb([cal], plot)
+    return cal

@@ -318,3 +318,28 @@ def save_h5(path: str, result: dict, entropy: int, key: tuple[int, ...] = ()) ->
     from mcsgd.storage import continuous as layout
 
     layout.write(path, result, entropy, key)
+
+
+def run_command(params: dict, seed: int, *, output: str | None = None, force: bool = False,
+                plot: str | None = None) -> dict:
+    """One ``mcsgd continuous ...`` command: validate ``params`` and ``seed``, check the
+    outputs, run :func:`run_task` (key ``()``), draw the standard figure to ``plot`` and write
+    ``output``. Every check runs before any work, so bad input leaves no file."""
+    from mcsgd.storage.paths import check_output
+
+    resolve_params(params)  # validate before any work or file
+    check_range("seed", seed, 0, None, integer=True)
+    check_output(output, option="-o", mcsgd_kind="continuous", force=force)
+    check_output(plot, option="--plot", kind="plot")
+    if plot:
+        from mcsgd.plots import require_matplotlib
+
+        require_matplotlib()
+    res = run_task(params, seed, ())
+    if plot:
+        from mcsgd.plots.continuous import plot_result
+
+        plot_result(res, plot)
+    if output:
+        save_h5(output, res, seed, ())
+    return res

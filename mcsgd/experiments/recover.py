@@ -386,3 +386,130 @@ def instance_maker(q, n, graph, shuffle, seed):
         return cache[key]
 
     return make
+
+
+def shuffled_planting(planting: str | None, shuffle: bool) -> bool:
+    """True for a shuffled planted assignment: ``planting`` ("index" or "shuffled", None for
+    :data:`DEFAULT_PLANTING`) or the older ``shuffle`` flag (which contradicts "index")."""
+    if shuffle:
+        if planting == "index":
+            raise ParameterError("--shuffle contradicts --planting index (choose one)")
+        planting = "shuffled"
+    return (planting or DEFAULT_PLANTING) == "shuffled"
+
+
+def recovery_settings(*, B: Sequence[float] | None = None, T: Sequence[float] | None = None,
+                      anneal_T: Sequence[float] | None = None,
+                      anneal_B: Sequence[float] | None = None) -> list[Dynamics | Anneal]:
+    """The settings of one recovery command: SGD at each B, Metropolis at each T, or one
+    annealing schedule (``anneal_T``/``anneal_B`` = START, STOP); exactly one is given."""
+    if B is not None:
+        return [SGD(b) for b in B]
+    if T is not None:
+        return [Metropolis(t) for t in T]
+    pair = anneal_T if anneal_T is not None else anneal_B
+    if len(pair) != 2:
+        raise ParameterError("--anneal-T/--anneal-B take exactly START,STOP")
+    return [Anneal("T" if anneal_T is not None else "B", pair[0], pair[1])]
+
+
+@dataclasses.dataclass
+class RecoveryRun:
+    """Result of :func:`run_recovery`: the rows of :func:`recovery_scan` (with their per-run
+    arrays) and the ``params`` stored with them."""
+
+    rows: list[dict[str, Any]]
+    params: dict[str, Any]
+
+    def public_rows(self) -> list[dict[str, Any]]:
+        """The rows without their per-run arrays (as the JSON output and the file's attr)."""
+        from mcsgd.storage.recovery import public_rows
+
+        return public_rows(self.rows)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``mcsgd recover --json``: ``params`` and the public rows."""
+        return {"params": self.params, "rows": self.public_rows()}
+
+
+def run_recovery(
+    c: Sequence[float],
+    *,
+    q: int = 5,
+    n: int = 10000,
+    B: Sequence[float] | None = None,
+    T: Sequence[float] | None = None,
+    anneal_T: Sequence[float] | None = None,
+    anneal_B: Sequence[float] | None = None,
+    graph: str = "er",
+    planting: str | None = None,
+    shuffle: bool = False,
+    instances: int = 2,
+    replicas: int = 2,
+    sweeps: int = 2000,
+    threshold: float = 0.5,
+    check_every: int | None = None,
+    quench: int = 0,
+    seed: int = 1,
+    output: str | None = None,
+    force: bool = False,
+    plot: str | None = None,
+    record: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RecoveryRun:
+    """The ``mcsgd recover`` experiment: validate, check memory and outputs, run
+    :func:`recovery_scan` on planted colourings, write ``output`` and draw ``plot``.
+
+    The settings are one of ``B``, ``T``, ``anneal_T``, ``anneal_B``
+    (:func:`recovery_settings`). ``record`` (e.g. the command's options) is stored as the
+    file's ``params`` with ``shuffle`` and ``planting`` resolved.
+    Every check runs before any work, so bad input leaves no file.
+    """
+    from mcsgd import problems
+    from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
+    from mcsgd.resources import check_memory, run_memory_bytes
+    from mcsgd.storage.paths import check_output
+    from mcsgd.storage.recovery import write_recovery
+
+    check_range("q", q, 2, 127, integer=True)
+    check_range("n", n, 2, None, integer=True)
+    for ci in c:
+        check_range("c", ci, 0, None)
+    check_range("instances", instances, 1, None, integer=True)
+    check_range("replicas", replicas, 1, None, integer=True)
+    check_range("sweeps", sweeps, 1, None, integer=True)
+    check_range("threshold", threshold, 0, 1, lo_open=True)
+    check_range("seed", seed, 0, None, integer=True)
+    if n % q:
+        raise ParameterError(f"n = {n} must be divisible by q = {q} (planted)")
+    settings = recovery_settings(B=B, T=T, anneal_T=anneal_T, anneal_B=anneal_B)
+    if check_every is not None:
+        check_range("check-every", check_every, 1, None, integer=True)
+    check_range("quench", quench, 0, None, integer=True)
+    for ci in c:
+        problems.check_coloring_params(n, q, ci, graph, True, 0)
+        m = expected_edges(n, ci, graph)
+        check_memory(f"recover (N = {n}, M = {m}, {instances} x {replicas} runs)",
+                     instances * graph_memory_bytes(n, m)
+                     + run_memory_bytes(n, m, replicas, 40, True))
+    check_output(output, option="-o", mcsgd_kind="recovery", force=force)
+    check_output(plot, option="--plot", kind="plot")
+    if plot:
+        from mcsgd.plots import require_matplotlib
+
+        require_matplotlib()
+    shuffle = shuffled_planting(planting, shuffle)
+    params = dict(record or {})
+    params["shuffle"] = shuffle
+    params["planting"] = "shuffled" if shuffle else "index"
+    make = instance_maker(q, n, graph, shuffle, seed)
+    rows = recovery_scan(make, c, settings, instances=instances, replicas=replicas,
+                         sweeps=sweeps, seed=seed, threshold=threshold,
+                         check_every=check_every, quench=quench, progress=progress)
+    if output:
+        write_recovery(output, rows, params)
+    if plot:
+        from mcsgd.plots import plot_recovery
+
+        plot_recovery(rows, plot)
+    return RecoveryRun(rows, params)
