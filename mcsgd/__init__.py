@@ -4,4 +4,4 @@ The mini-batch fraction B of a zero-temperature descent acts like a temperature 
 measures it on planted colouring and spin problems (see ``docs/`` and the project README).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
