@@ -19,6 +19,7 @@ atomically (:func:`mcsgd.storage.h5.atomic_h5`)::
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -70,3 +71,50 @@ def read_recovery(path: str | os.PathLike) -> dict[str, Any]:
             r["curve"] = (g["curve_time"][()], g["curve_overlap"][()])
         return {"params": read_json_attr(f, "params", {}),
                 "provenance": read_json_attr(f, "provenance", {}), "rows": rows}
+
+
+# ---- one finished row of ``reproduce recovery`` (its resume store) ----------------------------
+ROW_KIND = "recovery-row"
+
+
+def _plain(x: Any) -> Any:
+    """Numpy scalars to Python, keeping NaN and inf (the row is restored exactly)."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def write_row(path: str | os.PathLike, row: dict[str, Any], params: dict[str, Any]) -> None:
+    """Write one finished row of ``reproduce recovery`` with the parameters that made it.
+
+    Layout (``mcsgd_kind = "recovery-row"``, atomic): attrs ``params`` (JSON), ``provenance``
+    (JSON), ``row`` (JSON of the row's scalars, NaN/inf kept); datasets ``t_rec``,
+    ``final_overlap``, ``curve_time``, ``curve_overlap`` when the row has them (BP rows do not).
+    """
+    with atomic_h5(path, ROW_KIND) as f:
+        write_json_attr(f, "params", params)
+        write_json_attr(f, "provenance", provenance())
+        f.attrs["row"] = json.dumps(_plain({k: v for k, v in row.items()
+                                            if k not in PUBLIC_OMIT}))  # key order kept
+        if "t_rec" in row:
+            f["t_rec"] = np.asarray(row["t_rec"])
+            f["final_overlap"] = np.asarray(row["final_overlap"])
+            f["curve_time"] = np.asarray(row["curve"][0])
+            f["curve_overlap"] = np.asarray(row["curve"][1])
+
+
+def read_row(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Read a file of :func:`write_row`: ``(row, params, provenance)``, the row with its
+    arrays (``t_rec``, ``final_overlap``, ``curve`` = (time, overlap)) when stored."""
+    with open_checked(path, ROW_KIND) as f:
+        v = f.attrs["row"]
+        row = json.loads(v.decode() if isinstance(v, bytes) else v)
+        if "t_rec" in f:
+            row["t_rec"] = f["t_rec"][()]
+            row["final_overlap"] = f["final_overlap"][()]
+            row["curve"] = (f["curve_time"][()], f["curve_overlap"][()])
+        return row, read_json_attr(f, "params", {}), read_json_attr(f, "provenance", {})
