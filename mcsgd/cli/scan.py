@@ -67,6 +67,8 @@ def register(sub) -> None:
 
     e = ss.add_parser("example", help="print a small commented example scan file",
                       description="Print a small example scan file documenting every key.")
+    e.add_argument("--experiment", choices=("discrete", "calibrate"), default="discrete",
+                   help="which kind of scan (default: %(default)s)")
     e.set_defaults(func=_example)
 
     t = ss.add_parser("template", help="print the default sbatch template (to copy and edit)",
@@ -174,7 +176,9 @@ def _collect(args) -> int:
 def _example(args) -> int:
     from importlib import resources
 
-    sys.stdout.write(resources.files("mcsgd").joinpath("data/example_scan.toml").read_text())
+    name = {"discrete": "example_scan.toml", "calibrate": "example_calibrate_scan.toml"}[
+        getattr(args, "experiment", "discrete")]
+    sys.stdout.write(resources.files("mcsgd").joinpath(f"data/{name}").read_text())
     return 0
 
 

@@ -390,6 +390,7 @@ def calibrate(
     grid_points: int = 30,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
+    key: tuple[int, ...] = (CALIBRATION,),
 ) -> Calibration:
     """Measure the effective temperature of each target dynamics against Metropolis.
 
@@ -398,7 +399,7 @@ def calibrate(
     prob : Problem
         Problem family; instance k is ``prob.generate(seed, k)`` (instance k of the problem
         parameters and ``seed``, :mod:`mcsgd.seeds`); every dynamics runs on the same
-        instances. Run streams: task keys ``(CALIBRATION, k, role, j)`` (:mod:`mcsgd.seeds`).
+        instances. Run streams: task keys ``(*key, k, role, j)`` (:mod:`mcsgd.seeds`).
     targets : sequence of SGD (or Metropolis, for closed-loop checks)
     instances, replicas, sweeps : int
         K instances x R replicas; each run lasts ``sweeps`` sweeps from a random start
@@ -408,6 +409,9 @@ def calibrate(
         Metropolis temperatures (default: automatic around T_adb, refined where needed).
     window : float
         Final fraction of each run averaged for stationary values.
+    key : tuple of int
+        Origin of the run streams: ``(CALIBRATION,)`` for ``mcsgd calibrate`` and
+        ``reproduce``, a scan task's key ``(SCAN, h1, h2)`` for a calibration in a scan.
 
     Returns
     -------
@@ -432,7 +436,7 @@ def calibrate(
     def run_all(dyn, tag, init="random"):
         res = []
         for k, inst in enumerate(insts):
-            res.append(run(inst, dyn, seed=seed, key=(CALIBRATION, k, *tag), init=init,
+            res.append(run(inst, dyn, seed=seed, key=(*key, k, *tag), init=init,
                            **run_kw))
         return _unit_stats(res), res[0].time
 

@@ -40,20 +40,31 @@ def write(path: str | os.PathLike, *, params: dict[str, Any], table: dict[str, l
           errors: dict[str, Any]) -> None:
     """Write a calibration to ``path`` atomically (layout in the module docstring)."""
     with atomic_h5(path, KIND) as f:
-        write_json_attr(f, "params", params)
-        write_json_attr(f, "provenance", provenance())
-        write_json_attr(f, "timing", timing)
-        write_json_attr(f, "errors", errors)
-        g = f.create_group("table")
-        for k, v in table.items():  # None -> NaN; booleans -> 0/1 (restored by read)
-            g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
-                                              dtype=float))
-        f["metropolis/T"] = T_grid
-        f["metropolis/energy"] = e_mc
-        f["metropolis/energy_err"] = e_mc_err
-        f["relaxation/time"] = times
-        f["relaxation/sgd"] = curves_sgd
-        f["relaxation/metropolis"] = curves_mc
+        write_body(f, params=params, table=table, T_grid=T_grid, e_mc=e_mc, e_mc_err=e_mc_err,
+                   times=times, curves_sgd=curves_sgd, curves_mc=curves_mc, timing=timing,
+                   errors=errors)
+
+
+def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
+               e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
+               curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
+               errors: dict[str, Any]) -> None:
+    """Write the attributes and datasets of the layout into an open file ``f`` (whose kind is
+    stamped by its writer; a scan's calibration task adds its task attributes)."""
+    write_json_attr(f, "params", params)
+    write_json_attr(f, "provenance", provenance())
+    write_json_attr(f, "timing", timing)
+    write_json_attr(f, "errors", errors)
+    g = f.create_group("table")
+    for k, v in table.items():  # None -> NaN; booleans -> 0/1 (restored by read)
+        g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
+                                          dtype=float))
+    f["metropolis/T"] = T_grid
+    f["metropolis/energy"] = e_mc
+    f["metropolis/energy_err"] = e_mc_err
+    f["relaxation/time"] = times
+    f["relaxation/sgd"] = curves_sgd
+    f["relaxation/metropolis"] = curves_mc
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:

@@ -28,10 +28,12 @@ starts with a 512-byte user block ``mcsgd-sha256:<hex>``):
   ``resumed_at``);
 * continuous task: ``mcsgd_kind = "continuous"``, the layout of
   :mod:`mcsgd.storage.continuous` plus ``timing`` (JSON: ``run_s``);
+* calibration task: ``mcsgd_kind = "calibration"``, the layout of
+  :mod:`mcsgd.storage.calibration` (``mcsgd calibrate -o``);
 * both: root attributes ``scan_task_id`` (str), ``scan_task`` (JSON: canonical parameters),
-  ``scan_seeds`` (JSON: ``root_seed``, ``spawn_key`` and, discrete, ``instance_seed``,
-  ``instance_index``) written by :func:`write_task_attrs`, and last ``scan_checksum``
-  (:func:`mcsgd.storage.h5.seal`).
+  ``scan_seeds`` (JSON: ``root_seed``, ``spawn_key`` and, discrete and calibration,
+  ``instance_seed``, ``instance_index`` (calibration: the list of indices)) written by
+  :func:`write_task_attrs`, and last ``scan_checksum`` (:func:`mcsgd.storage.h5.seal`).
 
 Checkpoint ``tasks/<id>.ckpt.h5`` (``mcsgd_kind = "checkpoint"``, same writer, sealed):
 ``scan_task_id``; group ``runner/`` (the runner's state arrays: ``s``, ``rng``, ``energy``,
@@ -50,11 +52,15 @@ Summary (``mcsgd scan collect -o``, :func:`write_summary`; ``mcsgd_kind = "scan-
                           parameters ("instance.n", "dynamics.T", "run.sweeps", ...),
                           discrete tasks: energy, energy_err, overlap, acceptance,
                           energy_err_dof, replicas, tau_int, window_too_short,
-                          energy_ci95_lo, energy_ci95_hi; continuous tasks: "result.<scalar>".
+                          energy_ci95_lo, energy_ci95_hi; continuous tasks: "result.<scalar>";
+                          calibration tasks: "result.<table column>" (JSON list, one entry
+                          per B), "result.metropolis" (JSON), "result.n_instances", ...
                           Column types: bool, int64 (all present and integer), float64 (NaN:
                           missing), else variable-length str (JSON for lists and objects)
     /series/<task_id>/    discrete: time int64[K], energy/acceptance/overlap float64[R, K];
-                          continuous: the task's arrays
+                          continuous: the task's arrays; calibration: metropolis_T,
+                          metropolis_energy(_err), time, relaxation_sgd/_metropolis,
+                          table_<column> float64[nB]
 """
 
 from __future__ import annotations
@@ -284,6 +290,9 @@ def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
                 d[k] = st.get(k)
             ci = st.get("energy_ci95") or [None, None]
             d["energy_ci95_lo"], d["energy_ci95_hi"] = ci
+        elif r["params"]["experiment"] == "calibrate":  # per-B lists: JSON string columns
+            for k, v in st.items():
+                d[f"result.{k}"] = v
         else:
             for k, v in st.items():
                 if isinstance(v, (int, float, str, bool)) or v is None:

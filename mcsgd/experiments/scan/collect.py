@@ -25,6 +25,8 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
     from mcsgd.storage import continuous
     from mcsgd.storage.h5 import open_checked
 
+    if task.kind == "calibrate":
+        return _read_calibration(path)
     with open_checked(path, ("run", "continuous")) as f:
         if task.kind == "discrete":
             res = read_result(f)
@@ -43,6 +45,24 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
         else:
             res = continuous.read(f)
             stat, series = res["scalars"], res["arrays"]
+    return stat, series
+
+
+def _read_calibration(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A calibration task: its table (lists, one entry per B), Metropolis grid and error
+    metadata as ``stationary``; the grid, relaxation curves and table columns as series."""
+    from mcsgd.storage import calibration as layout
+
+    d = layout.read(path)
+    stat = {**d["table"],
+            "metropolis": {"T": d["T_grid"].tolist(), "energy": d["e_mc"].tolist(),
+                           "energy_err": d["e_mc_err"].tolist()},
+            **{k: v for k, v in d["errors"].items() if k != "metropolis_energy_err_thermal"}}
+    series = {"metropolis_T": d["T_grid"], "metropolis_energy": d["e_mc"],
+              "metropolis_energy_err": d["e_mc_err"], "time": d["times"],
+              "relaxation_sgd": d["curves_sgd"], "relaxation_metropolis": d["curves_mc"],
+              **{f"table_{k}": np.array([np.nan if x is None else x for x in v], dtype=float)
+                 for k, v in d["table"].items()}}
     return stat, series
 
 
