@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from mcsgd.cli._common import add_force_arg, float_list
 
 
@@ -47,7 +49,7 @@ def register(sub) -> None:
 
 def _calibrate(args) -> int:
     from mcsgd.cli._common import emit_json, stderr_say
-    from mcsgd.experiments.calibrate import format_table, run_calibration
+    from mcsgd.experiments.calibrate import flag_warnings, format_table, run_calibration
 
     cal = run_calibration(
         args.B, problem=args.problem, n=args.n, q=args.q, c=args.c, graph=args.graph,
@@ -59,5 +61,7 @@ def _calibrate(args) -> int:
     if args.json:
         emit_json(cal.to_json())
     else:
-        print(format_table([cal]))
+        print(format_table([cal], with_params=True))
+    for line in flag_warnings([cal]):  # also with --json and --quiet (stderr)
+        print(f"mcsgd: warning: {line}", file=sys.stderr)
     return 0

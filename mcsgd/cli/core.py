@@ -174,7 +174,7 @@ def _generate_edges(args) -> int:
 
 def _run(args) -> int:
     from mcsgd.cli._common import emit_json
-    from mcsgd.experiments.run import run_instance_file
+    from mcsgd.experiments.run import run_instance_file, run_summary
     from mcsgd.progress import Progress
 
     dyn = dynamics_from_args(args)
@@ -185,12 +185,15 @@ def _run(args) -> int:
                             threads=args.threads, output=args.output, force=args.force,
                             progress=prog)
     prog.close()
-    summ = res.summary()
+    summ = run_summary(res)
     if args.json:
         emit_json(summ)
     else:
         st = summ["stationary"]
         ov = "" if st["overlap"] is None else f"  final overlap {st['overlap']:.4f}"
+        if st.get("overlaps_disagree"):  # a mean of distinct outcomes: show each replica
+            ov += " (replicas disagree: " + ", ".join(
+                f"{x:.3f}" for x in st["replica_overlaps"]) + ")"
         print(f"{dyn.name}: e = {st['energy']:.6f} +- {st['energy_err']:.6f} per node over "
               f"sweeps {st['window'][0]}..{st['window'][1]}{ov}  "
               f"({res.timing['ns_per_update']:.1f} ns/update)")

@@ -66,4 +66,9 @@ def _recover(args) -> int:
                   f"[{r['success_ci'][0]:.2f}, {r['success_ci'][1]:.2f}]  t_rec median "
                   f"{r['t_rec_median']}  (q25 {r['t_rec_q25']}, q75 {r['t_rec_q75']})  "
                   f"final overlap {r['final_overlap_mean']:.3f}")
+        if len(res.rows) > len(args.c):  # several values per c: can the runs rank them?
+            from mcsgd.experiments.recover import format_ranking
+
+            for rank in res.ranking():
+                print(format_ranking(rank))
     return 0

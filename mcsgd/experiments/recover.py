@@ -309,6 +309,68 @@ def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, di
     return out
 
 
+def _inf(x: float | None) -> float:
+    return math.inf if x is None else float(x)
+
+
+def ranking(rows: Sequence[dict], param: str) -> list[dict[str, Any]]:
+    """Per c: whether the runs rank the ``param`` values (B or T) or cannot.
+
+    The best value is the one with the shortest median recovery time (as in :func:`window`).
+    Another value is *distinguished* from it when their 95% intervals do not overlap, either
+    the success probability (``success_ci``, the best's above) or the median recovery time
+    (``t_rec_median_ci``, the best's below; a missing end is +inf). ``ranked`` is True when
+    every other value is distinguished; ``tied`` lists those that are not. Returns one dict per
+    c: ``c``, ``param``, ``best`` (None when nothing recovers), ``best_success_ci``,
+    ``best_t_rec_median_ci``, ``ranked``, ``tied``.
+    """
+    out = []
+    for c in sorted({r["c"] for r in rows}):
+        rs = [r for r in rows if r["c"] == c and param in r]
+        med = [r for r in rs if r["t_rec_median"] is not None]
+        if not med:
+            out.append({"c": c, "param": param, "best": None, "best_success_ci": None,
+                        "best_t_rec_median_ci": None, "ranked": False,
+                        "tied": [r[param] for r in rs]})
+            continue
+        best = min(med, key=lambda r: (r["t_rec_median"], r[param]))
+        b_lo, b_hi = best["success_ci"]
+        m_lo, m_hi = best["t_rec_median_ci"]
+        tied = []
+        for r in rs:
+            if r is best:
+                continue
+            r_lo, r_hi = r["success_ci"]
+            rm_lo, _rm_hi = r["t_rec_median_ci"]
+            by_success = b_lo is not None and r_hi is not None and b_lo > r_hi
+            by_time = _inf(m_hi) < _inf(rm_lo)
+            if not (by_success or by_time):
+                tied.append(r[param])
+        out.append({"c": c, "param": param, "best": best[param],
+                    "best_success_ci": [b_lo, b_hi], "best_t_rec_median_ci": [m_lo, m_hi],
+                    "ranked": not tied, "tied": tied})
+    return out
+
+
+def format_ranking(rank: dict[str, Any]) -> str:
+    """One line saying whether the runs rank the values of one c (:func:`ranking`)."""
+    p, c = rank["param"], rank["c"]
+    if rank["best"] is None:
+        return f"c = {c:g}: no {p} value recovered in half of its runs: no ranking"
+
+    def iv(x):
+        lo, hi = x
+        return f"[{'–' if lo is None else f'{lo:.3g}'}, {'inf' if hi is None else f'{hi:.3g}'}]"
+
+    head = (f"c = {c:g}: fastest {p} = {rank['best']:g} (median t_rec 95% interval "
+            f"{iv(rank['best_t_rec_median_ci'])}, success {iv(rank['best_success_ci'])})")
+    if rank["ranked"]:
+        return head + f"; its intervals separate it from every other {p}"
+    tied = ", ".join(f"{x:g}" for x in rank["tied"])
+    return (head + f"; the runs cannot rank it against {p} = {tied} (overlapping success and "
+            "t_rec intervals: more instances x replicas needed)")
+
+
 def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
                       T_of_B: Callable[[np.ndarray], np.ndarray], *,
                       note: Callable[[str], None] | None = None,
@@ -427,9 +489,16 @@ class RecoveryRun:
 
         return public_rows(self.rows)
 
+    def ranking(self) -> list[dict[str, Any]]:
+        """Per c, whether the runs rank the B (or T) values (:func:`ranking`); empty for an
+        annealing schedule."""
+        key = next((k for k in ("B", "T") if self.rows and k in self.rows[0]), None)
+        return ranking(self.rows, key) if key else []
+
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``mcsgd recover --json``: ``params`` and the public rows."""
-        return {"params": self.params, "rows": self.public_rows()}
+        """The JSON object of ``mcsgd recover --json``: ``params``, the public rows and
+        ``ranking`` (:meth:`ranking`)."""
+        return {"params": self.params, "rows": self.public_rows(), "ranking": self.ranking()}
 
 
 def run_recovery(

@@ -219,11 +219,32 @@ def reproduce_tb_curve(spec: dict[str, Any], out: str, *, c_index: int | None = 
         return None
     ordered = [cals[i] for i in range(len(cs))]
     with open(os.path.join(out, "tb_table.md"), "w", encoding="utf-8") as fh:
-        fh.write(format_table(ordered) + "\n")
+        fh.write(format_table(ordered, with_params=True) + "\n")
     with open(os.path.join(out, "tb_table.json"), "w", encoding="utf-8") as fh:
-        json.dump(to_jsonable([{"c": cal.params["problem"]["c"], **cal.table}
-                               for cal in ordered]), fh, indent=1)
+        json.dump(to_jsonable(tb_table_json(ordered)), fh, indent=1)
     return ordered
+
+
+def tb_table_json(cals: list) -> dict[str, Any]:
+    """The object of ``tb_table.json``: ``params`` (what the table was computed with) and
+    ``rows``, one per c: ``c`` and the calibration table's lists (one entry per B, ``flags``
+    included). The ``T`` list (a Metropolis target's temperature, always null for the SGD
+    targets of tb-curve) is left out."""
+    from mcsgd import __version__
+
+    p = cals[0].params
+    pr = p["problem"]
+    params = {
+        "problem": pr.get("problem", "coloring"), "N": pr["n"], "q": pr["q"],
+        "c": [cal.params["problem"]["c"] for cal in cals], "ensemble": pr["graph"],
+        "planted": pr.get("planted", True), "B": [d.get("B") for d in p["targets"]],
+        "sweeps": p["sweeps"], "window": p["window"], "instances": p["instances"],
+        "replicas": p["replicas"], "seed": p["seed"], "mode": p["mode"],
+        "version": __version__,
+    }
+    rows = [{"c": cal.params["problem"]["c"],
+             **{k: v for k, v in cal.table.items() if k != "T"}} for cal in cals]
+    return {"params": params, "rows": rows}
 
 
 def tb_curve_figures(cals: list, out: str) -> list[str]:
