@@ -328,6 +328,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         Anneal,
         instance_maker,
         map_T_window_to_B,
+        ranking,
         recovery_scan,
         window,
     )
@@ -352,6 +353,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
     sgd_rows = recovery_scan(make, ex["c"], [SGD(b) for b in ex["B"]], **kw)
     w_T = window(mc_rows, "T")
     w_B = window(sgd_rows, "B")
+    rank_B = {f"{r['c']:g}": r for r in ranking(sgd_rows, "B")}
     summary = []
     for c in ex["c"]:
         key = f"{c:g}"
@@ -389,6 +391,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
             "calibration": {"B": cal_B, "T_eq": cal_T},
             "B_best": w_B[key]["best"],
             "B_best_t_rec_median": w_B[key]["best_t_rec_median"],
+            "B_ranking": rank_B.get(key),
             "T_best": w_T[key]["best"],
         })
     # annealing at equal sweeps
@@ -455,6 +458,13 @@ def format_recovery(result: dict[str, Any]) -> str:
             return "–"
         return "–".join("n/a" if x is None else f(x, p) for x in w)
 
+    def best(s):
+        # the fastest B, and the B values its intervals cannot tell it from (ranking)
+        rk = s.get("B_ranking")
+        if s["B_best"] is None or not rk or rk["ranked"]:
+            return f(s["B_best"], 2)
+        return f"{f(s['B_best'], 2)} (not ranked vs {', '.join(f'{x:g}' for x in rk['tied'])})"
+
     unreached = False
     for s in result["summary"]:
         mapped = [s["B_window_from_T_adb"], s["B_window_from_T_eq"]]
@@ -462,7 +472,7 @@ def format_recovery(result: dict[str, Any]) -> str:
         lines.append(
             f"| {s['c']:g} | {win(s['T_window'], 2)} | {win(s['B_window_measured'], 2)} | "
             f"{win(s['B_window_from_T_adb'])} | {win(s['B_window_from_T_eq'])} | "
-            f"{f(s['B_best'], 2)} | {f(s['B_best_t_rec_median'], 0)} |")
+            f"{best(s)} | {f(s['B_best_t_rec_median'], 0)} |")
     if unreached:
         lines.append("\nn/a: that end of the T window is not reached by T(B) (T_adb on (0, 1], "
                      "T_eq within the calibrated B values).")

@@ -189,3 +189,14 @@ def test_run_summary_shows_replica_overlaps_when_they_disagree(finals, disagree)
     st = run_summary(_FakeRun(finals))["stationary"]
     assert st["replica_overlaps"] == finals
     assert st["overlaps_disagree"] is disagree
+
+
+def test_reproduce_recovery_table_says_best_B_is_not_ranked():
+    from mcsgd.experiments.reproduce import format_recovery
+
+    rows = [_row(0.8, 0.15, 0.85, 300.0, 100.0, None), _row(0.9, 0.15, 0.85, 200.0, 90.0, None)]
+    s = {"c": 20.0, "T_window": [0.5, 0.7], "B_window_measured": [0.8, 0.9],
+         "B_window_from_T_adb": [0.8, 0.9], "B_window_from_T_eq": [None, None],
+         "B_best": 0.9, "B_best_t_rec_median": 200.0, "B_ranking": ranking(rows, "B")[0]}
+    res = {"summary": [s], "metropolis": [], "sgd": [], "annealing": [], "bp": []}
+    assert "| 0.90 (not ranked vs 0.8) |" in format_recovery(res)
