@@ -580,5 +580,5 @@ def run_recovery(
     if plot:
         from mcsgd.plots import plot_recovery
 
-        plot_recovery(rows, plot)
+        plot_recovery(rows, plot, params=params)
     return RecoveryRun(rows, params)
