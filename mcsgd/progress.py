@@ -100,18 +100,24 @@ class Progress:
         self._t0 = time.monotonic()
         self._last = -1e18
         self._counted = False
+        self._deferred = False
         if total is not None:
             self.total = max(int(total), 1)
 
     # -- stages ------------------------------------------------------------------------------
-    def stage(self, msg: str, total: int | None = None) -> None:
-        """Start a stage: a ``[desc] msg`` line (and a bar over ``total`` on a terminal)."""
+    def stage(self, msg: str, total: int | None = None, *, defer: bool = False) -> None:
+        """Start a stage: a ``[desc] msg`` line (and a bar over ``total`` on a terminal).
+
+        ``defer``: show it at the first :meth:`update` only (a command that may still refuse
+        its input prints nothing before its one-line error).
+        """
         self._close_bar()
         self.label, self.done = msg, 0
         self.total = None if total is None else max(int(total), 1)
         self._t0, self._last = time.monotonic(), time.monotonic()
         self._counted = False
-        if self.quiet:
+        self._deferred = defer
+        if self.quiet or defer:
             return
         if self.tty and self.total is not None:
             self._open_bar()
@@ -125,6 +131,11 @@ class Progress:
         self.done = int(done)
         if self.quiet or self.total is None:
             return
+        if self._deferred:
+            self._deferred = False
+            if not self.tty:
+                self._line(self.label)
+                self._last = time.monotonic()
         if self.tty:
             if self._bar is None:
                 self._open_bar()
@@ -178,9 +189,9 @@ class Progress:
         return self._prefix(self.label) if self.label else self.desc
 
     def _line(self, msg: str) -> None:
-        if LOGGER.handlers and LOGGER.isEnabledFor(logging.INFO) and self.stream is sys.stderr:
+        if any(getattr(h, "stream", None) is self.stream for h in LOGGER.handlers):
             LOGGER.info(self._prefix(msg))
-        else:  # not configured (library use) or an explicit stream
+        else:  # not configured (library use), or another stream than the handler's
             from tqdm import tqdm
 
             tqdm.write(self._prefix(msg), file=self.stream)

@@ -1,7 +1,9 @@
 """Progress on every long command (issue 12 §2): stage lines on a non-terminal stderr, bars with
 ETA on a terminal, kept with --json (stdout one JSON object), silenced by -q, debug lines with -v.
 
-Subprocess tests at tiny sizes (stderr is a pipe there: the batch-log form)."""
+Tiny sizes; stderr is a pipe in every test here (the batch-log form) except the Progress unit
+tests, which give it a fake terminal. The process-level contract (stdout, stderr, -q, -v) runs in
+subprocesses, the per-command stage lines in-process (main(argv)) to stay fast."""
 
 from __future__ import annotations
 
@@ -60,8 +62,6 @@ def test_root_quiet_silences_and_verbose_adds_debug(inst):
     assert q.returncode == 0, q.stderr
     one_json(q.stdout)
     assert q.stderr == ""
-    own = mcsgd(*RUN, "--quiet", cwd=inst)  # the command's own --quiet: the same meaning
-    assert own.returncode == 0 and own.stderr == ""
     v = mcsgd("-v", *RUN, cwd=inst)
     assert v.returncode == 0, v.stderr
     one_json(v.stdout)
@@ -69,59 +69,80 @@ def test_root_quiet_silences_and_verbose_adds_debug(inst):
     assert stage_lines(v.stderr, "run")
 
 
-def test_quiet_and_verbose_exclude_each_other(inst):
-    r = mcsgd("-q", "-v", *RUN, cwd=inst)
-    assert r.returncode == 2 and "not allowed with" in r.stderr
+def test_quiet_and_verbose_exclude_each_other(inst, capfd):
+    from mcsgd.cli import main
+
+    assert main(["-q", "-v", *RUN]) == 2
+    assert "not allowed with" in capfd.readouterr().err
 
 
-# ---- calibrate, recover, bp, demo: readable stage lines, also with --json --------------------
-def test_calibrate_json_stage_lines(inst):
+# ---- calibrate, recover, bp, demo, continuous: readable stage lines, also with --json -------
+# in-process (main(argv); stderr is a pipe under capfd, the batch-log form) to keep them fast
+def cli(capfd, cwd, *args: str) -> tuple[int, str, str]:
+    from mcsgd.cli import main
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = main(list(args))
+    finally:
+        os.chdir(old)
+        configure(0)
+    out, err = capfd.readouterr()
+    return code, out, err
+
+
+def test_calibrate_json_stage_lines(inst, capfd):
     args = ("calibrate", "--c", "8", "--n", "300", "--B", "0.5", "--sweeps", "20",
-            "--instances", "1", "--replicas", "2", "--mode", "relaxation", "--json")
-    r = mcsgd(*args, cwd=inst)
-    assert r.returncode == 0, r.stderr
-    one_json(r.stdout)
-    lines = stage_lines(r.stderr, "calibrate")
+            "--instances", "1", "--replicas", "2", "--mode", "relaxation", "--json",
+            "--threads", "1")
+    code, out, err = cli(capfd, inst, *args)
+    assert code == 0, err
+    one_json(out)
+    lines = stage_lines(err, "calibrate")
     assert "[calibrate] target 1/1: SGD B = 0.5" in lines  # before: a dict repr {'dynamics': ..}
     assert any(ln.startswith("[calibrate] Metropolis T = ") for ln in lines)
-    assert "{'" not in r.stderr
-    q = mcsgd("-q", *args, cwd=inst)
-    assert q.returncode == 0
-    one_json(q.stdout)
-    assert not stage_lines(q.stderr, "calibrate")
-    assert "warning" in q.stderr  # warnings still show with -q
+    assert "{'" not in err
+    code, out, err = cli(capfd, inst, "-q", *args)
+    assert code == 0
+    one_json(out)
+    assert not stage_lines(err, "calibrate")
 
 
-def test_recover_json_readable_stage_lines(inst):
-    r = mcsgd("recover", "--c", "20", "--B", "0.8", "--n", "300", "--instances", "1",
-              "--replicas", "2", "--sweeps", "20", "--json", cwd=inst)
-    assert r.returncode == 0, r.stderr
-    one_json(r.stdout)
-    lines = stage_lines(r.stderr, "recover")
+def test_recover_json_readable_stage_lines(inst, capfd):
+    code, out, err = cli(capfd, inst, "recover", "--c", "20", "--B", "0.8", "--n", "300",
+                         "--instances", "1", "--replicas", "2", "--sweeps", "20", "--json")
+    assert code == 0, err
+    one_json(out)
+    lines = stage_lines(err, "recover")
     assert lines and all("{'" not in ln and "None" not in ln for ln in lines), lines
     assert any(ln.startswith("[recover] c = 20, B = 0.8: success ") for ln in lines)
+    code, out, err = cli(capfd, inst, "recover", "--c", "20", "--B", "0.8", "--n", "300",
+                         "--instances", "1", "--replicas", "2", "--sweeps", "20", "--json",
+                         "--quiet")  # the command's own --quiet: as the root -q
+    assert code == 0 and not stage_lines(err, "recover")
 
 
-def test_bp_json_stage_line(inst):
-    r = mcsgd("bp", "col.h5", "--max-iter", "20", "--json", cwd=inst)
-    assert r.returncode == 0, r.stderr
-    one_json(r.stdout)
-    assert stage_lines(r.stderr, "bp")  # before: nothing at all
+def test_bp_json_stage_line(inst, capfd):
+    code, out, err = cli(capfd, inst, "bp", "col.h5", "--max-iter", "20", "--json")
+    assert code == 0, err
+    one_json(out)
+    assert stage_lines(err, "bp")  # before: nothing at all
 
 
-def test_demo_stage_lines(inst):
-    r = mcsgd("demo", "--out", "demo", "--n", "200", "--sweeps", "10", cwd=inst)
-    assert r.returncode == 0, r.stderr
-    assert len(stage_lines(r.stderr, "demo")) == 4  # one per dynamics
-    assert "results written under" in r.stdout
+def test_demo_stage_lines(inst, capfd):
+    code, out, err = cli(capfd, inst, "demo", "--out", "demo", "--n", "200", "--sweeps", "10")
+    assert code == 0, err
+    assert len(stage_lines(err, "demo")) == 4  # one per dynamics
+    assert "results written under" in out
 
 
-def test_continuous_json_stage_lines(inst):
-    r = mcsgd("continuous", "occupation", "--B", "4", "--eta", "0.05", "--steps", "200",
-              "--chains", "4", "--json", cwd=inst)
-    assert r.returncode == 0, r.stderr
-    one_json(r.stdout)
-    assert stage_lines(r.stderr, "continuous")
+def test_continuous_json_stage_lines(inst, capfd):
+    code, out, err = cli(capfd, inst, "continuous", "occupation", "--B", "4", "--eta", "0.05",
+                         "--steps", "200", "--chains", "4", "--json")
+    assert code == 0, err
+    one_json(out)
+    assert stage_lines(err, "continuous")
 
 
 # ---- the Progress API itself ----------------------------------------------------------------
