@@ -57,7 +57,7 @@ def _calibrate(args) -> int:
         shuffle=args.shuffle, instances=args.instances, replicas=args.replicas,
         sweeps=args.sweeps, seed=args.seed, mode=args.mode, T_grid=args.T_grid,
         window=args.window, threads=args.threads, output=args.output, force=args.force,
-        plot=args.plot, progress=stderr_say("calibrate", args.quiet or args.json))
+        plot=args.plot, progress=stderr_say("calibrate", args.quiet))
     if args.json:
         emit_json(cal.to_json())
     else:

@@ -178,7 +178,9 @@ def _run(args) -> int:
     from mcsgd.progress import Progress
 
     dyn = dynamics_from_args(args)
-    prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
+    prog = Progress("run", quiet=args.quiet, unit="sweep")
+    prog.stage(f"{dyn.name}: {args.sweeps} sweeps x {args.replicas} replica(s)", args.sweeps,
+               defer=True)
     res = run_instance_file(args.instance, dyn, sweeps=args.sweeps, replicas=args.replicas,
                             seed=args.seed, init=args.init, grid=args.grid,
                             grid_points=args.grid_points, window=args.window,
@@ -202,6 +204,9 @@ def _run(args) -> int:
 
 def _demo(args) -> int:
     from mcsgd.experiments.demo import demo
+    from mcsgd.progress import Progress
 
-    demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed, force=args.force)
+    with Progress("demo", unit="sweep") as prog:
+        demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed,
+             force=args.force, progress=prog)
     return 0

@@ -55,8 +55,9 @@ def _recover(args) -> int:
         instances=args.instances, replicas=args.replicas, sweeps=args.sweeps,
         threshold=args.threshold, check_every=args.check_every, quench=args.quench,
         seed=args.seed, output=args.output, force=args.force, plot=args.plot,
-        record={k: v for k, v in vars(args).items() if k not in ("func",)},
-        progress=stderr_say("recover", args.quiet or args.json))
+        record={k: v for k, v in vars(args).items()
+                if k not in ("func", "log_quiet", "log_verbose")},  # root -q/-v: not results
+        progress=stderr_say("recover", args.quiet))
     if args.json:
         emit_json(res.to_json())
     else:

@@ -51,7 +51,7 @@ def _tb_curve(args) -> int:
     spec = rp.load_tb_curve_spec(args.spec, args.quick)
     out = args.out or spec["experiment"].get("out", "runs/out/tb_curve")
     cals = rp.reproduce_tb_curve(spec, out, c_index=args.c_index, threads=args.threads,
-                              progress=stderr_say("calibrate", args.quiet), note=note)
+                              progress=stderr_say("tb-curve", args.quiet), note=note)
     if cals is None:
         return 0
     print(format_table(cals, with_params=True))

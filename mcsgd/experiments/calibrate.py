@@ -52,6 +52,7 @@ from mcsgd.errors import (
     check_choice,
     check_range,
 )
+from mcsgd.progress import counter, stage
 from mcsgd.seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
 from mcsgd.stats import (
     ClusteredError,
@@ -496,6 +497,11 @@ def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
     return {"means": means, "curves": curves, "traces": traces, "blk": blk}
 
 
+def _label(dyn: SGD | Metropolis) -> str:
+    """``SGD B = 0.5`` / ``Metropolis T = 0.8``: a target in a progress line."""
+    return f"SGD B = {dyn.B:g}" if isinstance(dyn, SGD) else f"Metropolis T = {dyn.T:g}"
+
+
 def calibrate(
     prob: Problem,
     targets: Sequence[SGD | Metropolis],
@@ -550,23 +556,31 @@ def calibrate(
     run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
                   threads=threads)
 
+    tick = counter(progress)
+
     def run_all(dyn, tag, init="random"):
         res = []
         for k, inst in enumerate(insts):
+            hook = None if tick is None else (
+                lambda d, t, k=k: tick(k * t + d, instances * t))
             res.append(run(inst, dyn, seed=seed, key=(CALIBRATION, k, *tag), init=init,
-                           **run_kw))
+                           progress=hook, **run_kw))
+            if tick is not None:
+                progress.debug(f"instance {k + 1}/{len(insts)}: "
+                               f"{res[-1].timing['ns_per_update']:.1f} ns/update")
         return _unit_stats(res), res[0].time
 
     # target runs
     sgd_stats, times = [], None
     for j, dyn in enumerate(targets):
-        say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
+        stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)}", instances * sweeps)
         st, times = run_all(dyn, (CAL_TARGET, j))
         sgd_stats.append(st)
     planted_stats: list[dict | None] = [None] * len(targets)
     if mode != "relaxation" and prob.planted:
         for j, dyn in enumerate(targets):
-            say(f"target {j + 1}/{len(targets)} from the planted start")
+            stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)} from the planted start",
+                  instances * sweeps)
             planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
 
     # theory guesses and the T grid
@@ -582,7 +596,8 @@ def calibrate(
         for T in sorted(set(round(float(x), 6) for x in Ts)):
             if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
                 continue
-            say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
+            stage(say, f"Metropolis T = {T:.4f} (grid point {len(mc) + 1})",
+                  instances * sweeps)
             tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
             mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
 

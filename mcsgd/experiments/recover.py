@@ -39,6 +39,7 @@ from mcsgd.errors import (
     check_choice,
     check_range,
 )
+from mcsgd.progress import counter, stage
 from mcsgd.seeds import RECOVERY, params_words
 from mcsgd.stats import clustered_proportion_ci, median_ci, quantile, wilson_interval
 
@@ -83,6 +84,7 @@ def recovery_run(
     check_every: int | None = None,
     quench: int = 0,
     stop_early: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run R replicas from random starts and record each one's first-passage time.
 
@@ -103,6 +105,8 @@ def recovery_run(
     stop_early : bool
         Stop when every replica has recovered (fixed dynamics), or none has moved in a check
         interval (a frozen quench).
+    progress : callable(done_sweeps, total_sweeps), optional
+        Called after every overlap check.
 
     Returns
     -------
@@ -143,6 +147,8 @@ def recovery_run(
         ovs.append(ov)
         newly = (ov >= threshold) & ~np.isfinite(t_rec)
         t_rec[newly] = runner.t
+        if progress is not None:
+            progress(runner.t, sweeps)
         if stop_early and anneal is None:
             if np.all(np.isfinite(t_rec)):
                 break
@@ -261,14 +267,21 @@ def recovery_scan(
                f"the instance-clustered intervals rest on {instances - 1} degree(s) of freedom "
                "and are wide"), DisorderErrorWarning, stacklevel=2)
     rows = []
+    tick = counter(progress)
     for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]
         for setting in settings:
             t_rec, fin, curves = [], [], []
+            stage(progress, f"c = {c:g}, {_setting_label(setting)}: {instances} instance(s) x "
+                  f"{replicas} replica(s)", instances * sweeps)
             for k, inst in enumerate(insts):
+                hook = None if tick is None else (
+                    lambda d, t, k=k: tick(k * t + d, instances * t))
                 out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
                                    key=recovery_key(c, setting, k), threshold=threshold,
-                                   check_every=check_every, quench=quench)
+                                   check_every=check_every, quench=quench, progress=hook)
+                if tick is not None:  # the rest of the budget of replicas that stopped early
+                    tick((k + 1) * sweeps, instances * sweeps)
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])
                 curves.append((out["check_times"], out["overlap"].mean(0)))
@@ -285,11 +298,20 @@ def recovery_scan(
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
             row["curve"] = curves[0]
-            label = {k: row[k] for k in ("B", "T", "anneal") if k in row}
-            say(f"c = {c:g} {label}: success {row['success_probability']:.2f}, "
-                f"median t_rec {row['t_rec_median']}")
+            med = row["t_rec_median"]
+            say(f"c = {c:g}, {_setting_label(setting)}: success "
+                f"{row['success_probability']:.2f}, median t_rec "
+                + ("undefined (fewer than half recovered)" if med is None else f"{med:g} sweeps"))
             rows.append(row)
     return rows
+
+
+def _setting_label(setting: Dynamics | Anneal) -> str:
+    """``B = 0.8`` / ``T = 0.6`` / ``annealing ...``: a setting in a progress line."""
+    if isinstance(setting, Anneal):
+        return (f"annealing {setting.param} {setting.start:g} -> {setting.stop:g} in "
+                f"{setting.steps} steps")
+    return f"B = {setting.B:g}" if isinstance(setting, SGD) else f"T = {setting.T:g}"
 
 
 def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, dict]:

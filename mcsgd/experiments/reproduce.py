@@ -332,6 +332,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         recovery_scan,
         window,
     )
+    from mcsgd.progress import counter, stage
     from mcsgd.storage.h5 import to_jsonable
     from mcsgd.storage.paths import check_output_dir
     from mcsgd.storage.recovery import public_rows, write_recovery
@@ -366,12 +367,12 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         cal_map = (None, None)
         cal_T = []
         if cal_B and w_T[key]["lo"] is not None:
-            say(f"c = {c:g}: calibrating T(B) at B = {cal_B}")
+            say(f"c = {c:g}: calibrating T(B) at B = {', '.join(f'{b:g}' for b in cal_B)}")
             cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c), graph=pr.get("graph", "er"),
                                     shuffle=shuffle),
                             [SGD(b) for b in cal_B], instances=1, replicas=4,
                             sweeps=int(ex.get("calibration_sweeps", 400)), seed=seed,
-                            mode="equilibrium", refine=1)
+                            mode="equilibrium", refine=1, progress=say)
             cal_T = cal.table["T_eq"]
             Bs, Ts = np.asarray(cal_B, float), np.asarray(cal_T, float)
             ok = np.isfinite(Ts)
@@ -413,7 +414,8 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         for c in ex.get("bp_c", []):
             inst = problems.planted_coloring(int(ex.get("bp_n", 100000)), q, float(c),
                                              seed=seed)
-            res = run_bp(inst, seed=seed)
+            stage(say, f"BP c = {c:g} (N = {inst.n})", 1000)
+            res = run_bp(inst, seed=seed, progress=counter(say))
             bp_rows.append({"c": float(c), "overlap": res.overlap, "converged": res.converged,
                             "iterations": res.iterations})
             say(f"BP c = {c:g}: overlap {res.overlap:.3f} ({res.iterations} iterations)")
