@@ -73,6 +73,7 @@ import dataclasses
 import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -375,6 +376,7 @@ def bp(
     seed: int = 0,
     schedule: str = "random",
     prior: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BPResult:
     """Run belief propagation on a colouring or Ising instance.
 
@@ -405,6 +407,8 @@ def bp(
     prior : float64[N, q] or None
         Non-negative node weights pi_i(s) (an external field; Ising columns s = +1, -1), each
         row with a positive sum. None: no field.
+    progress : callable(iterations_done, max_iter), optional
+        Called after every iteration (no effect on the result).
 
     Returns
     -------
@@ -499,6 +503,8 @@ def bp(
                              order, float(damping), u, pre, suf, tmp)
         history.append(change)
         it += 1
+        if progress is not None:
+            progress(it, max_iter)
         if schedule == "parallel":
             src, dst = dst, src
         if change < tol:

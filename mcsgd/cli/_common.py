@@ -119,13 +119,12 @@ def add_force_arg(p: argparse.ArgumentParser) -> None:
                    "this command (never an input)")
 
 
-def stderr_say(prefix: str, quiet: bool) -> Callable[[str], None]:
-    """A progress callback printing ``[prefix] msg`` on stderr (nothing if ``quiet``)."""
-    def say(msg: str) -> None:
-        if not quiet:
-            print(f"[{prefix}] {msg}", file=sys.stderr, flush=True)
+def stderr_say(prefix: str, quiet: bool) -> Callable[..., None]:
+    """A progress callback (a :class:`mcsgd.progress.Progress`): ``[prefix] msg`` stage lines
+    and bars on stderr (nothing if ``quiet`` or the root ``-q``)."""
+    from mcsgd.progress import Progress
 
-    return say
+    return Progress(prefix, quiet=quiet, unit="sweep")
 
 
 def note(msg: str) -> None:

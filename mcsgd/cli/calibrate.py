@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from mcsgd.cli._common import add_force_arg, float_list
 
 
@@ -47,7 +49,7 @@ def register(sub) -> None:
 
 def _calibrate(args) -> int:
     from mcsgd.cli._common import emit_json, stderr_say
-    from mcsgd.experiments.calibrate import format_table, run_calibration
+    from mcsgd.experiments.calibrate import flag_warnings, format_table, run_calibration
 
     cal = run_calibration(
         args.B, problem=args.problem, n=args.n, q=args.q, c=args.c, graph=args.graph,
@@ -55,9 +57,11 @@ def _calibrate(args) -> int:
         shuffle=args.shuffle, instances=args.instances, replicas=args.replicas,
         sweeps=args.sweeps, seed=args.seed, mode=args.mode, T_grid=args.T_grid,
         window=args.window, threads=args.threads, output=args.output, force=args.force,
-        plot=args.plot, progress=stderr_say("calibrate", args.quiet or args.json))
+        plot=args.plot, progress=stderr_say("calibrate", args.quiet))
     if args.json:
         emit_json(cal.to_json())
     else:
-        print(format_table([cal]))
+        print(format_table([cal], with_params=True))
+    for line in flag_warnings([cal]):  # also with --json and --quiet (stderr)
+        print(f"mcsgd: warning: {line}", file=sys.stderr)
     return 0

@@ -174,23 +174,28 @@ def _generate_edges(args) -> int:
 
 def _run(args) -> int:
     from mcsgd.cli._common import emit_json
-    from mcsgd.experiments.run import run_instance_file
+    from mcsgd.experiments.run import run_instance_file, run_summary
     from mcsgd.progress import Progress
 
     dyn = dynamics_from_args(args)
-    prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
+    prog = Progress("run", quiet=args.quiet, unit="sweep")
+    prog.stage(f"{dyn.name}: {args.sweeps} sweeps x {args.replicas} replica(s)", args.sweeps,
+               defer=True)
     res = run_instance_file(args.instance, dyn, sweeps=args.sweeps, replicas=args.replicas,
                             seed=args.seed, init=args.init, grid=args.grid,
                             grid_points=args.grid_points, window=args.window,
                             threads=args.threads, output=args.output, force=args.force,
                             progress=prog)
     prog.close()
-    summ = res.summary()
+    summ = run_summary(res)
     if args.json:
         emit_json(summ)
     else:
         st = summ["stationary"]
         ov = "" if st["overlap"] is None else f"  final overlap {st['overlap']:.4f}"
+        if st.get("overlaps_disagree"):  # a mean of distinct outcomes: show each replica
+            ov += " (replicas disagree: " + ", ".join(
+                f"{x:.3f}" for x in st["replica_overlaps"]) + ")"
         print(f"{dyn.name}: e = {st['energy']:.6f} +- {st['energy_err']:.6f} per node over "
               f"sweeps {st['window'][0]}..{st['window'][1]}{ov}  "
               f"({res.timing['ns_per_update']:.1f} ns/update)")
@@ -199,6 +204,9 @@ def _run(args) -> int:
 
 def _demo(args) -> int:
     from mcsgd.experiments.demo import demo
+    from mcsgd.progress import Progress
 
-    demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed, force=args.force)
+    with Progress("demo", unit="sweep") as prog:
+        demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed,
+             force=args.force, progress=prog)
     return 0

@@ -55,8 +55,9 @@ def _recover(args) -> int:
         instances=args.instances, replicas=args.replicas, sweeps=args.sweeps,
         threshold=args.threshold, check_every=args.check_every, quench=args.quench,
         seed=args.seed, output=args.output, force=args.force, plot=args.plot,
-        record={k: v for k, v in vars(args).items() if k not in ("func",)},
-        progress=stderr_say("recover", args.quiet or args.json))
+        record={k: v for k, v in vars(args).items()
+                if k not in ("func", "log_quiet", "log_verbose")},  # root -q/-v: not results
+        progress=stderr_say("recover", args.quiet))
     if args.json:
         emit_json(res.to_json())
     else:
@@ -66,4 +67,9 @@ def _recover(args) -> int:
                   f"[{r['success_ci'][0]:.2f}, {r['success_ci'][1]:.2f}]  t_rec median "
                   f"{r['t_rec_median']}  (q25 {r['t_rec_q25']}, q75 {r['t_rec_q75']})  "
                   f"final overlap {r['final_overlap_mean']:.3f}")
+        if len(res.rows) > len(args.c):  # several values per c: can the runs rank them?
+            from mcsgd.experiments.recover import format_ranking
+
+            for rank in res.ranking():
+                print(format_ranking(rank))
     return 0

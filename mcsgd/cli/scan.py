@@ -112,7 +112,7 @@ def _run(args) -> int:
         run = run_scan_file(args.spec, out=args.out, max_tasks=args.max_tasks,
                             executor=args.executor, workers=args.workers, threads=args.threads,
                             shard=args.shard, scheduler=args.scheduler, wait=args.wait,
-                            quiet=args.quiet or args.json)
+                            quiet=args.quiet)
     except Terminated as e:
         print(f"mcsgd: terminated ({e}); run the same command again to resume",
               file=sys.stderr)

@@ -52,6 +52,7 @@ from mcsgd.errors import (
     check_choice,
     check_range,
 )
+from mcsgd.progress import counter, stage
 from mcsgd.seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
 from mcsgd.stats import (
     ClusteredError,
@@ -64,6 +65,12 @@ from mcsgd.stats import (
 
 MODES = ("equilibrium", "relaxation", "both")
 P_THRESHOLD = 0.01  # diagnostics fail below this two-sided p-value
+# the time-scale factor lambda counts as undetermined when its larger error (clustered or
+# thermal) exceeds this fraction of its value, or when it or its error is not finite (the fit
+# at its bound [1/8, 8] gives NaN)
+SCALE_MAX_REL_ERR = 0.1
+# the reasons a point can be flagged (docs/calibration.md, "Flags"), in the order they print
+FLAGS = ("nonstationary", "init_disagree", "not_paramagnetic", "scale_unidentified")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +346,13 @@ class Calibration:
     # metropolis_energy_err_thermal (empty for files written before it existed)
     errors: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # flags are derived from the other columns (never stored: files of every version get
+        # them on load); table["flags"] holds one list of reason names per row
+        if "flags" not in self.table:
+            self.table["flags"] = point_flags(self.table, self.params.get("mode", "both"),
+                                              _err_dof(self.params, self.errors))
+
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object: lists keyed by name, ``params``, the Metropolis grid and the
         error metadata (``n_instances``, ``err_dof``, ``disorder_err``, ``err_kind``)."""
@@ -356,7 +370,9 @@ class Calibration:
         :mod:`mcsgd.storage.calibration`)."""
         from mcsgd.storage import calibration as layout
 
-        layout.write(path, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["table"] = {k: v for k, v in self.table.items() if k != "flags"}  # derived
+        layout.write(path, **fields)
 
     @classmethod
     def load(cls, path) -> Calibration:
@@ -366,6 +382,112 @@ class Calibration:
         return cls(**layout.read(path))
 
 
+def _num(x: Any) -> float:
+    """A table entry as a float (None -> NaN)."""
+    return math.nan if x is None else float(x)
+
+
+def _err_dof(params: dict[str, Any], errors: dict[str, Any]) -> int:
+    """Degrees of freedom of the ``*_err`` columns (older files: instances - 1)."""
+    if "err_dof" in errors:
+        return int(errors["err_dof"])
+    return max(int(params.get("instances", 1)) - 1, 0)
+
+
+def scale_determined(scale: Any, err: Any, err_thermal: Any = None) -> bool:
+    """Whether the time-scale factor lambda is determined: it and its error are finite and the
+    larger of its errors (instance-clustered, thermal) is at most ``SCALE_MAX_REL_ERR`` of it."""
+    lam, e, eth = _num(scale), _num(err), _num(err_thermal)
+    if not (math.isfinite(lam) and math.isfinite(e) and lam > 0):
+        return False
+    sigma = max(e, eth) if math.isfinite(eth) else e
+    return sigma <= SCALE_MAX_REL_ERR * lam
+
+
+def para_p_value(table: dict[str, list], j: int, err_dof: int) -> float:
+    """Two-sided p-value of T_eq_para - T_eq = 0 at row ``j``: z = difference /
+    sqrt(T_eq_err^2 + T_eq_para_err^2) against Student-t with ``err_dof`` degrees of freedom
+    (normal when err_dof = 0); NaN where either is undetermined."""
+    from scipy.stats import norm
+    from scipy.stats import t as student_t
+
+    a, b = _num(table["T_eq"][j]), _num(table["T_eq_para"][j])
+    sa, sb = _num(table["T_eq_err"][j]), _num(table["T_eq_para_err"][j])
+    s = math.hypot(sa, sb)
+    if not all(math.isfinite(x) for x in (a, b, s)) or s <= 0:
+        return math.nan
+    z = abs(b - a) / s
+    return float(2 * (student_t.sf(z, err_dof) if err_dof >= 1 else norm.sf(z)))
+
+
+def point_flags(table: dict[str, list], mode: str = "both", err_dof: int = 1) -> list[list[str]]:
+    """The ``flags`` column: for each row the names (:data:`FLAGS`) of the checks it fails.
+
+    ``nonstationary``: ``stationary`` is false (halves test p < 0.01, or no p-value);
+    ``init_disagree``: ``init_agree`` is false (random vs planted starts, p < 0.01);
+    ``not_paramagnetic``: T_eq and T_eq_para differ at p < 0.01 (:func:`para_p_value`;
+    equilibrium modes); ``scale_unidentified``: lambda is undetermined
+    (:func:`scale_determined`; relaxation modes).
+    """
+    n = len(table["B"])
+    none = [None] * n
+    out: list[list[str]] = []
+    for j in range(n):
+        f = []
+        st = table["stationary"][j]
+        if st is not None and not st:
+            f.append("nonstationary")
+        ia = table["init_agree"][j]
+        if ia is not None and not ia:
+            f.append("init_disagree")
+        if mode != "relaxation":
+            p = para_p_value(table, j, err_dof)
+            if math.isfinite(p) and p < P_THRESHOLD:
+                f.append("not_paramagnetic")
+        if mode != "equilibrium" and not scale_determined(
+                table["time_scale"][j], table["time_scale_err"][j],
+                table.get("time_scale_err_thermal", none)[j]):
+            f.append("scale_unidentified")
+        out.append(f)
+    return out
+
+
+def flag_warnings(cals: Sequence[Calibration]) -> list[str]:
+    """One line per flagged point: ``c = 20, B = 0.9: nonstationary (halves p = 0.001), ...``
+    (what ``calibrate`` and ``reproduce tb-curve`` print on stderr at the end)."""
+    lines = []
+    for cal in cals:
+        t = cal.table
+        c = cal.params["problem"]["c"]
+        dof = _err_dof(cal.params, cal.errors)
+        for j, flags in enumerate(t["flags"]):
+            if not flags:
+                continue
+            why = []
+            for name in flags:
+                if name == "nonstationary":
+                    why.append(f"nonstationary (halves p = {_num(t['halves_p'][j]):.2g})")
+                elif name == "init_disagree":
+                    why.append(f"init_disagree (random vs planted p = "
+                               f"{_num(t['init_p'][j]):.2g})")
+                elif name == "not_paramagnetic":
+                    d = _num(t["T_eq_para"][j]) - _num(t["T_eq"][j])
+                    why.append(f"not_paramagnetic (T_eq_para - T_eq = {d:+.4g}, "
+                               f"p = {para_p_value(t, j, dof):.2g})")
+                elif name == "scale_unidentified":
+                    th = t.get("time_scale_err_thermal")
+                    errs = [_num(t["time_scale_err"][j]), _num(th[j] if th else None)]
+                    errs = [e for e in errs if math.isfinite(e)]
+                    why.append(f"scale_unidentified (lambda = {_num(t['time_scale'][j]):.3g}"
+                               f" +- {max(errs) if errs else math.nan:.2g})")
+                else:
+                    why.append(name)
+            tgt = (f"B = {t['B'][j]:g}" if t["B"][j] is not None
+                   else f"T = {_num(t['T'][j]):g}")
+            lines.append(f"c = {c:g}, {tgt}: {', '.join(why)}")
+    return lines
+
+
 def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
     """Per-unit (instance, replica) stationary means, curves and window traces."""
     means = np.concatenate([r.stationary()["replica_means"] for r in results])
@@ -373,6 +495,11 @@ def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
     traces = np.concatenate([r.trace_density() for r in results])
     blk = results[0].blk
     return {"means": means, "curves": curves, "traces": traces, "blk": blk}
+
+
+def _label(dyn: SGD | Metropolis) -> str:
+    """``SGD B = 0.5`` / ``Metropolis T = 0.8``: a target in a progress line."""
+    return f"SGD B = {dyn.B:g}" if isinstance(dyn, SGD) else f"Metropolis T = {dyn.T:g}"
 
 
 def calibrate(
@@ -433,23 +560,31 @@ def calibrate(
     run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
                   threads=threads)
 
+    tick = counter(progress)
+
     def run_all(dyn, tag, init="random"):
         res = []
         for k, inst in enumerate(insts):
+            hook = None if tick is None else (
+                lambda d, t, k=k: tick(k * t + d, instances * t))
             res.append(run(inst, dyn, seed=seed, key=(*key, k, *tag), init=init,
-                           **run_kw))
+                           progress=hook, **run_kw))
+            if tick is not None:
+                progress.debug(f"instance {k + 1}/{len(insts)}: "
+                               f"{res[-1].timing['ns_per_update']:.1f} ns/update")
         return _unit_stats(res), res[0].time
 
     # target runs
     sgd_stats, times = [], None
     for j, dyn in enumerate(targets):
-        say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
+        stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)}", instances * sweeps)
         st, times = run_all(dyn, (CAL_TARGET, j))
         sgd_stats.append(st)
     planted_stats: list[dict | None] = [None] * len(targets)
     if mode != "relaxation" and prob.planted:
         for j, dyn in enumerate(targets):
-            say(f"target {j + 1}/{len(targets)} from the planted start")
+            stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)} from the planted start",
+                  instances * sweeps)
             planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
 
     # theory guesses and the T grid
@@ -465,7 +600,8 @@ def calibrate(
         for T in sorted(set(round(float(x), 6) for x in Ts)):
             if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
                 continue
-            say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
+            stage(say, f"Metropolis T = {T:.4f} (grid point {len(mc) + 1})",
+                  instances * sweeps)
             tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
             mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
 
@@ -590,13 +726,38 @@ def calibrate(
     )
 
 
-def format_table(cals: Sequence[Calibration]) -> str:
-    """A Markdown table of every calibration (one row per (c, B))."""
+def format_params(cals: Sequence[Calibration]) -> str:
+    """One line naming what the table was computed with: N, q, c, ensemble, sweeps, window,
+    instances x replicas, seed, mode and the mcsgd version (from the calibrations' params)."""
+    from mcsgd import __version__
+
+    p = cals[0].params
+    pr = p["problem"]
+    cs = ", ".join(f"{cal.params['problem']['c']:g}" for cal in cals)
+    kind = pr.get("problem", "coloring")
+    planted = "planted" if pr.get("planted", True) else "unplanted"
+    q = f"q = {pr['q']}, " if kind == "coloring" else ""
+    return (f"{kind}: N = {pr['n']}, {q}c = {cs}, ensemble = {pr['graph']} ({planted}), "
+            f"sweeps = {p['sweeps']}, window = {p['window']:g} (final fraction), "
+            f"instances x replicas = {p['instances']} x {p['replicas']}, seed = {p['seed']}, "
+            f"mode = {p['mode']}, mcsgd {__version__}")
+
+
+def format_table(cals: Sequence[Calibration], *, with_params: bool = False) -> str:
+    """A Markdown table of every calibration (one row per (c, B)); ``with_params`` puts
+    :func:`format_params` and a pointer to the column definitions above it.
+
+    ``scale`` is lambda ± its error, "–" where undetermined (:func:`scale_determined`);
+    ``flags`` lists the failed checks (:func:`point_flags`), "–" when none.
+    """
     lines = [
         "| c | B | T0 | T_adb | T_drift | T_eq | T_eq_para | T_neq | T_neq (resc.) | scale "
-        "| T_eq/T_adb | T_eq/T0 | stationary | init agree |",
-        "|" + "---|" * 14,
+        "| T_eq/T_adb | T_eq/T0 | stationary | init agree | flags |",
+        "|" + "---|" * 15,
     ]
+    if with_params:
+        lines[:0] = [format_params(cals), "",
+                     "Columns and flags: docs/calibration.md (\"Columns\", \"Flags\").", ""]
 
     def f(x, e=None, p=4):
         if x is None or x != x:
@@ -606,18 +767,23 @@ def format_table(cals: Sequence[Calibration]) -> str:
     for cal in cals:
         t = cal.table
         c = cal.params["problem"]["c"]
+        none = [None] * len(t["B"])
         for j in range(len(t["B"])):
             teq = t["T_eq"][j]
             ratio_adb = teq / t["T_adb"][j] if teq == teq and t["T_adb"][j] else float("nan")
             ratio_t0 = teq / t["T0"][j] if teq == teq and t["T0"][j] else float("nan")
+            lam = (f(t["time_scale"][j], t["time_scale_err"][j], 3)
+                   if scale_determined(t["time_scale"][j], t["time_scale_err"][j],
+                                       t.get("time_scale_err_thermal", none)[j]) else "–")
             lines.append(
                 f"| {c:g} | {t['B'][j]:g} | {f(t['T0'][j])} | {f(t['T_adb'][j])} | "
                 f"{f(t['T_drift'][j])} | {f(teq, t['T_eq_err'][j])} | "
                 f"{f(t['T_eq_para'][j], t['T_eq_para_err'][j])} | "
                 f"{f(t['T_neq'][j], t['T_neq_err'][j])} | "
                 f"{f(t['T_neq_rescaled'][j], t['T_neq_rescaled_err'][j])} | "
-                f"{f(t['time_scale'][j], None, 3)} | {f(ratio_adb, None, 3)} | "
-                f"{f(ratio_t0, None, 3)} | {t['stationary'][j]} | {t['init_agree'][j]} |"
+                f"{lam} | {f(ratio_adb, None, 3)} | "
+                f"{f(ratio_t0, None, 3)} | {t['stationary'][j]} | {t['init_agree'][j]} | "
+                f"{', '.join(t['flags'][j]) or '–'} |"
             )
     return "\n".join(lines)
 

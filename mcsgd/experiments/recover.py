@@ -39,6 +39,7 @@ from mcsgd.errors import (
     check_choice,
     check_range,
 )
+from mcsgd.progress import counter, stage
 from mcsgd.seeds import RECOVERY, params_words
 from mcsgd.stats import clustered_proportion_ci, median_ci, quantile, wilson_interval
 
@@ -83,6 +84,7 @@ def recovery_run(
     check_every: int | None = None,
     quench: int = 0,
     stop_early: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run R replicas from random starts and record each one's first-passage time.
 
@@ -103,6 +105,8 @@ def recovery_run(
     stop_early : bool
         Stop when every replica has recovered (fixed dynamics), or none has moved in a check
         interval (a frozen quench).
+    progress : callable(done_sweeps, total_sweeps), optional
+        Called after every overlap check.
 
     Returns
     -------
@@ -143,6 +147,8 @@ def recovery_run(
         ovs.append(ov)
         newly = (ov >= threshold) & ~np.isfinite(t_rec)
         t_rec[newly] = runner.t
+        if progress is not None:
+            progress(runner.t, sweeps)
         if stop_early and anneal is None:
             if np.all(np.isfinite(t_rec)):
                 break
@@ -261,14 +267,21 @@ def recovery_scan(
                f"the instance-clustered intervals rest on {instances - 1} degree(s) of freedom "
                "and are wide"), DisorderErrorWarning, stacklevel=2)
     rows = []
+    tick = counter(progress)
     for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]
         for setting in settings:
             t_rec, fin, curves = [], [], []
+            stage(progress, f"c = {c:g}, {_setting_label(setting)}: {instances} instance(s) x "
+                  f"{replicas} replica(s)", instances * sweeps)
             for k, inst in enumerate(insts):
+                hook = None if tick is None else (
+                    lambda d, t, k=k: tick(k * t + d, instances * t))
                 out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
                                    key=recovery_key(c, setting, k), threshold=threshold,
-                                   check_every=check_every, quench=quench)
+                                   check_every=check_every, quench=quench, progress=hook)
+                if tick is not None:  # the rest of the budget of replicas that stopped early
+                    tick((k + 1) * sweeps, instances * sweeps)
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])
                 curves.append((out["check_times"], out["overlap"].mean(0)))
@@ -285,11 +298,20 @@ def recovery_scan(
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
             row["curve"] = curves[0]
-            label = {k: row[k] for k in ("B", "T", "anneal") if k in row}
-            say(f"c = {c:g} {label}: success {row['success_probability']:.2f}, "
-                f"median t_rec {row['t_rec_median']}")
+            med = row["t_rec_median"]
+            say(f"c = {c:g}, {_setting_label(setting)}: success "
+                f"{row['success_probability']:.2f}, median t_rec "
+                + ("undefined (fewer than half recovered)" if med is None else f"{med:g} sweeps"))
             rows.append(row)
     return rows
+
+
+def _setting_label(setting: Dynamics | Anneal) -> str:
+    """``B = 0.8`` / ``T = 0.6`` / ``annealing ...``: a setting in a progress line."""
+    if isinstance(setting, Anneal):
+        return (f"annealing {setting.param} {setting.start:g} -> {setting.stop:g} in "
+                f"{setting.steps} steps")
+    return f"B = {setting.B:g}" if isinstance(setting, SGD) else f"T = {setting.T:g}"
 
 
 def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, dict]:
@@ -307,6 +329,68 @@ def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, di
             "best_t_rec_median": min(med)[0] if med else None,
         }
     return out
+
+
+def _inf(x: float | None) -> float:
+    return math.inf if x is None else float(x)
+
+
+def ranking(rows: Sequence[dict], param: str) -> list[dict[str, Any]]:
+    """Per c: whether the runs rank the ``param`` values (B or T) or cannot.
+
+    The best value is the one with the shortest median recovery time (as in :func:`window`).
+    Another value is *distinguished* from it when their 95% intervals do not overlap, either
+    the success probability (``success_ci``, the best's above) or the median recovery time
+    (``t_rec_median_ci``, the best's below; a missing end is +inf). ``ranked`` is True when
+    every other value is distinguished; ``tied`` lists those that are not. Returns one dict per
+    c: ``c``, ``param``, ``best`` (None when nothing recovers), ``best_success_ci``,
+    ``best_t_rec_median_ci``, ``ranked``, ``tied``.
+    """
+    out = []
+    for c in sorted({r["c"] for r in rows}):
+        rs = [r for r in rows if r["c"] == c and param in r]
+        med = [r for r in rs if r["t_rec_median"] is not None]
+        if not med:
+            out.append({"c": c, "param": param, "best": None, "best_success_ci": None,
+                        "best_t_rec_median_ci": None, "ranked": False,
+                        "tied": [r[param] for r in rs]})
+            continue
+        best = min(med, key=lambda r: (r["t_rec_median"], r[param]))
+        b_lo, b_hi = best["success_ci"]
+        m_lo, m_hi = best["t_rec_median_ci"]
+        tied = []
+        for r in rs:
+            if r is best:
+                continue
+            r_lo, r_hi = r["success_ci"]
+            rm_lo, _rm_hi = r["t_rec_median_ci"]
+            by_success = b_lo is not None and r_hi is not None and b_lo > r_hi
+            by_time = _inf(m_hi) < _inf(rm_lo)
+            if not (by_success or by_time):
+                tied.append(r[param])
+        out.append({"c": c, "param": param, "best": best[param],
+                    "best_success_ci": [b_lo, b_hi], "best_t_rec_median_ci": [m_lo, m_hi],
+                    "ranked": not tied, "tied": tied})
+    return out
+
+
+def format_ranking(rank: dict[str, Any]) -> str:
+    """One line saying whether the runs rank the values of one c (:func:`ranking`)."""
+    p, c = rank["param"], rank["c"]
+    if rank["best"] is None:
+        return f"c = {c:g}: no {p} value recovered in half of its runs: no ranking"
+
+    def iv(x):
+        lo, hi = x
+        return f"[{'–' if lo is None else f'{lo:.3g}'}, {'inf' if hi is None else f'{hi:.3g}'}]"
+
+    head = (f"c = {c:g}: fastest {p} = {rank['best']:g} (median t_rec 95% interval "
+            f"{iv(rank['best_t_rec_median_ci'])}, success {iv(rank['best_success_ci'])})")
+    if rank["ranked"]:
+        return head + f"; its intervals separate it from every other {p}"
+    tied = ", ".join(f"{x:g}" for x in rank["tied"])
+    return (head + f"; the runs cannot rank it against {p} = {tied} (overlapping success and "
+            "t_rec intervals: more instances x replicas needed)")
 
 
 def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
@@ -427,9 +511,16 @@ class RecoveryRun:
 
         return public_rows(self.rows)
 
+    def ranking(self) -> list[dict[str, Any]]:
+        """Per c, whether the runs rank the B (or T) values (:func:`ranking`); empty for an
+        annealing schedule."""
+        key = next((k for k in ("B", "T") if self.rows and k in self.rows[0]), None)
+        return ranking(self.rows, key) if key else []
+
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``mcsgd recover --json``: ``params`` and the public rows."""
-        return {"params": self.params, "rows": self.public_rows()}
+        """The JSON object of ``mcsgd recover --json``: ``params``, the public rows and
+        ``ranking`` (:meth:`ranking`)."""
+        return {"params": self.params, "rows": self.public_rows(), "ranking": self.ranking()}
 
 
 def run_recovery(
@@ -511,5 +602,5 @@ def run_recovery(
     if plot:
         from mcsgd.plots import plot_recovery
 
-        plot_recovery(rows, plot)
+        plot_recovery(rows, plot, params=params)
     return RecoveryRun(rows, params)

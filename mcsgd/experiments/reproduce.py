@@ -220,11 +220,32 @@ def reproduce_tb_curve(spec: dict[str, Any], out: str, *, c_index: int | None = 
         return None
     ordered = [cals[i] for i in range(len(cs))]
     with open(os.path.join(out, "tb_table.md"), "w", encoding="utf-8") as fh:
-        fh.write(format_table(ordered) + "\n")
+        fh.write(format_table(ordered, with_params=True) + "\n")
     with open(os.path.join(out, "tb_table.json"), "w", encoding="utf-8") as fh:
-        json.dump(to_jsonable([{"c": cal.params["problem"]["c"], **cal.table}
-                               for cal in ordered]), fh, indent=1)
+        json.dump(to_jsonable(tb_table_json(ordered)), fh, indent=1)
     return ordered
+
+
+def tb_table_json(cals: list) -> dict[str, Any]:
+    """The object of ``tb_table.json``: ``params`` (what the table was computed with) and
+    ``rows``, one per c: ``c`` and the calibration table's lists (one entry per B, ``flags``
+    included). The ``T`` list (a Metropolis target's temperature, always null for the SGD
+    targets of tb-curve) is left out."""
+    from mcsgd import __version__
+
+    p = cals[0].params
+    pr = p["problem"]
+    params = {
+        "problem": pr.get("problem", "coloring"), "N": pr["n"], "q": pr["q"],
+        "c": [cal.params["problem"]["c"] for cal in cals], "ensemble": pr["graph"],
+        "planted": pr.get("planted", True), "B": [d.get("B") for d in p["targets"]],
+        "sweeps": p["sweeps"], "window": p["window"], "instances": p["instances"],
+        "replicas": p["replicas"], "seed": p["seed"], "mode": p["mode"],
+        "version": __version__,
+    }
+    rows = [{"c": cal.params["problem"]["c"],
+             **{k: v for k, v in cal.table.items() if k != "T"}} for cal in cals]
+    return {"params": params, "rows": rows}
 
 
 def tb_curve_figures(cals: list, out: str) -> list[str]:
@@ -381,9 +402,11 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         Anneal,
         instance_maker,
         map_T_window_to_B,
+        ranking,
         recovery_scan,
         window,
     )
+    from mcsgd.progress import counter, stage
     from mcsgd.storage.h5 import to_jsonable
     from mcsgd.storage.paths import check_output_dir
     from mcsgd.storage.recovery import public_rows, write_recovery
@@ -421,6 +444,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
     sgd_rows = rows("sgd", ex["c"], [SGD(b) for b in ex["B"]])
     w_T = window(mc_rows, "T")
     w_B = window(sgd_rows, "B")
+    rank_B = {f"{r['c']:g}": r for r in ranking(sgd_rows, "B")}
     summary = []
     for c in ex["c"]:
         key = f"{c:g}"
@@ -434,12 +458,13 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         cal_T = []
         if cal_B and w_T[key]["lo"] is not None:
             def calibrated(c=c, cal_B=cal_B):
-                say(f"c = {c:g}: calibrating T(B) at B = {cal_B}")
+                say(f"c = {c:g}: calibrating T(B) at B = "
+                    f"{', '.join(f'{b:g}' for b in cal_B)}")
                 cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c),
                                         graph=pr.get("graph", "er"), shuffle=shuffle),
                                 [SGD(b) for b in cal_B], instances=1, replicas=4,
                                 sweeps=int(ex.get("calibration_sweeps", 400)), seed=seed,
-                                mode="equilibrium", refine=1)
+                                mode="equilibrium", refine=1, progress=say)
                 return {"T_eq": cal.table["T_eq"]}
 
             cal_T = store.get(f"calibration_c{c:g}",
@@ -465,6 +490,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
             "calibration": {"B": cal_B, "T_eq": cal_T},
             "B_best": w_B[key]["best"],
             "B_best_t_rec_median": w_B[key]["best_t_rec_median"],
+            "B_ranking": rank_B.get(key),
             "T_best": w_T[key]["best"],
         })
     # annealing at equal sweeps
@@ -487,7 +513,8 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
             def bp_row(c=c):
                 inst = problems.planted_coloring(int(ex.get("bp_n", 100000)), q, float(c),
                                                  seed=seed)
-                res = run_bp(inst, seed=seed)
+                stage(say, f"BP c = {c:g} (N = {inst.n})", 1000)
+                res = run_bp(inst, seed=seed, progress=counter(say))
                 say(f"BP c = {c:g}: overlap {res.overlap:.3f} ({res.iterations} iterations)")
                 return {"c": float(c), "overlap": res.overlap, "converged": res.converged,
                         "iterations": res.iterations}
@@ -536,6 +563,13 @@ def format_recovery(result: dict[str, Any]) -> str:
             return "–"
         return "–".join("n/a" if x is None else f(x, p) for x in w)
 
+    def best(s):
+        # the fastest B, and the B values its intervals cannot tell it from (ranking)
+        rk = s.get("B_ranking")
+        if s["B_best"] is None or not rk or rk["ranked"]:
+            return f(s["B_best"], 2)
+        return f"{f(s['B_best'], 2)} (not ranked vs {', '.join(f'{x:g}' for x in rk['tied'])})"
+
     unreached = False
     for s in result["summary"]:
         mapped = [s["B_window_from_T_adb"], s["B_window_from_T_eq"]]
@@ -543,7 +577,7 @@ def format_recovery(result: dict[str, Any]) -> str:
         lines.append(
             f"| {s['c']:g} | {win(s['T_window'], 2)} | {win(s['B_window_measured'], 2)} | "
             f"{win(s['B_window_from_T_adb'])} | {win(s['B_window_from_T_eq'])} | "
-            f"{f(s['B_best'], 2)} | {f(s['B_best_t_rec_median'], 0)} |")
+            f"{best(s)} | {f(s['B_best_t_rec_median'], 0)} |")
     if unreached:
         lines.append("\nn/a: that end of the T window is not reached by T(B) (T_adb on (0, 1], "
                      "T_eq within the calibrated B values).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mcsgd.driver import RunResult
@@ -52,3 +52,22 @@ def run_instance_file(instance_path: str, dynamics: Metropolis | SGD, *, sweeps:
     if output:
         res.save(output)
     return res
+
+
+# per-replica final overlaps are shown when they spread over more than this (e.g. a bimodal set:
+# some replicas recovered the planted solution, some did not)
+OVERLAP_SPREAD = 0.1
+
+
+def run_summary(res: RunResult) -> dict[str, Any]:
+    """The JSON object of ``mcsgd run --json``: :meth:`RunResult.summary` plus
+    ``stationary.replica_overlaps`` (each replica's final overlap; planted instances) and
+    ``stationary.overlaps_disagree`` (their spread max - min exceeds :data:`OVERLAP_SPREAD`:
+    the mean ``overlap`` then averages distinct outcomes)."""
+    summ = res.summary()
+    if res.overlap is not None:
+        finals = [float(x) for x in res.overlap[:, -1]]
+        summ["stationary"]["replica_overlaps"] = finals
+        summ["stationary"]["overlaps_disagree"] = bool(
+            max(finals) - min(finals) > OVERLAP_SPREAD)
+    return summ
