@@ -204,6 +204,13 @@ class Instance:
                         g.add_edge(i, j)
         return g
 
+    def to_bqm(self):
+        """The Ising instance as a SPIN ``dimod.BinaryQuadraticModel`` (needs the ``dwave``
+        extra; sign convention and offset in :func:`mcsgd.problems.bqm.to_bqm`)."""
+        from .bqm import to_bqm
+
+        return to_bqm(self)
+
     # ---- validation -------------------------------------------------------------------
     def validate(self) -> None:
         """Check shapes, dtypes, ranges, symmetry, no self-loops and the planted solution.
