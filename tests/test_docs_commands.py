@@ -27,7 +27,6 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -201,11 +200,11 @@ def test_output_markers_and_abridged_json(tmp_path):
 
 
 @pytest.mark.slow
-def test_doc_output_blocks_match_what_the_commands_print():
+def test_doc_output_blocks_match_what_the_commands_print(tmp_path):
     """The output blocks not marked ``slow`` (README.md, docs/*.md) equal what
     ``runs/docs_examples.py`` writes: a change of results or printing shows up here."""
     res = subprocess.run([sys.executable, str(ROOT / "runs" / "docs_examples.py"), "--check",
                           "--fast"], capture_output=True, text=True, timeout=TIMEOUT_S,
-                         env=_shims(Path(tempfile.mkdtemp()) / "bin"))
+                         env=_shims(tmp_path / "bin"))
     assert res.returncode == 0, ("stale output blocks; regenerate with "
                                  "`python runs/docs_examples.py`:\n" + res.stderr[-3000:])
