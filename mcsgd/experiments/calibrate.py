@@ -339,6 +339,40 @@ class Calibration:
     # metropolis_energy_err_thermal (empty for files written before it existed)
     errors: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        pr = self.params.get("problem", {})
+        kind = pr.get("problem", "?")
+        Bs = ", ".join(f"{b:g}" for b in self.table.get("B", []) if b is not None)
+        return (f"Calibration({kind} c={pr.get('c', '?')} N={pr.get('n', '?')}, B=[{Bs}], "
+                f"{len(self.T_grid)} Metropolis temperatures, "
+                f"{self.errors.get('n_instances', self.params.get('instances', '?'))} instances"
+                f" x {self.params.get('replicas', '?')} replicas, "
+                f"sweeps={self.params.get('sweeps', '?')})")
+
+    def to_dataframe(self):
+        """The table as a ``pandas.DataFrame`` (needs ``mcsgd[analysis]``): one row per (c, B)
+        target, columns ``c``, then every key of :attr:`table` (``B``, ``T0``, ``T_adb``,
+        ``T_drift``, ``T_eq``, ``T_eq_err``, ..., ``stationary``, ``init_agree``; None as NaN),
+        then the ratios ``T_eq_over_T_adb`` and ``T_eq_over_T0`` of the printed table. Several
+        calibrations: ``pandas.concat([c.to_dataframe() for c in cals])``."""
+        from mcsgd.errors import require_extra
+
+        pd = require_extra("pandas", "analysis", "Calibration.to_dataframe()")
+        nB = len(self.table.get("B", []))
+        cols: dict[str, Any] = {"c": [float(self.params["problem"]["c"])] * nB}
+        for k, v in self.table.items():
+            v = list(v)
+            if all(x is None or (isinstance(x, (int, float, np.number))
+                                 and not isinstance(x, (bool, np.bool_))) for x in v):
+                v = [np.nan if x is None else float(x) for x in v]
+            cols[k] = v
+        df = pd.DataFrame(cols)
+        if {"T_eq", "T_adb", "T0"} <= set(df.columns):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                df["T_eq_over_T_adb"] = df["T_eq"] / df["T_adb"].replace(0, np.nan)
+                df["T_eq_over_T0"] = df["T_eq"] / df["T0"].replace(0, np.nan)
+        return df
+
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object: lists keyed by name, ``params``, the Metropolis grid and the
         error metadata (``n_instances``, ``err_dof``, ``disorder_err``, ``err_kind``)."""
