@@ -42,6 +42,11 @@ def register(sub) -> None:
     r.add_argument("--json", action="store_true")
     r.add_argument("--plot", default=None, help="figure of success probability and t_rec")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--save-states", action="store_true",
+                   help="keep every run's final configuration in -o FILE (for 'run --init')")
+    r.add_argument("--best", action="store_true",
+                   help="name the fastest setting per c with its 95%% interval, or say that "
+                   "the runs cannot rank them (JSON key 'best')")
     r.set_defaults(func=_recover)
 
 
@@ -55,10 +60,11 @@ def _recover(args) -> int:
         instances=args.instances, replicas=args.replicas, sweeps=args.sweeps,
         threshold=args.threshold, check_every=args.check_every, quench=args.quench,
         seed=args.seed, output=args.output, force=args.force, plot=args.plot,
-        record={k: v for k, v in vars(args).items() if k not in ("func",)},
-        progress=stderr_say("recover", args.quiet or args.json))
+        record={k: v for k, v in vars(args).items() if k not in ("func", "best")
+                and not (k == "save_states" and not v)},
+        progress=stderr_say("recover", args.quiet or args.json), save_states=args.save_states)
     if args.json:
-        emit_json(res.to_json())
+        emit_json({**res.to_json(), **({"best": res.best()} if args.best else {})})
     else:
         for r in res.public_rows():
             key = next(k for k in ("B", "T", "anneal") if k in r)
@@ -66,4 +72,8 @@ def _recover(args) -> int:
                   f"[{r['success_ci'][0]:.2f}, {r['success_ci'][1]:.2f}]  t_rec median "
                   f"{r['t_rec_median']}  (q25 {r['t_rec_q25']}, q75 {r['t_rec_q75']})  "
                   f"final overlap {r['final_overlap_mean']:.3f}")
+        if args.best:
+            from mcsgd.experiments.recover import format_best
+
+            print("\n".join(format_best(res.best())))
     return 0
