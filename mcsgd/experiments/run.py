@@ -41,7 +41,13 @@ def load_init_states(spec: str, instance, replicas: int | None) -> tuple[np.ndar
 
     path, _, dset = spec.partition(":") if ":" in spec and not os.path.exists(spec) \
         else (spec, "", "")
-    with open_checked(path, ("run", "recovery")) as f:
+    if not os.path.exists(path):
+        raise ParameterError(f"--init: {spec!r} is not random, planted or an existing file")
+    try:
+        f = open_checked(path, ("run", "recovery"))
+    except FileFormatError as e:
+        raise FileFormatError(f"--init: {e}") from None
+    with f:
         kind = read_kind(f)
         if kind == "run":
             dset = dset or "final/state"

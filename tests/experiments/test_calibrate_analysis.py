@@ -6,6 +6,7 @@ Fails before this change: Calibration had no to_dataframe, its repr dumped every
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -19,9 +20,14 @@ C, Q = 10.0, 5
 BS = [0.3, 0.6, 0.9]
 
 
+@functools.lru_cache(maxsize=1)
+def _tadb() -> tuple[float, ...]:
+    return tuple(float(t) for t in th.T_adb(np.array(BS), C, Q, "poisson", "flux"))
+
+
 def _cal(ratio: float = 1.0, err: float = 0.01) -> Calibration:
     """A synthetic calibration whose T_eq is ``ratio`` x T_adb (no run needed)."""
-    tadb = [float(th.T_adb(b, C, Q, "poisson", "flux")) for b in BS]
+    tadb = list(_tadb())
     nan = [None] * len(BS)
     table = {"B": BS, "T": nan, "T0": [float(th.T0(b)) for b in BS], "T_adb": tadb,
              "T_drift": tadb, "T_eq": [ratio * t for t in tadb], "T_eq_err": [err] * 3,
