@@ -294,6 +294,13 @@ class BPResult:
     params: dict[str, Any]
     timing: dict[str, float]
 
+    def __repr__(self) -> str:
+        ov = "None" if self.overlap is None else f"{self.overlap:.4f}"
+        state = "converged" if self.converged else "not converged"
+        return (f"BPResult(N={self.marginals.shape[0]}, q={self.marginals.shape[1]}, {state} "
+                f"after {int(self.iterations)} iterations, max change {self.max_change:.3g}, "
+                f"f={self.bethe_free_energy:.6g}, e={self.energy:.6g}, overlap={ov})")
+
     def summary(self) -> dict[str, Any]:
         """Scalars, parameters and timings as a JSON-ready dict (``mcsgd bp --json``)."""
         return {

@@ -15,8 +15,9 @@ def register(sub) -> None:
         "the same instances; report T_eq, T_neq, T0, T_adb, T_drift with error bars.")
     c.add_argument("--problem", choices=["coloring", "ising"], default="coloring")
     c.add_argument("--q", type=int, default=5, help="colours (coloring), default 5")
-    c.add_argument("--c", type=float, required=True,
-                   help="mean degree (er) or degree (regular); for ising the degree d")
+    c.add_argument("--c", type=float, default=None,
+                   help="mean degree (er) or degree (regular); for ising the degree d "
+                   "(required, except with --invert --from)")
     c.add_argument("--n", type=int, default=50000, help="nodes (default 50000)")
     c.add_argument("--graph", choices=["er", "er-simple", "regular"], default=None,
                    help="graph ensemble (default: er for coloring, regular for ising)")
@@ -28,8 +29,9 @@ def register(sub) -> None:
                    "balanced assignment; default index")
     c.add_argument("--shuffle", action="store_true",
                    help="the same as --planting shuffled")
-    c.add_argument("--B", type=float_list, required=True,
-                   help="mini-batch fractions, e.g. 0.1,0.3,0.5 or 0.1:0.9:0.2")
+    c.add_argument("--B", type=float_list, default=None,
+                   help="mini-batch fractions, e.g. 0.1,0.3,0.5 or 0.1:0.9:0.2 (required, "
+                   "except with --invert)")
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--mode", choices=["equilibrium", "relaxation", "both"], default="both")
     c.add_argument("--instances", type=int, default=2)
@@ -44,12 +46,28 @@ def register(sub) -> None:
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     c.add_argument("--plot", default=None, help="write the T(B) figure to this PNG")
     c.add_argument("--quiet", action="store_true")
+    c.add_argument("--invert", default=None, metavar="T=VALUE",
+                   help="which B gives this temperature: from --from FILE (interpolated "
+                   "T_eq(B) with its error) or, without it, from the ADB theory T_adb(B) for "
+                   "--problem/--q/--c/--graph; runs nothing")
+    c.add_argument("--from", dest="from_file", default=None, metavar="FILE",
+                   help="calibration file (calibrate -o) for --invert")
     c.set_defaults(func=_calibrate)
 
 
 def _calibrate(args) -> int:
     from mcsgd.cli._common import emit_json, stderr_say
+    from mcsgd.errors import ParameterError
     from mcsgd.experiments.calibrate import flag_warnings, format_table, run_calibration
+
+    if args.invert is not None:
+        return _invert(args)
+    if args.from_file is not None:
+        raise ParameterError("--from FILE applies to --invert only")
+    if args.c is None:
+        raise ParameterError("the following arguments are required: --c")
+    if args.B is None:
+        raise ParameterError("the following arguments are required: --B")
 
     cal = run_calibration(
         args.B, problem=args.problem, n=args.n, q=args.q, c=args.c, graph=args.graph,
@@ -64,4 +82,17 @@ def _calibrate(args) -> int:
         print(format_table([cal], with_params=True))
     for line in flag_warnings([cal]):  # also with --json and --quiet (stderr)
         print(f"mcsgd: warning: {line}", file=sys.stderr)
+    return 0
+
+
+def _invert(args) -> int:
+    from mcsgd.cli._common import emit_json
+    from mcsgd.experiments.calibrate import format_invert, run_invert
+
+    res = run_invert(args.invert, source=args.from_file, problem=args.problem, q=args.q,
+                     c=args.c, graph=args.graph, noise=args.noise)
+    if args.json:
+        emit_json(res)
+    else:
+        print(format_invert(res))
     return 0

@@ -75,9 +75,15 @@ def register(sub) -> None:
     r.add_argument("instance", help="instance HDF5 file (from 'mcsgd generate')")
     add_dynamics_args(r)
     r.add_argument("--sweeps", type=int, required=True, help="number of sweeps (>= 1)")
-    r.add_argument("--replicas", type=int, default=1, help="independent replicas (default 1)")
+    r.add_argument("--replicas", type=int, default=None,
+                   help="independent replicas (default 1; with --init FILE: the number of "
+                   "stored configurations)")
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    r.add_argument("--init", choices=["random", "planted"], default="random")
+    r.add_argument("--init", default="random", metavar="random|planted|FILE[:DATASET]",
+                   help="initial configurations: random (default), the planted solution, or "
+                   "stored ones: a run file's final/state, a recovery file's "
+                   "rows/NNNN/final_state ('recover --save-states'); one stored "
+                   "configuration is broadcast to --replicas")
     r.add_argument("--grid", choices=["log", "linear"], default="log",
                    help="recording grid (default log)")
     r.add_argument("--grid-points", type=int, default=40)

@@ -42,6 +42,11 @@ def register(sub) -> None:
     r.add_argument("--json", action="store_true")
     r.add_argument("--plot", default=None, help="figure of success probability and t_rec")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--save-states", action="store_true",
+                   help="keep every run's final configuration in -o FILE (for 'run --init')")
+    r.add_argument("--best", action="store_true",
+                   help="name the fastest setting per c with its 95%% interval, or say that "
+                   "the runs cannot rank them (JSON key 'best')")
     r.set_defaults(func=_recover)
 
 
@@ -56,10 +61,11 @@ def _recover(args) -> int:
         threshold=args.threshold, check_every=args.check_every, quench=args.quench,
         seed=args.seed, output=args.output, force=args.force, plot=args.plot,
         record={k: v for k, v in vars(args).items()
-                if k not in ("func", "log_quiet", "log_verbose")},  # root -q/-v: not results
-        progress=stderr_say("recover", args.quiet))
+                if k not in ("func", "log_quiet", "log_verbose", "best")  # not results
+                and not (k == "save_states" and not v)},
+        progress=stderr_say("recover", args.quiet), save_states=args.save_states)
     if args.json:
-        emit_json(res.to_json())
+        emit_json({**res.to_json(), **({"best": res.best()} if args.best else {})})
     else:
         for r in res.public_rows():
             key = next(k for k in ("B", "T", "anneal") if k in r)
@@ -72,4 +78,8 @@ def _recover(args) -> int:
 
             for rank in res.ranking():
                 print(format_ranking(rank))
+        if args.best:
+            from mcsgd.experiments.recover import format_best
+
+            print("\n".join(format_best(res.best())))
     return 0

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -352,6 +353,40 @@ class Calibration:
         if "flags" not in self.table:
             self.table["flags"] = point_flags(self.table, self.params.get("mode", "both"),
                                               _err_dof(self.params, self.errors))
+
+    def __repr__(self) -> str:
+        pr = self.params.get("problem", {})
+        kind = pr.get("problem", "?")
+        Bs = ", ".join(f"{b:g}" for b in self.table.get("B", []) if b is not None)
+        return (f"Calibration({kind} c={pr.get('c', '?')} N={pr.get('n', '?')}, B=[{Bs}], "
+                f"{len(self.T_grid)} Metropolis temperatures, "
+                f"{self.errors.get('n_instances', self.params.get('instances', '?'))} instances"
+                f" x {self.params.get('replicas', '?')} replicas, "
+                f"sweeps={self.params.get('sweeps', '?')})")
+
+    def to_dataframe(self):
+        """The table as a ``pandas.DataFrame`` (needs ``mcsgd[analysis]``): one row per (c, B)
+        target, columns ``c``, then every key of :attr:`table` (``B``, ``T0``, ``T_adb``,
+        ``T_drift``, ``T_eq``, ``T_eq_err``, ..., ``stationary``, ``init_agree``; None as NaN),
+        then the ratios ``T_eq_over_T_adb`` and ``T_eq_over_T0`` of the printed table. Several
+        calibrations: ``pandas.concat([c.to_dataframe() for c in cals])``."""
+        from mcsgd.errors import require_extra
+
+        pd = require_extra("pandas", "analysis", "Calibration.to_dataframe()")
+        nB = len(self.table.get("B", []))
+        cols: dict[str, Any] = {"c": [float(self.params["problem"]["c"])] * nB}
+        for k, v in self.table.items():
+            v = list(v)
+            if all(x is None or (isinstance(x, (int, float, np.number))
+                                 and not isinstance(x, (bool, np.bool_))) for x in v):
+                v = [np.nan if x is None else float(x) for x in v]
+            cols[k] = v
+        df = pd.DataFrame(cols)
+        if {"T_eq", "T_adb", "T0"} <= set(df.columns):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                df["T_eq_over_T_adb"] = df["T_eq"] / df["T_adb"].replace(0, np.nan)
+                df["T_eq_over_T0"] = df["T_eq"] / df["T0"].replace(0, np.nan)
+        return df
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object: lists keyed by name, ``params``, the Metropolis grid and the
@@ -867,3 +902,188 @@ def run_calibration(
 
         plot_tb([cal], plot)
     return cal
+
+
+def parse_invert(text: str) -> float:
+    """The temperature of ``--invert T=VALUE`` (ParameterError otherwise)."""
+    key, sep, val = text.partition("=")
+    if key.strip() != "T" or not sep:
+        raise ParameterError(f"--invert takes T=VALUE (e.g. T=0.65), not {text!r}")
+    try:
+        T = float(val)
+    except ValueError:
+        raise ParameterError(f"--invert: {val!r} is not a number") from None
+    check_range("invert T", T, 0, None, lo_open=True)
+    return T
+
+
+def _theory_B(prob: Problem, T: float) -> dict[str, Any]:
+    """B with T_adb(B) = T for ``prob`` (ADB flux condition; a root of the decreasing curve on
+    (0, 1], located on a grid and refined on a 400-point grid of its bracket)."""
+    from mcsgd import theory as th
+
+    def curve(B: np.ndarray) -> np.ndarray:
+        if prob.problem == "coloring":
+            return np.asarray(th.T_adb(B, prob.c, prob.q, prob.degree_law, "flux"), float)
+        return np.asarray(th.T_adb_ising(B, prob.c, prob.degree_law, "flux"), float)
+
+    Bg = np.concatenate([np.geomspace(1e-4, 0.5, 120, endpoint=False), np.linspace(0.5, 1, 201)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tg = curve(Bg)
+    ok = np.isfinite(Tg)
+    out: dict[str, Any] = {"B": None, "T_range": [float(Tg[ok].min()), float(Tg[ok].max())]
+                           if ok.any() else [None, None]}
+    k = next((i for i in range(len(Bg) - 1) if ok[i] and ok[i + 1]
+              and (Tg[i] - T) * (Tg[i + 1] - T) <= 0), None)
+    if k is None:
+        return out
+    Bf = np.linspace(Bg[k], Bg[k + 1], 400)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tf = curve(Bf)
+    j = next((i for i in range(len(Bf) - 1) if np.isfinite(Tf[i]) and np.isfinite(Tf[i + 1])
+              and (Tf[i] - T) * (Tf[i + 1] - T) <= 0), None)
+    if j is None:
+        return out
+    w = 0.0 if Tf[j + 1] == Tf[j] else (T - Tf[j]) / (Tf[j + 1] - Tf[j])
+    out["B"] = float(Bf[j] + w * (Bf[j + 1] - Bf[j]))
+    return out
+
+
+def _interpolate_B(prob: Problem, T: float, b1: float, t1: float, s1: float | None,
+                   b2: float, t2: float, s2: float | None) -> dict[str, Any]:
+    """B in [b1, b2] where the interpolated T_eq(B) equals T, and its error.
+
+    The ratio T_eq / T_adb (close to 1 and smooth) is interpolated linearly in B and
+    multiplied by the theory curve T_adb(B) on a 400-point grid of the bracket; where T_adb is
+    not positive and finite at both ends (B = 1), T_eq itself is interpolated linearly.
+    ``B_err``: the measured errors s1, s2 (independent) propagated by re-solving with
+    T_eq -+ s at each end (central differences, added in quadrature)."""
+    from mcsgd import theory as th
+
+    Bf = np.linspace(b1, b2, 400)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if prob.problem == "coloring":
+            Ta = np.asarray(th.T_adb(Bf, prob.c, prob.q, prob.degree_law, "flux"), float)
+        else:
+            Ta = np.asarray(th.T_adb_ising(Bf, prob.c, prob.degree_law, "flux"), float)
+    shaped = bool(np.all(np.isfinite(Ta)) and np.all(Ta > 0))
+    w = (Bf - b1) / (b2 - b1)
+
+    def solve(u1: float, u2: float) -> float:
+        if shaped:
+            Tf = Ta * ((1 - w) * u1 / Ta[0] + w * u2 / Ta[-1])
+        else:
+            Tf = (1 - w) * u1 + w * u2
+        d = Tf - T
+        j = next((i for i in range(len(Bf) - 1) if d[i] * d[i + 1] <= 0), None)
+        if j is None:
+            return math.nan
+        f = 0.0 if Tf[j + 1] == Tf[j] else (T - Tf[j]) / (Tf[j + 1] - Tf[j])
+        return float(Bf[j] + f * (Bf[j + 1] - Bf[j]))
+
+    B = solve(t1, t2)
+    var = 0.0
+    for s, (u1, u2, v1, v2) in ((s1, (t1 + (s1 or 0), t2, t1 - (s1 or 0), t2)),
+                                (s2, (t1, t2 + (s2 or 0), t1, t2 - (s2 or 0)))):
+        if s is None or not np.isfinite(s):
+            var = math.nan
+            break
+        if s > 0:
+            var += ((solve(u1, u2) - solve(v1, v2)) / 2) ** 2
+    err = math.sqrt(var) if np.isfinite(var) else math.nan
+    return {"B": B if np.isfinite(B) else None, "B_err": err if np.isfinite(err) else None,
+            "interpolation": "T_eq/T_adb linear in B, times T_adb(B)" if shaped
+            else "T_eq linear in B"}
+
+
+def invert_T(T: float, *, calibration: Calibration | None = None,
+             problem: Problem | None = None) -> dict[str, Any]:
+    """Which B gives temperature ``T`` (``mcsgd calibrate --invert T=...``).
+
+    From a ``calibration``: interpolation of the measured T_eq(B) between the two
+    neighbouring targets whose T_eq bracket ``T`` (the lowest such B where the curve is not
+    monotone), shaped by the theory (:func:`_interpolate_B`), with the error ``B_err``
+    propagated from their ``T_eq_err`` (``interpolation`` names the method; the
+    interpolation's own error is not included: add targets near the answer to shrink it).
+    No extrapolation: outside the measured T_eq range, ``B`` is None and ``note`` says so. The
+    ADB estimate for the same problem is added as ``B_adb``. Without a calibration: the ADB
+    theory alone, B with T_adb(B) = T for ``problem`` (``B_err`` None: an approximation, no
+    statistical error). Returns a JSON-ready dict: ``T``, ``B``, ``B_err``, ``source``,
+    ``bracket`` (calibration), ``B_adb``, ``problem``, ``note``.
+    """
+    if calibration is None and problem is None:
+        raise ParameterError("--invert needs --from FILE (a calibration) or the problem (--c)")
+    out: dict[str, Any] = {"T": T, "B": None, "B_err": None, "note": None}
+    if calibration is not None:
+        pr = dict(calibration.params["problem"])
+        problem = Problem(problem=pr["problem"], n=pr["n"], q=pr["q"], c=pr["c"],
+                          graph=pr["graph"], planted=pr["planted"], noise=pr["noise"],
+                          shuffle=pr.get("shuffle", False))
+        t = calibration.table
+        pts = sorted((b, te, se) for b, te, se in zip(t["B"], t["T_eq"], t["T_eq_err"],
+                                                       strict=True)
+                     if b is not None and te is not None and np.isfinite(te))
+        out.update(source="calibration: T_eq(B) interpolated", bracket=None)
+        for (b1, t1, s1), (b2, t2, s2) in zip(pts[:-1], pts[1:], strict=True):
+            if (t1 - T) * (t2 - T) <= 0 and t1 != t2:
+                out.update(_interpolate_B(problem, T, b1, t1, s1, b2, t2, s2))
+                out["bracket"] = [float(b1), float(b2)]
+                break
+        if out["B"] is None:
+            lo = min((p[1] for p in pts), default=math.nan)
+            hi = max((p[1] for p in pts), default=math.nan)
+            out["note"] = (f"T = {T:g} is outside the measured T_eq range [{lo:.4g}, {hi:.4g}] "
+                           f"(B = {', '.join(f'{p[0]:g}' for p in pts)}): no extrapolation; "
+                           "add targets or use the theory (--invert without --from)")
+    else:
+        out["source"] = "theory: T_adb(B) (ADB, flux condition)"
+    th = _theory_B(problem, T)
+    out["B_adb"] = th["B"]
+    if calibration is None:
+        out["B"] = th["B"]
+        if th["B"] is None:
+            lo, hi = th["T_range"]
+            out["note"] = (f"T = {T:g} is outside the range of T_adb(B) on (0, 1]"
+                           + (f" ([{lo:.4g}, {hi:.4g}])" if lo is not None else ""))
+    out["problem"] = {"problem": problem.problem, "q": problem.q, "c": problem.c,
+                      "graph": problem.graph}
+    return out
+
+
+def run_invert(invert: str, *, source: str | None = None, problem: str = "coloring",
+               q: int = 5, c: float | None = None, graph: str | None = None,
+               noise: float = 0.0) -> dict[str, Any]:
+    """``mcsgd calibrate --invert T=VALUE [--from FILE]``: :func:`invert_T` on the calibration
+    file ``source`` (its ``file`` is added), or on the ADB theory for the problem given by the
+    options (``c`` required)."""
+    T = parse_invert(invert)
+    if source is not None:
+        res = invert_T(T, calibration=Calibration.load(source))
+        res["file"] = os.path.abspath(source)
+        return res
+    if c is None:
+        raise ParameterError("--invert without --from FILE needs --c (and --problem, --q, "
+                             "--graph) for the theory T_adb(B)")
+    graph = graph or ("er" if problem == "coloring" else "regular")
+    check_range("c", c, 0, None)
+    n = 1000 * (q if problem == "coloring" else 2)  # size is irrelevant to the theory
+    if graph == "regular" and problem == "coloring" and (n * c) % 2:
+        n *= 2
+    return invert_T(T, problem=Problem(problem=problem, n=n, q=q, c=c, graph=graph,
+                                       noise=noise))
+
+
+def format_invert(res: dict[str, Any]) -> str:
+    """The line ``mcsgd calibrate --invert`` prints."""
+    T = res["T"]
+    if res["B"] is None:
+        return f"T = {T:g}: no B ({res['note']})"
+    if res.get("file"):
+        err = f" +- {res['B_err']:.4f}" if res["B_err"] is not None else ""
+        adb = "" if res["B_adb"] is None else f"; ADB theory: B = {res['B_adb']:.4f}"
+        b1, b2 = res["bracket"]
+        return (f"B = {res['B']:.4f}{err} gives T_eq = {T:g} (interpolated between B = {b1:g} "
+                f"and {b2:g} in {res['file']}{adb})")
+    p = res["problem"]
+    return (f"B = {res['B']:.4f} gives T_adb = {T:g} (ADB theory, {p['problem']} "
+            f"q = {p['q']} c = {p['c']:g} {p['graph']}; no error bar: an approximation)")

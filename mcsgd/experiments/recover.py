@@ -112,7 +112,7 @@ def recovery_run(
     -------
     dict with ``t_rec`` float64[R] (inf: not recovered), ``final_overlap`` float64[R] (after
     the quench), ``max_overlap`` float64[R], ``check_times`` and ``overlap`` [R, n_checks]
-    (overlap at each check), ``sweeps_run``.
+    (overlap at each check), ``sweeps_run``, ``final_state`` int8[R, N] (after the quench).
     """
     if inst.planted is None:
         raise ParameterError("recovery needs a planted instance")
@@ -167,6 +167,7 @@ def recovery_run(
         "check_times": np.asarray(times, np.int64),
         "overlap": ov_arr,
         "sweeps_run": int(sweeps_run),
+        "final_state": runner.s.copy(),
     }
 
 
@@ -244,6 +245,7 @@ def recovery_scan(
     check_every: int | None = None,
     quench: int = 0,
     progress: Callable[[str], None] | None = None,
+    save_states: bool = False,
 ) -> list[dict[str, Any]]:
     """Recovery statistics for every (c, setting) over ``instances`` x ``replicas`` runs.
 
@@ -252,7 +254,9 @@ def recovery_scan(
     ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays. Run
     streams: task keys ``(RECOVERY, h1, h2, k)`` with (h1, h2) a hash of (c, the setting's
     parameters) (:func:`recovery_key`, :mod:`mcsgd.seeds`), so a row does not depend on which
-    other c values or settings are run beside it.
+    other c values or settings are run beside it. ``save_states``: each row also gets
+    ``final_state`` = ``{"states": int8[runs, N], "instances", "replicas",
+    "instance_params"}`` (layout in :mod:`mcsgd.storage.recovery`).
 
     With fewer than ``MIN_DISORDER_INSTANCES`` instances a :class:`DisorderErrorWarning` says
     that the intervals cannot include the instance-to-instance spread reliably (1 instance:
@@ -271,7 +275,7 @@ def recovery_scan(
     for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]
         for setting in settings:
-            t_rec, fin, curves = [], [], []
+            t_rec, fin, curves, states = [], [], [], []
             stage(progress, f"c = {c:g}, {_setting_label(setting)}: {instances} instance(s) x "
                   f"{replicas} replica(s)", instances * sweeps)
             for k, inst in enumerate(insts):
@@ -285,6 +289,8 @@ def recovery_scan(
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])
                 curves.append((out["check_times"], out["overlap"].mean(0)))
+                if save_states:
+                    states.append(out["final_state"])
             t_rec = np.concatenate(t_rec)
             fin = np.concatenate(fin)
             row: dict[str, Any] = {"c": float(c)}
@@ -298,6 +304,10 @@ def recovery_scan(
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
             row["curve"] = curves[0]
+            if save_states:
+                row["final_state"] = {"states": np.concatenate(states), "instances": instances,
+                                      "replicas": replicas,
+                                      "instance_params": [i.params for i in insts]}
             med = row["t_rec_median"]
             say(f"c = {c:g}, {_setting_label(setting)}: success "
                 f"{row['success_probability']:.2f}, median t_rec "
@@ -522,6 +532,75 @@ class RecoveryRun:
         ``ranking`` (:meth:`ranking`)."""
         return {"params": self.params, "rows": self.public_rows(), "ranking": self.ranking()}
 
+    def best(self) -> dict[str, dict[str, Any]]:
+        """``mcsgd recover --best`` (JSON key ``best``): per c, :func:`fastest`."""
+        return fastest(self.rows)
+
+
+def _fmt_t(x: float | None) -> str:
+    return "inf" if x is None else f"{x:g}"
+
+
+def fastest(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per c (key ``f"{c:g}"``): the setting (B, T or anneal) with the smallest median
+    recovery time, and whether the runs can rank it first.
+
+    Each entry: ``param`` ("B", "T" or "anneal"), ``value`` (None when no setting has a
+    median), ``t_rec_median``, ``t_rec_median_ci`` (its 95% interval), ``ranked`` and
+    ``reason`` (None when ranked). It is *ranked* fastest when the upper end of its interval is
+    finite and lies below the lower end of every other setting's interval (settings where no
+    run recovered count as slower). Otherwise ``ranked`` is False and ``reason`` says why:
+    overlapping intervals, an undefined interval end (too few runs), a single setting, or no
+    setting with a median (fewer than half of the runs recovered everywhere).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for c in sorted({r["c"] for r in rows}):
+        rs = [r for r in rows if r["c"] == c]
+        param = next(k for k in ("B", "T", "anneal") if k in rs[0])
+        timed = sorted((r for r in rs if r["t_rec_median"] is not None),
+                       key=lambda r: r["t_rec_median"])
+        e: dict[str, Any] = {"param": param, "value": None, "t_rec_median": None,
+                             "t_rec_median_ci": [None, None], "ranked": False, "reason": None}
+        out[f"{c:g}"] = e
+        if not timed:
+            e["reason"] = "no setting has a median recovery time (fewer than half recovered)"
+            continue
+        b = timed[0]
+        lo, hi = b["t_rec_median_ci"]
+        e.update(value=b[param], t_rec_median=b["t_rec_median"], t_rec_median_ci=[lo, hi])
+        others = [r for r in rs if r is not b]
+        if not others:
+            e["reason"] = f"only one {param} value"
+        elif hi is None:
+            e["reason"] = (f"the 95% interval of the median at {param} = {b[param]} has no "
+                           "finite upper end (too few runs)")
+        else:
+            close = [r for r in others if r["recovered"] > 0
+                     and (r["t_rec_median_ci"][0] is None or r["t_rec_median_ci"][0] <= hi)]
+            if close:
+                e["reason"] = "the 95% intervals of the median overlap: " + ", ".join(
+                    f"{param} = {r[param]} [{_fmt_t(r['t_rec_median_ci'][0])}, "
+                    f"{_fmt_t(r['t_rec_median_ci'][1])}]" for r in [b, *close])
+            else:
+                e["ranked"] = True
+    return out
+
+
+def format_best(best: dict[str, dict[str, Any]]) -> list[str]:
+    """The lines ``mcsgd recover --best`` prints, one per c."""
+    lines = []
+    for c, e in best.items():
+        if e["value"] is None:
+            lines.append(f"best (c = {c}): cannot rank: {e['reason']}")
+            continue
+        lo, hi = e["t_rec_median_ci"]
+        what = (f"{e['param']} = {e['value']}  t_rec median {e['t_rec_median']:g} "
+                f"[95% {_fmt_t(lo) if lo is not None else '?'}, {_fmt_t(hi)}]")
+        lines.append(f"best (c = {c}): {what}" if e["ranked"] else
+                     f"best (c = {c}): cannot rank the {e['param']} values ({e['reason']}); "
+                     f"lowest median: {what}")
+    return lines
+
 
 def run_recovery(
     c: Sequence[float],
@@ -547,13 +626,16 @@ def run_recovery(
     plot: str | None = None,
     record: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    save_states: bool = False,
 ) -> RecoveryRun:
     """The ``mcsgd recover`` experiment: validate, check memory and outputs, run
     :func:`recovery_scan` on planted colourings, write ``output`` and draw ``plot``.
 
     The settings are one of ``B``, ``T``, ``anneal_T``, ``anneal_B``
     (:func:`recovery_settings`). ``record`` (e.g. the command's options) is stored as the
-    file's ``params`` with ``shuffle`` and ``planting`` resolved.
+    file's ``params`` with ``shuffle`` and ``planting`` resolved. ``save_states`` keeps every
+    run's final configuration in ``output`` (``rows/NNNN/final_state``, for
+    ``mcsgd run --init``; needs ``output``).
     Every check runs before any work, so bad input leaves no file.
     """
     from mcsgd import problems
@@ -584,6 +666,8 @@ def run_recovery(
                      instances * graph_memory_bytes(n, m)
                      + run_memory_bytes(n, m, replicas, 40, True))
     check_output(output, option="-o", mcsgd_kind="recovery", force=force)
+    if save_states and not output:
+        raise ParameterError("--save-states needs -o FILE (the states are kept in that file)")
     check_output(plot, option="--plot", kind="plot")
     if plot:
         from mcsgd.plots import require_matplotlib
@@ -596,7 +680,8 @@ def run_recovery(
     make = instance_maker(q, n, graph, shuffle, seed)
     rows = recovery_scan(make, c, settings, instances=instances, replicas=replicas,
                          sweeps=sweeps, seed=seed, threshold=threshold,
-                         check_every=check_every, quench=quench, progress=progress)
+                         check_every=check_every, quench=quench, progress=progress,
+                         save_states=save_states)
     if output:
         write_recovery(output, rows, params)
     if plot:

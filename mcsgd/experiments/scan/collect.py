@@ -117,3 +117,29 @@ def summary_json(data: dict[str, Any]) -> dict[str, Any]:
         "tasks": [{"id": r["id"], "params": r["params"], "stationary": r["stationary"]}
                   for r in data["tasks"]],
     }
+
+
+def load_summary(path: str | os.PathLike):
+    """A scan's table as a ``pandas.DataFrame`` (needs ``mcsgd[analysis]``).
+
+    ``path`` is a scan directory (``--out`` of ``mcsgd scan run``: its finished tasks are read
+    as ``mcsgd scan collect`` reads them, nothing is written) or a summary file
+    (``mcsgd scan collect -o``). One row per finished task (plan order), the columns of the
+    summary's ``/table`` (``docs/scans.md``): ``task_id`` first, then the others sorted by
+    name; strings are Python ``str`` (decoded), missing numbers NaN. The time series stay in
+    the files (``/series/<task_id>/`` of the summary, ``tasks/<id>.h5`` of the directory).
+    """
+    from mcsgd.errors import ParameterError, require_extra
+    from mcsgd.storage.scan import read_summary_table, summary_table
+
+    pd = require_extra("pandas", "analysis", "load_summary()")
+    p = Path(path)
+    if p.is_dir():
+        table = summary_table(gather(p)["tasks"])
+    elif p.is_file():
+        table = read_summary_table(p)
+    else:
+        raise ParameterError(f"{path}: no such scan directory or summary file")
+    cols = (["task_id"] if "task_id" in table else []) + sorted(c for c in table
+                                                                if c != "task_id")
+    return pd.DataFrame({c: table[c] for c in cols})
