@@ -442,12 +442,16 @@ def scale_determined(scale: Any, err: Any, err_thermal: Any = None) -> bool:
 def para_p_value(table: dict[str, list], j: int, err_dof: int) -> float:
     """Two-sided p-value of T_eq_para - T_eq = 0 at row ``j``: z = difference /
     sqrt(T_eq_err^2 + T_eq_para_err^2) against Student-t with ``err_dof`` degrees of freedom
-    (normal when err_dof = 0); NaN where either is undetermined."""
+    (normal when err_dof = 0); NaN where either is undetermined or its column is absent (a
+    partial table, e.g. built by hand)."""
     from scipy.stats import norm
     from scipy.stats import t as student_t
 
-    a, b = _num(table["T_eq"][j]), _num(table["T_eq_para"][j])
-    sa, sb = _num(table["T_eq_err"][j]), _num(table["T_eq_para_err"][j])
+    def col(k: str) -> float:
+        return _num(table[k][j]) if k in table else math.nan
+
+    a, b = col("T_eq"), col("T_eq_para")
+    sa, sb = col("T_eq_err"), col("T_eq_para_err")
     s = math.hypot(sa, sb)
     if not all(math.isfinite(x) for x in (a, b, s)) or s <= 0:
         return math.nan
@@ -462,25 +466,26 @@ def point_flags(table: dict[str, list], mode: str = "both", err_dof: int = 1) ->
     ``init_disagree``: ``init_agree`` is false (random vs planted starts, p < 0.01);
     ``not_paramagnetic``: T_eq and T_eq_para differ at p < 0.01 (:func:`para_p_value`;
     equilibrium modes); ``scale_unidentified``: lambda is undetermined
-    (:func:`scale_determined`; relaxation modes).
+    (:func:`scale_determined`; relaxation modes). A check whose columns a (partial, hand-made)
+    table lacks is not evaluated.
     """
     n = len(table["B"])
     none = [None] * n
     out: list[list[str]] = []
     for j in range(n):
         f = []
-        st = table["stationary"][j]
+        st = table.get("stationary", none)[j]
         if st is not None and not st:
             f.append("nonstationary")
-        ia = table["init_agree"][j]
+        ia = table.get("init_agree", none)[j]
         if ia is not None and not ia:
             f.append("init_disagree")
         if mode != "relaxation":
             p = para_p_value(table, j, err_dof)
             if math.isfinite(p) and p < P_THRESHOLD:
                 f.append("not_paramagnetic")
-        if mode != "equilibrium" and not scale_determined(
-                table["time_scale"][j], table["time_scale_err"][j],
+        if mode != "equilibrium" and "time_scale" in table and not scale_determined(
+                table["time_scale"][j], table.get("time_scale_err", none)[j],
                 table.get("time_scale_err_thermal", none)[j]):
             f.append("scale_unidentified")
         out.append(f)
