@@ -18,6 +18,16 @@
     /relaxation/time         int64[nt]    recording times (sweeps)
     /relaxation/sgd          float64[nB, nt]  mean relaxation curves of SGD
     /relaxation/metropolis   float64[nT, nt]  mean relaxation curves of Metropolis
+
+Several calibrations in one file (``mcsgd calibrate --c 8,12 -o``, :func:`write_set`, one per
+c in the order given; a single c always gets the layout above)::
+
+    /                        attrs: mcsgd_kind = "calibration", mcsgd_format, complete,
+                                    provenance (JSON), c (JSON: the list of c, one per group)
+    /calibrations/<k>        k = 0, 1, ...: attrs params, timing, errors and the groups
+                             table/, metropolis/, relaxation/ exactly as above
+
+:func:`read_all` reads either form as a list; :func:`read` reads the single form only.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from mcsgd.errors import FileFormatError
 from mcsgd.storage.h5 import atomic_h5, open_checked, provenance, read_json_attr, write_json_attr
 
 KIND = "calibration"
@@ -40,37 +51,77 @@ def write(path: str | os.PathLike, *, params: dict[str, Any], table: dict[str, l
           errors: dict[str, Any]) -> None:
     """Write a calibration to ``path`` atomically (layout in the module docstring)."""
     with atomic_h5(path, KIND) as f:
-        write_json_attr(f, "params", params)
+        _write_into(f, params=params, table=table, T_grid=T_grid, e_mc=e_mc, e_mc_err=e_mc_err,
+                    times=times, curves_sgd=curves_sgd, curves_mc=curves_mc, timing=timing,
+                    errors=errors, stamp=True)
+
+
+def write_set(path: str | os.PathLike, cals: list[dict[str, Any]]) -> None:
+    """Write several calibrations (each a dict of :func:`write`'s keyword arguments) to one
+    file atomically: ``/calibrations/<k>`` (layout in the module docstring)."""
+    with atomic_h5(path, KIND) as f:
         write_json_attr(f, "provenance", provenance())
-        write_json_attr(f, "timing", timing)
-        write_json_attr(f, "errors", errors)
-        g = f.create_group("table")
-        for k, v in table.items():  # None -> NaN; booleans -> 0/1 (restored by read)
-            g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
-                                              dtype=float))
-        f["metropolis/T"] = T_grid
-        f["metropolis/energy"] = e_mc
-        f["metropolis/energy_err"] = e_mc_err
-        f["relaxation/time"] = times
-        f["relaxation/sgd"] = curves_sgd
-        f["relaxation/metropolis"] = curves_mc
+        write_json_attr(f, "c", [cal["params"]["problem"]["c"] for cal in cals])
+        for k, cal in enumerate(cals):
+            _write_into(f.create_group(f"calibrations/{k}"), **cal)
+
+
+def _write_into(f, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
+                e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
+                curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
+                errors: dict[str, Any], stamp: bool = False) -> None:
+    """One calibration into the file or group ``f`` (``stamp``: also its provenance)."""
+    write_json_attr(f, "params", params)
+    if stamp:
+        write_json_attr(f, "provenance", provenance())
+    write_json_attr(f, "timing", timing)
+    write_json_attr(f, "errors", errors)
+    g = f.create_group("table")
+    for k, v in table.items():  # None -> NaN; booleans -> 0/1 (restored by read)
+        g.create_dataset(k, data=np.array([np.nan if x is None else x for x in v],
+                                          dtype=float))
+    f["metropolis/T"] = T_grid
+    f["metropolis/energy"] = e_mc
+    f["metropolis/energy_err"] = e_mc_err
+    f["relaxation/time"] = times
+    f["relaxation/sgd"] = curves_sgd
+    f["relaxation/metropolis"] = curves_mc
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:
     """Read a calibration file: a dict with the keyword arguments of :func:`write`."""
     with open_checked(path, KIND) as f:
-        return {
-            "params": read_json_attr(f, "params", {}),
-            "table": {k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
-            "T_grid": f["metropolis/T"][...],
-            "e_mc": f["metropolis/energy"][...],
-            "e_mc_err": f["metropolis/energy_err"][...],
-            "times": f["relaxation/time"][...],
-            "curves_sgd": f["relaxation/sgd"][...],
-            "curves_mc": f["relaxation/metropolis"][...],
-            "timing": read_json_attr(f, "timing", {}),
-            "errors": read_json_attr(f, "errors", {}),
-        }
+        if "calibrations" in f:
+            raise FileFormatError(
+                f"file {str(path)!r} holds {len(f['calibrations'])} calibrations (c = "
+                f"{', '.join(f'{x:g}' for x in read_json_attr(f, 'c', []))}); read it with "
+                "mcsgd.experiments.calibrate.load_all")
+        return _read_from(f)
+
+
+def read_all(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every calibration of a file (single or several, module docstring) as a list of dicts
+    with the keyword arguments of :func:`write`."""
+    with open_checked(path, KIND) as f:
+        if "calibrations" not in f:
+            return [_read_from(f)]
+        g = f["calibrations"]
+        return [_read_from(g[str(k)]) for k in range(len(g))]
+
+
+def _read_from(f) -> dict[str, Any]:
+    return {
+        "params": read_json_attr(f, "params", {}),
+        "table": {k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
+        "T_grid": f["metropolis/T"][...],
+        "e_mc": f["metropolis/energy"][...],
+        "e_mc_err": f["metropolis/energy_err"][...],
+        "times": f["relaxation/time"][...],
+        "curves_sgd": f["relaxation/sgd"][...],
+        "curves_mc": f["relaxation/metropolis"][...],
+        "timing": read_json_attr(f, "timing", {}),
+        "errors": read_json_attr(f, "errors", {}),
+    }
 
 
 def _from_stored(key: str, arr: np.ndarray) -> list:
