@@ -4,7 +4,7 @@ Every number printed here comes from a call that is written out below, so the do
 checked and refreshed by running this file instead of by hand:
 
 * ``examples``   -- the "Example outputs" block: the ``mcsgd continuous ... --json`` commands
-  (run through the CLI, default seed; their streams are ``SeedSequence(seed, (CONTINUOUS_MODEL,))``
+  (run through the CLI, --seed 0; their streams are ``SeedSequence(seed, (CONTINUOUS_MODEL,))``
   and ``(CONTINUOUS_SGD,)``, docs/seeds.md), abridged to the keys the doc shows. ~40 s.
 * ``measured``   -- the "Measured numbers" table: the exact calls of tests/continuous (same
   models, streams ``mcsgd.rng.generator(seed, key)`` and budgets as the tests). Multi-seed
@@ -63,19 +63,19 @@ def g(x: float, n: int = 4) -> str:
 # ---------------------------------------------------------------------------------------------
 
 EXAMPLES = [
-    ("fdr --model quadratic --eta 0.05 --B 4",
+    ("fdr --model quadratic --eta 0.05 --batch-size 4 --seed 0",
      ["ratio", "ratio_err", "ratio_uncentred", "ratio_full_gradient", "ratio_full_gradient_err",
       "fdr2_probe", "fdr2_probe_err", "fdr2_exact", "fdr2_exact_discrete", "trace_C"], None),
-    ("linear-fdt --eta 0.2 --B 4",
+    ("linear-fdt --eta 0.2 --batch-size 4 --seed 0",
      ["excess_loss", "excess_loss_err", "rhs_exact", "rhs_langevin", "ratio_exact",
       "ratio_exact_err", "ratio_langevin", "ratio_langevin_err", "x_scale", "f_star"], None),
-    ("ivf --noise hessian2",
+    ("ivf --noise hessian2 --seed 0",
      ["psi", "psi_err", "psi_err_jackknife", "psi_predicted", "psi_true_energy"], None),
-    ("escape --B 3,4,5 --eta 0.01",
+    ("escape --batch-size 3,4,5 --eta 0.01 --seed 0",
      ["slope", "slope_err", "slope_theory", "slope_sde"],
      ["B", "eta", "T", "barrier_over_T", "escape_steps_mean", "escape_steps_err", "n_escaped",
       "kramers_steps", "sde_steps"]),
-    ("temperature --model quadratic --B 1,4,16 --eta 0.02",
+    ("temperature --model quadratic --batch-size 1,4,16 --eta 0.02 --seed 0",
      ["s"],
      ["B", "T_conf", "T_conf_err", "T_theory", "T_fdr2", "T_conf_exact"]),
 ]
