@@ -19,7 +19,7 @@ _RANGE_TOL = 1e-9
 MAX_RANGE_POINTS = 10_000
 
 
-# the one default of every --seed option (README: "Seeds and outputs")
+# the one default of every --seed option (README, "One vocabulary across commands")
 DEFAULT_SEED = 1
 
 
