@@ -73,6 +73,7 @@ import dataclasses
 import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -293,6 +294,13 @@ class BPResult:
     params: dict[str, Any]
     timing: dict[str, float]
 
+    def __repr__(self) -> str:
+        ov = "None" if self.overlap is None else f"{self.overlap:.4f}"
+        state = "converged" if self.converged else "not converged"
+        return (f"BPResult(N={self.marginals.shape[0]}, q={self.marginals.shape[1]}, {state} "
+                f"after {int(self.iterations)} iterations, max change {self.max_change:.3g}, "
+                f"f={self.bethe_free_energy:.6g}, e={self.energy:.6g}, overlap={ov})")
+
     def summary(self) -> dict[str, Any]:
         """Scalars, parameters and timings as a JSON-ready dict (``mcsgd bp --json``)."""
         return {
@@ -375,6 +383,7 @@ def bp(
     seed: int = 0,
     schedule: str = "random",
     prior: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BPResult:
     """Run belief propagation on a colouring or Ising instance.
 
@@ -405,6 +414,8 @@ def bp(
     prior : float64[N, q] or None
         Non-negative node weights pi_i(s) (an external field; Ising columns s = +1, -1), each
         row with a positive sum. None: no field.
+    progress : callable(iterations_done, max_iter), optional
+        Called after every iteration (no effect on the result).
 
     Returns
     -------
@@ -499,6 +510,8 @@ def bp(
                              order, float(damping), u, pre, suf, tmp)
         history.append(change)
         it += 1
+        if progress is not None:
+            progress(it, max_iter)
         if schedule == "parallel":
             src, dst = dst, src
         if change < tol:

@@ -89,3 +89,14 @@ def _fmt(x: float) -> str:
     except (TypeError, ValueError):
         return repr(x)
     return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+def require_extra(module: str, extra: str, what: str):
+    """Import and return the optional ``module``, or raise ImportError naming the pip extra
+    that installs it (``what`` says which feature needs it, e.g. ``"RunResult.to_xarray()"``)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{what} needs {module}: pip install 'mcsgd[{extra}]'") from None

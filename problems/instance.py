@@ -152,6 +152,14 @@ class Instance:
     def __post_init__(self) -> None:
         self.validate()
 
+    def __repr__(self) -> str:
+        kind = f"{self.problem} q={self.q}" if self.problem == "coloring" else self.problem
+        planted = "planted" if self.planted is not None else "unplanted"
+        extra = "".join(f", {k}={self.params[k]}" for k in ("graph", "seed", "instance")
+                        if k in self.params)
+        return (f"Instance({kind}, N={self.n}, M={self.m}, mean degree "
+                f"{self.mean_degree:.3f}, {planted}{extra})")
+
     # ---- basic properties -------------------------------------------------------------
     @property
     def n(self) -> int:
@@ -203,6 +211,13 @@ class Instance:
                     else:
                         g.add_edge(i, j)
         return g
+
+    def to_bqm(self):
+        """The Ising instance as a SPIN ``dimod.BinaryQuadraticModel`` (needs the ``dwave``
+        extra; sign convention and offset in :func:`mcsgd.problems.bqm.to_bqm`)."""
+        from .bqm import to_bqm
+
+        return to_bqm(self)
 
     # ---- validation -------------------------------------------------------------------
     def validate(self) -> None:

@@ -3,9 +3,6 @@
 Every number printed here comes from a call that is written out below, so the doc can be
 checked and refreshed by running this file instead of by hand:
 
-* ``examples``   -- the "Example outputs" block: the ``mcsgd continuous ... --json`` commands
-  (run through the CLI, --seed 0; their streams are ``SeedSequence(seed, (CONTINUOUS_MODEL,))``
-  and ``(CONTINUOUS_SGD,)``, docs/seeds.md), abridged to the keys the doc shows. ~40 s.
 * ``measured``   -- the "Measured numbers" table: the exact calls of tests/continuous (same
   models, streams ``mcsgd.rng.generator(seed, key)`` and budgets as the tests). Multi-seed
   studies (psi over 20 seeds, 3-seed spreads, 4000-chain escape bias) are not re-run. ~3 min.
@@ -14,8 +11,11 @@ checked and refreshed by running this file instead of by hand:
   ``linear_fdt_grid`` and ``ivf_oracles`` in full (synthetic data, as the specs say).
   ~3 min on a loaded 2-core machine.
 
-    PYTHONPATH=. python runs/continuous_docs.py [examples measured benchmarks]
-    (or one benchmark alone: linear_fdt_grid, ivf_oracles; default: all three sections)
+    PYTHONPATH=. python runs/continuous_docs.py [measured benchmarks]
+    (or one benchmark alone: linear_fdt_grid, ivf_oracles; default: both sections)
+
+The "Example outputs" blocks (the ``mcsgd continuous ... --json`` commands) are rewritten by
+``runs/docs_examples.py`` from the markers in the doc.
 
 Output is markdown / JSON fragments in the layout of docs/continuous.md.
 """
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,67 +55,6 @@ def out(*a: object) -> None:
 def g(x: float, n: int = 4) -> str:
     """``n`` significant digits, trailing zeros kept."""
     return f"{x:#.{n}g}".rstrip(".")
-
-
-# ---------------------------------------------------------------------------------------------
-# Example outputs (CLI)
-# ---------------------------------------------------------------------------------------------
-
-EXAMPLES = [
-    ("fdr --model quadratic --eta 0.05 --batch-size 4 --seed 0",
-     ["ratio", "ratio_err", "ratio_uncentred", "ratio_full_gradient", "ratio_full_gradient_err",
-      "fdr2_probe", "fdr2_probe_err", "fdr2_exact", "fdr2_exact_discrete", "trace_C"], None),
-    ("linear-fdt --eta 0.2 --batch-size 4 --seed 0",
-     ["excess_loss", "excess_loss_err", "rhs_exact", "rhs_langevin", "ratio_exact",
-      "ratio_exact_err", "ratio_langevin", "ratio_langevin_err", "x_scale", "f_star"], None),
-    ("ivf --noise hessian2 --seed 0",
-     ["psi", "psi_err", "psi_err_jackknife", "psi_predicted", "psi_true_energy"], None),
-    ("escape --batch-size 3,4,5 --eta 0.01 --seed 0",
-     ["slope", "slope_err", "slope_theory", "slope_sde"],
-     ["B", "eta", "T", "barrier_over_T", "escape_steps_mean", "escape_steps_err", "n_escaped",
-      "kramers_steps", "sde_steps"]),
-    ("temperature --model quadratic --batch-size 1,4,16 --eta 0.02 --seed 0",
-     ["s"],
-     ["B", "T_conf", "T_conf_err", "T_theory", "T_fdr2", "T_conf_exact"]),
-]
-
-
-def _fmt(v: object, key: str = "") -> str:
-    """Integers as such, errors to 2 significant digits (>= 100: whole), other values to 5
-    (>= 1000: whole; short exact decimals as they are)."""
-    if isinstance(v, bool) or v is None:
-        return json.dumps(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e3:
-            return repr(v)
-        if abs(v) >= 100 if "_err" in key else abs(v) >= 1e3:
-            return str(round(v))
-        if "_err" in key:
-            return g(v, 2)
-        if v == round(v, 6):
-            return repr(round(v, 6))
-        return g(v, 5)
-    return json.dumps(v)
-
-
-def examples() -> None:
-    out("## Example outputs (abridged --json)\n```")
-    for cmd, keys, row_keys in EXAMPLES:
-        t0 = time.perf_counter()
-        res = subprocess.run([sys.executable, "-m", "mcsgd.cli", "continuous", *cmd.split(),
-                              "--json"], capture_output=True, text=True, check=True)
-        d = json.loads(res.stdout)
-        out(f"$ mcsgd continuous {cmd} --json   # {time.perf_counter() - t0:.0f} s")
-        parts = []
-        if row_keys:
-            rows = ", ".join("{" + ", ".join(f'"{k}": {_fmt(r[k], k)}' for k in row_keys) + "}"
-                             for r in d["rows"])
-            parts.append(f'"rows": [{rows}]')
-        parts += [f'"{k}": {_fmt(d[k], k)}' for k in keys]
-        out("{" + ", ".join(parts) + ", ...}")
-    out("```\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,12 +332,12 @@ def benchmarks() -> None:
         out(f"   [{f.__name__}: {time.perf_counter() - t0:.0f} s]")
 
 
-SECTIONS = {"examples": examples, "measured": measured, "benchmarks": benchmarks,
+SECTIONS = {"measured": measured, "benchmarks": benchmarks,
             "linear_fdt_grid": benchmark_linear_grid, "ivf_oracles": benchmark_ivf_oracles}
 
 
 def main(argv: list[str]) -> int:
-    names = argv or ["examples", "measured", "benchmarks"]
+    names = argv or ["measured", "benchmarks"]
     for n in names:
         if n not in SECTIONS:
             raise SystemExit(f"unknown section {n!r}; choose from {sorted(SECTIONS)}")

@@ -310,3 +310,11 @@ def test_cli_bp_bad_input(bp_inst, tmp_path, capsys, extra, message):
 def test_cli_bp_missing_file(tmp_path, capsys):
     assert main(["bp", str(tmp_path / "missing.h5")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_bpresult_repr_is_one_line_summary():
+    """repr(BPResult) summarises (fails before: the dataclass repr dumped every message)."""
+    res = bp(problems.planted_coloring(200, 5, 8.0, seed=1), T=0.5, max_iter=20, seed=1)
+    r = repr(res)
+    assert "\n" not in r and "array(" not in r and len(r) < 200
+    assert r.startswith("BPResult(N=200, q=5, ") and "iterations" in r and "overlap=" in r

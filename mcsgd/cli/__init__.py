@@ -41,6 +41,13 @@ def build_parser() -> ArgumentParser:
         "T(B) of a mini-batch.",
     )
     p.add_argument("--version", action="version", version=f"mcsgd {__version__}")
+    # own dests: a subcommand's --quiet (dest "quiet") would overwrite a root option of that name
+    v = p.add_mutually_exclusive_group()
+    v.add_argument("-q", "--quiet", dest="log_quiet", action="store_true",
+                   help="warnings and errors only: no progress bars or stage lines on stderr "
+                   "(the same as a command's --quiet)")
+    v.add_argument("-v", "--verbose", dest="log_verbose", action="store_true",
+                   help="also debug lines on stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for mod, attr in _GROUPS:
         try:
@@ -51,6 +58,17 @@ def build_parser() -> ArgumentParser:
             raise
         getattr(m, attr)(sub)
     return p
+
+
+def _configure_logging(args, argv: list[str]) -> None:
+    """The ``mcsgd`` logger from the root -q/-v and a command's own --quiet (same meaning)."""
+    from mcsgd.progress import LOGGER, configure
+
+    quiet = getattr(args, "log_quiet", False) or getattr(args, "quiet", False)
+    configure(-1 if quiet else (1 if getattr(args, "log_verbose", False) else 0))
+    if quiet and hasattr(args, "quiet"):
+        args.quiet = True  # the command's own --quiet (where it has one) follows the root -q
+    LOGGER.debug("[mcsgd] command line: mcsgd %s", " ".join(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
+        _configure_logging(args, sys.argv[1:] if argv is None else list(argv))
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
     except BrokenPipeError:  # the reader went away (e.g. `mcsgd ... | head -1`): no traceback

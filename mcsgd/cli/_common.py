@@ -158,8 +158,12 @@ class DeprecatedAlias(argparse.Action):
 
 def wrote(path: str | None, what: str = "", quiet: bool = False) -> None:
     """``wrote PATH`` (or ``wrote PATH: what``) on stderr after a command wrote a file
-    (nothing with ``quiet``: the command's ``--quiet``)."""
-    if path and not quiet:
+    (nothing with ``quiet``: the command's ``--quiet``, nor with the root ``-q``)."""
+    import logging
+
+    from mcsgd.progress import LOGGER
+
+    if path and not quiet and not LOGGER.level > logging.INFO:
         print(f"wrote {path}" + (f": {what}" if what else ""), file=sys.stderr)
 
 
@@ -170,13 +174,12 @@ def add_force_arg(p: argparse.ArgumentParser) -> None:
                    "this command (never an input)")
 
 
-def stderr_say(prefix: str, quiet: bool) -> Callable[[str], None]:
-    """A progress callback printing ``[prefix] msg`` on stderr (nothing if ``quiet``)."""
-    def say(msg: str) -> None:
-        if not quiet:
-            print(f"[{prefix}] {msg}", file=sys.stderr, flush=True)
+def stderr_say(prefix: str, quiet: bool) -> Callable[..., None]:
+    """A progress callback (a :class:`mcsgd.progress.Progress`): ``[prefix] msg`` stage lines
+    and bars on stderr (nothing if ``quiet`` or the root ``-q``)."""
+    from mcsgd.progress import Progress
 
-    return say
+    return Progress(prefix, quiet=quiet, unit="sweep")
 
 
 def note(msg: str) -> None:

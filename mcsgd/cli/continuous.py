@@ -245,7 +245,7 @@ def _handler(experiment: str):
     def handle(args: argparse.Namespace) -> int:
         import sys
 
-        from mcsgd.cli._common import emit_json, wrote
+        from mcsgd.cli._common import emit_json, stderr_say, wrote
         from mcsgd.experiments.continuous import run_command
 
         params: dict[str, Any] = {"experiment": experiment}
@@ -254,7 +254,7 @@ def _handler(experiment: str):
             if v is not None:
                 params[k] = v
         res = run_command(params, args.seed, output=args.output, force=args.force,
-                          plot=args.plot)
+                          plot=args.plot, progress=stderr_say("continuous", False))
         wrote(args.output)
         wrote(args.plot)
         if args.json:

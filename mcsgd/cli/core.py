@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from mcsgd.cli._common import add_force_arg, add_seed_arg, wrote
 
@@ -80,10 +79,15 @@ def register(sub) -> None:
     r.add_argument("instance", help="instance HDF5 file (from 'mcsgd generate')")
     add_dynamics_args(r)
     r.add_argument("--sweeps", type=int, required=True, help="number of sweeps (>= 1)")
-    r.add_argument("--replicas", type=int, default=1, help="independent replicas (default 1)")
+    r.add_argument("--replicas", type=int, default=None,
+                   help="independent replicas (default 1; with --init FILE: the number of "
+                   "stored configurations)")
     add_seed_arg(r, "root seed of the dynamics and initial conditions")
-    r.add_argument("--init", choices=["random", "planted"], default="random",
-                   help="initial configuration")
+    r.add_argument("--init", default="random", metavar="random|planted|FILE[:DATASET]",
+                   help="initial configurations: random (default), the planted solution, or "
+                   "stored ones: a run file's final/state, a recovery file's "
+                   "rows/NNNN/final_state ('recover --save-states'); one stored "
+                   "configuration is broadcast to --replicas")
     r.add_argument("--grid", choices=["log", "linear"], default="log",
                    help="recording grid (default log)")
     r.add_argument("--grid-points", type=int, default=40, help="recording times")
@@ -158,8 +162,8 @@ def _generate_coloring(args) -> int:
         {"problem": "coloring", "n": args.n, "q": args.q, "c": args.c, "planted": args.planted,
          "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance, args.output,
         force=args.force)
-    print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
-          f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
+    wrote(args.output, f"coloring N={inst.n} q={inst.q} M={inst.m} "
+          f"mean degree {inst.mean_degree:.3f}")
     return 0
 
 
@@ -170,7 +174,7 @@ def _generate_ising(args) -> int:
         {"problem": "ising", "n": args.n, "d": args.d, "graph": args.graph,
          "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance,
         args.output, force=args.force)
-    print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
+    wrote(args.output, f"ising N={inst.n} M={inst.m}")
     return 0
 
 
@@ -179,30 +183,35 @@ def _generate_edges(args) -> int:
 
     inst = instance_from_edges(args.edges, args.output, q=args.q, problem=args.problem,
                                force=args.force)
-    print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
+    wrote(args.output, f"{inst.problem} N={inst.n} M={inst.m}")
     return 0
 
 
 def _run(args) -> int:
     from mcsgd.cli._common import emit_json
-    from mcsgd.experiments.run import run_instance_file
+    from mcsgd.experiments.run import run_instance_file, run_summary
     from mcsgd.progress import Progress
 
     dyn = dynamics_from_args(args)
-    prog = Progress(args.sweeps, "run", quiet=args.quiet or args.json)
+    prog = Progress("run", quiet=args.quiet, unit="sweep")
+    prog.stage(f"{dyn.name}: {args.sweeps} sweeps x {args.replicas} replica(s)", args.sweeps,
+               defer=True)
     res = run_instance_file(args.instance, dyn, sweeps=args.sweeps, replicas=args.replicas,
                             seed=args.seed, init=args.init, grid=args.grid,
                             grid_points=args.grid_points, window=args.window,
                             threads=args.threads, output=args.output, force=args.force,
                             progress=prog)
     prog.close()
-    summ = res.summary()
+    summ = run_summary(res)
     wrote(args.output, quiet=args.quiet)
     if args.json:
         emit_json(summ)
     else:
         st = summ["stationary"]
         ov = "" if st["overlap"] is None else f"  final overlap {st['overlap']:.4f}"
+        if st.get("overlaps_disagree"):  # a mean of distinct outcomes: show each replica
+            ov += " (replicas disagree: " + ", ".join(
+                f"{x:.3f}" for x in st["replica_overlaps"]) + ")"
         print(f"{dyn.name}: e = {st['energy']:.6f} +- {st['energy_err']:.6f} per node over "
               f"sweeps {st['window'][0]}..{st['window'][1]}{ov}  "
               f"({res.timing['ns_per_update']:.1f} ns/update)")
@@ -211,6 +220,9 @@ def _run(args) -> int:
 
 def _demo(args) -> int:
     from mcsgd.experiments.demo import demo
+    from mcsgd.progress import Progress
 
-    demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed, force=args.force)
+    with Progress("demo", unit="sweep") as prog:
+        demo(args.out, n=args.n, c=args.c, sweeps=args.sweeps, seed=args.seed,
+             force=args.force, progress=prog)
     return 0

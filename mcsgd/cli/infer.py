@@ -57,11 +57,14 @@ def _add_bp(sub) -> argparse.ArgumentParser:
 def _bp(args) -> int:
     from mcsgd.cli._common import emit_json
     from mcsgd.experiments.infer import bp_file
+    from mcsgd.progress import Progress
 
     res = bp_file(args.instance, T=args.T, damping=args.damping, init=args.init,
                   perturbation=args.perturbation, max_iter=args.max_iter, tol=args.tol,
                   seed=args.seed, schedule=args.schedule, output=args.output,
-                  force=args.force, save_messages=args.save_messages)
+                  force=args.force, save_messages=args.save_messages,
+                  progress=(prog := Progress("bp")))
+    prog.close()
     wrote(args.output)
     if args.json:
         emit_json(res.summary())

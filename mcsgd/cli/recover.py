@@ -45,6 +45,11 @@ def register(sub) -> None:
     r.add_argument("--plot", default=None, metavar="FILE",
                    help="figure of success probability and t_rec (default: no figure)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--save-states", action="store_true",
+                   help="keep every run's final configuration in -o FILE (for 'run --init')")
+    r.add_argument("--best", action="store_true",
+                   help="name the fastest setting per c with its 95%% interval, or say that "
+                   "the runs cannot rank them (JSON key 'best')")
     r.set_defaults(func=_recover)
 
 
@@ -58,12 +63,14 @@ def _recover(args) -> int:
         instances=args.instances, replicas=args.replicas, sweeps=args.sweeps,
         threshold=args.threshold, check_every=args.check_every, quench=args.quench,
         seed=args.seed, output=args.output, force=args.force, plot=args.plot,
-        record={k: v for k, v in vars(args).items() if k not in ("func",)},
-        progress=stderr_say("recover", args.quiet or args.json))
+        record={k: v for k, v in vars(args).items()
+                if k not in ("func", "log_quiet", "log_verbose", "best")  # not results
+                and not (k == "save_states" and not v)},
+        progress=stderr_say("recover", args.quiet), save_states=args.save_states)
     wrote(args.output, quiet=args.quiet)
     wrote(args.plot, quiet=args.quiet)
     if args.json:
-        emit_json(res.to_json())
+        emit_json({**res.to_json(), **({"best": res.best()} if args.best else {})})
     else:
         for r in res.public_rows():
             key = next(k for k in ("B", "T", "anneal") if k in r)
@@ -71,4 +78,13 @@ def _recover(args) -> int:
                   f"[{r['success_ci'][0]:.2f}, {r['success_ci'][1]:.2f}]  t_rec median "
                   f"{r['t_rec_median']}  (q25 {r['t_rec_q25']}, q75 {r['t_rec_q75']})  "
                   f"final overlap {r['final_overlap_mean']:.3f}")
+        if len(res.rows) > len(args.c):  # several values per c: can the runs rank them?
+            from mcsgd.experiments.recover import format_ranking
+
+            for rank in res.ranking():
+                print(format_ranking(rank))
+        if args.best:
+            from mcsgd.experiments.recover import format_best
+
+            print("\n".join(format_best(res.best())))
     return 0

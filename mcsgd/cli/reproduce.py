@@ -46,7 +46,7 @@ def _tb_curve(args) -> int:
     from mcsgd.cli._common import note, stderr_say
     from mcsgd.errors import ParameterError
     from mcsgd.experiments import reproduce as rp
-    from mcsgd.experiments.calibrate import format_table
+    from mcsgd.experiments.calibrate import flag_warnings, format_table
 
     if args.print_spec:
         sys.stdout.write(rp.spec_text(args.spec, rp.TB_CURVE_RESOURCE))
@@ -54,17 +54,19 @@ def _tb_curve(args) -> int:
     spec = rp.load_tb_curve_spec(args.spec, args.quick)
     out = args.out or spec["experiment"].get("out", "runs/out/tb_curve")
     cals = rp.reproduce_tb_curve(spec, out, c_index=args.c_index, threads=args.threads,
-                              progress=stderr_say("calibrate", args.quiet), note=note)
+                              progress=stderr_say("tb-curve", args.quiet), note=note)
     if cals is None:
         print(f"results in {out}/", file=sys.stderr)
         return 0
-    print(format_table(cals))
+    print(format_table(cals, with_params=True))
     try:
         rp.tb_curve_figures(cals, out)
         print(f"figures: {out}/tb_curve.png, {out}/relaxation_c*.png", file=sys.stderr)
     except ParameterError as e:
         note(f"{e}; table written, figures skipped")
     print(f"table: {out}/tb_table.md", file=sys.stderr)
+    for line in flag_warnings(cals):  # also with --quiet (stderr)
+        print(f"mcsgd: warning: {line}", file=sys.stderr)
     print(f"results in {out}/", file=sys.stderr)
     return 0
 

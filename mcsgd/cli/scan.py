@@ -69,6 +69,8 @@ def register(sub) -> None:
 
     e = ss.add_parser("example", help="print a small commented example scan file",
                       description="Print a small example scan file documenting every key.")
+    e.add_argument("--experiment", choices=("discrete", "calibrate"), default="discrete",
+                   help="which kind of scan (default: %(default)s)")
     e.set_defaults(func=_example)
 
     t = ss.add_parser("template", help="print the default sbatch template (to copy and edit)",
@@ -112,7 +114,7 @@ def _run(args) -> int:
         run = run_scan_file(args.spec, out=args.out, max_tasks=args.max_tasks,
                             executor=args.executor, workers=args.workers, threads=args.threads,
                             shard=args.shard, scheduler=args.scheduler, wait=args.wait,
-                            quiet=args.quiet or args.json)
+                            quiet=args.quiet)
     except Terminated as e:
         print(f"mcsgd: terminated ({e}); run the same command again to resume",
               file=sys.stderr)
@@ -176,7 +178,9 @@ def _collect(args) -> int:
 def _example(args) -> int:
     from importlib import resources
 
-    sys.stdout.write(resources.files("mcsgd").joinpath("data/example_scan.toml").read_text())
+    name = {"discrete": "example_scan.toml", "calibrate": "example_calibrate_scan.toml"}[
+        getattr(args, "experiment", "discrete")]
+    sys.stdout.write(resources.files("mcsgd").joinpath(f"data/{name}").read_text())
     return 0
 
 

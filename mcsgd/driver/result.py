@@ -52,6 +52,55 @@ class RunResult:
     params: dict[str, Any]
     timing: dict[str, float]
 
+    def __repr__(self) -> str:
+        p = self.params
+        dyn = p.get("dynamics", "?")
+        val = f" T={p['T']:g}" if "T" in p else (f" B={p['B']:g}" if "B" in p else "")
+        r, k = self.energy.shape
+        e = float(self.energy[:, -1].mean()) if k else float("nan")
+        ov = "" if self.overlap is None or not k else \
+            f", overlap={float(self.overlap[:, -1].mean()):.4f}"
+        return (f"RunResult({dyn}{val}, {p.get('problem', '?')} N={self.n}, replicas={r}, "
+                f"sweeps={p.get('sweeps', '?')}, {k} times, final e={e:.6g}{ov})")
+
+    def to_xarray(self):
+        """The recorded observables as an ``xarray.Dataset`` (needs ``mcsgd[analysis]``).
+
+        Variables ``energy``, ``acceptance`` and (planted instances) ``overlap``, each with
+        dims ``("replica", "time")``; coords ``time`` (sweeps, int64) and ``replica``
+        (0..R-1); ``attrs``: the run's ``params`` flattened to scalars (nested keys joined
+        with ``.``, lists and None as JSON strings, so the Dataset writes to netCDF) plus
+        ``n``, ``w0``, ``blk``.
+        """
+        import json
+
+        from mcsgd.errors import require_extra
+
+        xr = require_extra("xarray", "analysis", "RunResult.to_xarray()")
+        dims = ("replica", "time")
+        data = {"energy": (dims, self.energy), "acceptance": (dims, self.acceptance)}
+        if self.overlap is not None:
+            data["overlap"] = (dims, self.overlap)
+        attrs: dict[str, Any] = {}
+
+        def flat(prefix: str, d: dict[str, Any]) -> None:
+            for k, v in d.items():
+                name = f"{prefix}{k}"
+                if isinstance(v, dict):
+                    flat(name + ".", v)
+                elif isinstance(v, (bool, np.bool_)):
+                    attrs[name] = int(v)
+                elif isinstance(v, (int, float, str, np.integer, np.floating)):
+                    attrs[name] = v
+                else:
+                    attrs[name] = json.dumps(v.tolist() if isinstance(v, np.ndarray) else v)
+
+        flat("", self.params)
+        attrs.update(n=self.n, w0=self.w0, blk=self.blk)
+        return xr.Dataset(data, coords={"time": self.time,
+                                        "replica": np.arange(self.energy.shape[0])},
+                          attrs=attrs)
+
     @property
     def window_len(self) -> int:
         """Number of sweeps in the measurement window."""

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -52,6 +53,7 @@ from mcsgd.errors import (
     check_choice,
     check_range,
 )
+from mcsgd.progress import counter, stage
 from mcsgd.seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
 from mcsgd.stats import (
     ClusteredError,
@@ -64,6 +66,12 @@ from mcsgd.stats import (
 
 MODES = ("equilibrium", "relaxation", "both")
 P_THRESHOLD = 0.01  # diagnostics fail below this two-sided p-value
+# the time-scale factor lambda counts as undetermined when its larger error (clustered or
+# thermal) exceeds this fraction of its value, or when it or its error is not finite (the fit
+# at its bound [1/8, 8] gives NaN)
+SCALE_MAX_REL_ERR = 0.1
+# the reasons a point can be flagged (docs/calibration.md, "Flags"), in the order they print
+FLAGS = ("nonstationary", "init_disagree", "not_paramagnetic", "scale_unidentified")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +347,47 @@ class Calibration:
     # metropolis_energy_err_thermal (empty for files written before it existed)
     errors: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # flags are derived from the other columns (never stored: files of every version get
+        # them on load); table["flags"] holds one list of reason names per row
+        if "flags" not in self.table:
+            self.table["flags"] = point_flags(self.table, self.params.get("mode", "both"),
+                                              _err_dof(self.params, self.errors))
+
+    def __repr__(self) -> str:
+        pr = self.params.get("problem", {})
+        kind = pr.get("problem", "?")
+        Bs = ", ".join(f"{b:g}" for b in self.table.get("B", []) if b is not None)
+        return (f"Calibration({kind} c={pr.get('c', '?')} N={pr.get('n', '?')}, B=[{Bs}], "
+                f"{len(self.T_grid)} Metropolis temperatures, "
+                f"{self.errors.get('n_instances', self.params.get('instances', '?'))} instances"
+                f" x {self.params.get('replicas', '?')} replicas, "
+                f"sweeps={self.params.get('sweeps', '?')})")
+
+    def to_dataframe(self):
+        """The table as a ``pandas.DataFrame`` (needs ``mcsgd[analysis]``): one row per (c, B)
+        target, columns ``c``, then every key of :attr:`table` (``B``, ``T0``, ``T_adb``,
+        ``T_drift``, ``T_eq``, ``T_eq_err``, ..., ``stationary``, ``init_agree``; None as NaN),
+        then the ratios ``T_eq_over_T_adb`` and ``T_eq_over_T0`` of the printed table. Several
+        calibrations: ``pandas.concat([c.to_dataframe() for c in cals])``."""
+        from mcsgd.errors import require_extra
+
+        pd = require_extra("pandas", "analysis", "Calibration.to_dataframe()")
+        nB = len(self.table.get("B", []))
+        cols: dict[str, Any] = {"c": [float(self.params["problem"]["c"])] * nB}
+        for k, v in self.table.items():
+            v = list(v)
+            if all(x is None or (isinstance(x, (int, float, np.number))
+                                 and not isinstance(x, (bool, np.bool_))) for x in v):
+                v = [np.nan if x is None else float(x) for x in v]
+            cols[k] = v
+        df = pd.DataFrame(cols)
+        if {"T_eq", "T_adb", "T0"} <= set(df.columns):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                df["T_eq_over_T_adb"] = df["T_eq"] / df["T_adb"].replace(0, np.nan)
+                df["T_eq_over_T0"] = df["T_eq"] / df["T0"].replace(0, np.nan)
+        return df
+
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object: lists keyed by name, ``params``, the Metropolis grid and the
         error metadata (``n_instances``, ``err_dof``, ``disorder_err``, ``err_kind``)."""
@@ -356,7 +405,9 @@ class Calibration:
         :mod:`mcsgd.storage.calibration`)."""
         from mcsgd.storage import calibration as layout
 
-        layout.write(path, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["table"] = {k: v for k, v in self.table.items() if k != "flags"}  # derived
+        layout.write(path, **fields)
 
     @classmethod
     def load(cls, path) -> Calibration:
@@ -366,6 +417,112 @@ class Calibration:
         return cls(**layout.read(path))
 
 
+def _num(x: Any) -> float:
+    """A table entry as a float (None -> NaN)."""
+    return math.nan if x is None else float(x)
+
+
+def _err_dof(params: dict[str, Any], errors: dict[str, Any]) -> int:
+    """Degrees of freedom of the ``*_err`` columns (older files: instances - 1)."""
+    if "err_dof" in errors:
+        return int(errors["err_dof"])
+    return max(int(params.get("instances", 1)) - 1, 0)
+
+
+def scale_determined(scale: Any, err: Any, err_thermal: Any = None) -> bool:
+    """Whether the time-scale factor lambda is determined: it and its error are finite and the
+    larger of its errors (instance-clustered, thermal) is at most ``SCALE_MAX_REL_ERR`` of it."""
+    lam, e, eth = _num(scale), _num(err), _num(err_thermal)
+    if not (math.isfinite(lam) and math.isfinite(e) and lam > 0):
+        return False
+    sigma = max(e, eth) if math.isfinite(eth) else e
+    return sigma <= SCALE_MAX_REL_ERR * lam
+
+
+def para_p_value(table: dict[str, list], j: int, err_dof: int) -> float:
+    """Two-sided p-value of T_eq_para - T_eq = 0 at row ``j``: z = difference /
+    sqrt(T_eq_err^2 + T_eq_para_err^2) against Student-t with ``err_dof`` degrees of freedom
+    (normal when err_dof = 0); NaN where either is undetermined."""
+    from scipy.stats import norm
+    from scipy.stats import t as student_t
+
+    a, b = _num(table["T_eq"][j]), _num(table["T_eq_para"][j])
+    sa, sb = _num(table["T_eq_err"][j]), _num(table["T_eq_para_err"][j])
+    s = math.hypot(sa, sb)
+    if not all(math.isfinite(x) for x in (a, b, s)) or s <= 0:
+        return math.nan
+    z = abs(b - a) / s
+    return float(2 * (student_t.sf(z, err_dof) if err_dof >= 1 else norm.sf(z)))
+
+
+def point_flags(table: dict[str, list], mode: str = "both", err_dof: int = 1) -> list[list[str]]:
+    """The ``flags`` column: for each row the names (:data:`FLAGS`) of the checks it fails.
+
+    ``nonstationary``: ``stationary`` is false (halves test p < 0.01, or no p-value);
+    ``init_disagree``: ``init_agree`` is false (random vs planted starts, p < 0.01);
+    ``not_paramagnetic``: T_eq and T_eq_para differ at p < 0.01 (:func:`para_p_value`;
+    equilibrium modes); ``scale_unidentified``: lambda is undetermined
+    (:func:`scale_determined`; relaxation modes).
+    """
+    n = len(table["B"])
+    none = [None] * n
+    out: list[list[str]] = []
+    for j in range(n):
+        f = []
+        st = table["stationary"][j]
+        if st is not None and not st:
+            f.append("nonstationary")
+        ia = table["init_agree"][j]
+        if ia is not None and not ia:
+            f.append("init_disagree")
+        if mode != "relaxation":
+            p = para_p_value(table, j, err_dof)
+            if math.isfinite(p) and p < P_THRESHOLD:
+                f.append("not_paramagnetic")
+        if mode != "equilibrium" and not scale_determined(
+                table["time_scale"][j], table["time_scale_err"][j],
+                table.get("time_scale_err_thermal", none)[j]):
+            f.append("scale_unidentified")
+        out.append(f)
+    return out
+
+
+def flag_warnings(cals: Sequence[Calibration]) -> list[str]:
+    """One line per flagged point: ``c = 20, B = 0.9: nonstationary (halves p = 0.001), ...``
+    (what ``calibrate`` and ``reproduce tb-curve`` print on stderr at the end)."""
+    lines = []
+    for cal in cals:
+        t = cal.table
+        c = cal.params["problem"]["c"]
+        dof = _err_dof(cal.params, cal.errors)
+        for j, flags in enumerate(t["flags"]):
+            if not flags:
+                continue
+            why = []
+            for name in flags:
+                if name == "nonstationary":
+                    why.append(f"nonstationary (halves p = {_num(t['halves_p'][j]):.2g})")
+                elif name == "init_disagree":
+                    why.append(f"init_disagree (random vs planted p = "
+                               f"{_num(t['init_p'][j]):.2g})")
+                elif name == "not_paramagnetic":
+                    d = _num(t["T_eq_para"][j]) - _num(t["T_eq"][j])
+                    why.append(f"not_paramagnetic (T_eq_para - T_eq = {d:+.4g}, "
+                               f"p = {para_p_value(t, j, dof):.2g})")
+                elif name == "scale_unidentified":
+                    th = t.get("time_scale_err_thermal")
+                    errs = [_num(t["time_scale_err"][j]), _num(th[j] if th else None)]
+                    errs = [e for e in errs if math.isfinite(e)]
+                    why.append(f"scale_unidentified (lambda = {_num(t['time_scale'][j]):.3g}"
+                               f" +- {max(errs) if errs else math.nan:.2g})")
+                else:
+                    why.append(name)
+            tgt = (f"B = {t['B'][j]:g}" if t["B"][j] is not None
+                   else f"T = {_num(t['T'][j]):g}")
+            lines.append(f"c = {c:g}, {tgt}: {', '.join(why)}")
+    return lines
+
+
 def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
     """Per-unit (instance, replica) stationary means, curves and window traces."""
     means = np.concatenate([r.stationary()["replica_means"] for r in results])
@@ -373,6 +530,11 @@ def _unit_stats(results: Sequence[RunResult]) -> dict[str, np.ndarray]:
     traces = np.concatenate([r.trace_density() for r in results])
     blk = results[0].blk
     return {"means": means, "curves": curves, "traces": traces, "blk": blk}
+
+
+def _label(dyn: SGD | Metropolis) -> str:
+    """``SGD B = 0.5`` / ``Metropolis T = 0.8``: a target in a progress line."""
+    return f"SGD B = {dyn.B:g}" if isinstance(dyn, SGD) else f"Metropolis T = {dyn.T:g}"
 
 
 def calibrate(
@@ -390,6 +552,7 @@ def calibrate(
     grid_points: int = 30,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
+    key: tuple[int, ...] = (CALIBRATION,),
 ) -> Calibration:
     """Measure the effective temperature of each target dynamics against Metropolis.
 
@@ -398,7 +561,7 @@ def calibrate(
     prob : Problem
         Problem family; instance k is ``prob.generate(seed, k)`` (instance k of the problem
         parameters and ``seed``, :mod:`mcsgd.seeds`); every dynamics runs on the same
-        instances. Run streams: task keys ``(CALIBRATION, k, role, j)`` (:mod:`mcsgd.seeds`).
+        instances. Run streams: task keys ``(*key, k, role, j)`` (:mod:`mcsgd.seeds`).
     targets : sequence of SGD (or Metropolis, for closed-loop checks)
     instances, replicas, sweeps : int
         K instances x R replicas; each run lasts ``sweeps`` sweeps from a random start
@@ -408,6 +571,9 @@ def calibrate(
         Metropolis temperatures (default: automatic around T_adb, refined where needed).
     window : float
         Final fraction of each run averaged for stationary values.
+    key : tuple of int
+        Origin of the run streams: ``(CALIBRATION,)`` for ``mcsgd calibrate`` and
+        ``reproduce``, a scan task's key ``(SCAN, h1, h2)`` for a calibration in a scan.
 
     Returns
     -------
@@ -429,23 +595,31 @@ def calibrate(
     run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
                   threads=threads)
 
+    tick = counter(progress)
+
     def run_all(dyn, tag, init="random"):
         res = []
         for k, inst in enumerate(insts):
-            res.append(run(inst, dyn, seed=seed, key=(CALIBRATION, k, *tag), init=init,
-                           **run_kw))
+            hook = None if tick is None else (
+                lambda d, t, k=k: tick(k * t + d, instances * t))
+            res.append(run(inst, dyn, seed=seed, key=(*key, k, *tag), init=init,
+                           progress=hook, **run_kw))
+            if tick is not None:
+                progress.debug(f"instance {k + 1}/{len(insts)}: "
+                               f"{res[-1].timing['ns_per_update']:.1f} ns/update")
         return _unit_stats(res), res[0].time
 
     # target runs
     sgd_stats, times = [], None
     for j, dyn in enumerate(targets):
-        say(f"target {j + 1}/{len(targets)}: {dyn.params()}")
+        stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)}", instances * sweeps)
         st, times = run_all(dyn, (CAL_TARGET, j))
         sgd_stats.append(st)
     planted_stats: list[dict | None] = [None] * len(targets)
     if mode != "relaxation" and prob.planted:
         for j, dyn in enumerate(targets):
-            say(f"target {j + 1}/{len(targets)} from the planted start")
+            stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)} from the planted start",
+                  instances * sweeps)
             planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
 
     # theory guesses and the T grid
@@ -461,7 +635,8 @@ def calibrate(
         for T in sorted(set(round(float(x), 6) for x in Ts)):
             if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
                 continue
-            say(f"metropolis T = {T:.4f} ({len(mc) + 1} grid points)")
+            stage(say, f"Metropolis T = {T:.4f} (grid point {len(mc) + 1})",
+                  instances * sweeps)
             tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
             mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
 
@@ -586,13 +761,38 @@ def calibrate(
     )
 
 
-def format_table(cals: Sequence[Calibration]) -> str:
-    """A Markdown table of every calibration (one row per (c, B))."""
+def format_params(cals: Sequence[Calibration]) -> str:
+    """One line naming what the table was computed with: N, q, c, ensemble, sweeps, window,
+    instances x replicas, seed, mode and the mcsgd version (from the calibrations' params)."""
+    from mcsgd import __version__
+
+    p = cals[0].params
+    pr = p["problem"]
+    cs = ", ".join(f"{cal.params['problem']['c']:g}" for cal in cals)
+    kind = pr.get("problem", "coloring")
+    planted = "planted" if pr.get("planted", True) else "unplanted"
+    q = f"q = {pr['q']}, " if kind == "coloring" else ""
+    return (f"{kind}: N = {pr['n']}, {q}c = {cs}, ensemble = {pr['graph']} ({planted}), "
+            f"sweeps = {p['sweeps']}, window = {p['window']:g} (final fraction), "
+            f"instances x replicas = {p['instances']} x {p['replicas']}, seed = {p['seed']}, "
+            f"mode = {p['mode']}, mcsgd {__version__}")
+
+
+def format_table(cals: Sequence[Calibration], *, with_params: bool = False) -> str:
+    """A Markdown table of every calibration (one row per (c, B)); ``with_params`` puts
+    :func:`format_params` and a pointer to the column definitions above it.
+
+    ``scale`` is lambda ± its error, "–" where undetermined (:func:`scale_determined`);
+    ``flags`` lists the failed checks (:func:`point_flags`), "–" when none.
+    """
     lines = [
         "| c | B | T0 | T_adb | T_drift | T_eq | T_eq_para | T_neq | T_neq (resc.) | scale "
-        "| T_eq/T_adb | T_eq/T0 | stationary | init agree |",
-        "|" + "---|" * 14,
+        "| T_eq/T_adb | T_eq/T0 | stationary | init agree | flags |",
+        "|" + "---|" * 15,
     ]
+    if with_params:
+        lines[:0] = [format_params(cals), "",
+                     "Columns and flags: docs/calibration.md (\"Columns\", \"Flags\").", ""]
 
     def f(x, e=None, p=4):
         if x is None or x != x:
@@ -602,18 +802,23 @@ def format_table(cals: Sequence[Calibration]) -> str:
     for cal in cals:
         t = cal.table
         c = cal.params["problem"]["c"]
+        none = [None] * len(t["B"])
         for j in range(len(t["B"])):
             teq = t["T_eq"][j]
             ratio_adb = teq / t["T_adb"][j] if teq == teq and t["T_adb"][j] else float("nan")
             ratio_t0 = teq / t["T0"][j] if teq == teq and t["T0"][j] else float("nan")
+            lam = (f(t["time_scale"][j], t["time_scale_err"][j], 3)
+                   if scale_determined(t["time_scale"][j], t["time_scale_err"][j],
+                                       t.get("time_scale_err_thermal", none)[j]) else "–")
             lines.append(
                 f"| {c:g} | {t['B'][j]:g} | {f(t['T0'][j])} | {f(t['T_adb'][j])} | "
                 f"{f(t['T_drift'][j])} | {f(teq, t['T_eq_err'][j])} | "
                 f"{f(t['T_eq_para'][j], t['T_eq_para_err'][j])} | "
                 f"{f(t['T_neq'][j], t['T_neq_err'][j])} | "
                 f"{f(t['T_neq_rescaled'][j], t['T_neq_rescaled_err'][j])} | "
-                f"{f(t['time_scale'][j], None, 3)} | {f(ratio_adb, None, 3)} | "
-                f"{f(ratio_t0, None, 3)} | {t['stationary'][j]} | {t['init_agree'][j]} |"
+                f"{lam} | {f(ratio_adb, None, 3)} | "
+                f"{f(ratio_t0, None, 3)} | {t['stationary'][j]} | {t['init_agree'][j]} | "
+                f"{', '.join(t['flags'][j]) or '–'} |"
             )
     return "\n".join(lines)
 
@@ -723,8 +928,12 @@ def save_set(cals: Sequence[Calibration], path) -> None:
     :func:`mcsgd.storage.calibration.write_set`)."""
     from mcsgd.storage import calibration as layout
 
-    layout.write_set(path, [{f.name: getattr(cal, f.name) for f in dataclasses.fields(cal)}
-                            for cal in cals])
+    sets = []
+    for cal in cals:
+        fields = {f.name: getattr(cal, f.name) for f in dataclasses.fields(cal)}
+        fields["table"] = {k: v for k, v in cal.table.items() if k != "flags"}  # derived
+        sets.append(fields)
+    layout.write_set(path, sets)
 
 
 def load_all(path) -> list[Calibration]:
@@ -733,3 +942,201 @@ def load_all(path) -> list[Calibration]:
     from mcsgd.storage import calibration as layout
 
     return [Calibration(**d) for d in layout.read_all(path)]
+
+
+def parse_invert(text: str) -> float:
+    """The temperature of ``--invert T=VALUE`` (ParameterError otherwise)."""
+    key, sep, val = text.partition("=")
+    if key.strip() != "T" or not sep:
+        raise ParameterError(f"--invert takes T=VALUE (e.g. T=0.65), not {text!r}")
+    try:
+        T = float(val)
+    except ValueError:
+        raise ParameterError(f"--invert: {val!r} is not a number") from None
+    check_range("invert T", T, 0, None, lo_open=True)
+    return T
+
+
+def _theory_B(prob: Problem, T: float) -> dict[str, Any]:
+    """B with T_adb(B) = T for ``prob`` (ADB flux condition; a root of the decreasing curve on
+    (0, 1], located on a grid and refined on a 400-point grid of its bracket)."""
+    from mcsgd import theory as th
+
+    def curve(B: np.ndarray) -> np.ndarray:
+        if prob.problem == "coloring":
+            return np.asarray(th.T_adb(B, prob.c, prob.q, prob.degree_law, "flux"), float)
+        return np.asarray(th.T_adb_ising(B, prob.c, prob.degree_law, "flux"), float)
+
+    Bg = np.concatenate([np.geomspace(1e-4, 0.5, 120, endpoint=False), np.linspace(0.5, 1, 201)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tg = curve(Bg)
+    ok = np.isfinite(Tg)
+    out: dict[str, Any] = {"B": None, "T_range": [float(Tg[ok].min()), float(Tg[ok].max())]
+                           if ok.any() else [None, None]}
+    k = next((i for i in range(len(Bg) - 1) if ok[i] and ok[i + 1]
+              and (Tg[i] - T) * (Tg[i + 1] - T) <= 0), None)
+    if k is None:
+        return out
+    Bf = np.linspace(Bg[k], Bg[k + 1], 400)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Tf = curve(Bf)
+    j = next((i for i in range(len(Bf) - 1) if np.isfinite(Tf[i]) and np.isfinite(Tf[i + 1])
+              and (Tf[i] - T) * (Tf[i + 1] - T) <= 0), None)
+    if j is None:
+        return out
+    w = 0.0 if Tf[j + 1] == Tf[j] else (T - Tf[j]) / (Tf[j + 1] - Tf[j])
+    out["B"] = float(Bf[j] + w * (Bf[j + 1] - Bf[j]))
+    return out
+
+
+def _interpolate_B(prob: Problem, T: float, b1: float, t1: float, s1: float | None,
+                   b2: float, t2: float, s2: float | None) -> dict[str, Any]:
+    """B in [b1, b2] where the interpolated T_eq(B) equals T, and its error.
+
+    The ratio T_eq / T_adb (close to 1 and smooth) is interpolated linearly in B and
+    multiplied by the theory curve T_adb(B) on a 400-point grid of the bracket; where T_adb is
+    not positive and finite at both ends (B = 1), T_eq itself is interpolated linearly.
+    ``B_err``: the measured errors s1, s2 (independent) propagated by re-solving with
+    T_eq -+ s at each end (central differences, added in quadrature)."""
+    from mcsgd import theory as th
+
+    Bf = np.linspace(b1, b2, 400)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if prob.problem == "coloring":
+            Ta = np.asarray(th.T_adb(Bf, prob.c, prob.q, prob.degree_law, "flux"), float)
+        else:
+            Ta = np.asarray(th.T_adb_ising(Bf, prob.c, prob.degree_law, "flux"), float)
+    shaped = bool(np.all(np.isfinite(Ta)) and np.all(Ta > 0))
+    w = (Bf - b1) / (b2 - b1)
+
+    def solve(u1: float, u2: float) -> float:
+        if shaped:
+            Tf = Ta * ((1 - w) * u1 / Ta[0] + w * u2 / Ta[-1])
+        else:
+            Tf = (1 - w) * u1 + w * u2
+        d = Tf - T
+        j = next((i for i in range(len(Bf) - 1) if d[i] * d[i + 1] <= 0), None)
+        if j is None:
+            return math.nan
+        f = 0.0 if Tf[j + 1] == Tf[j] else (T - Tf[j]) / (Tf[j + 1] - Tf[j])
+        return float(Bf[j] + f * (Bf[j + 1] - Bf[j]))
+
+    B = solve(t1, t2)
+    var = 0.0
+    for s, (u1, u2, v1, v2) in ((s1, (t1 + (s1 or 0), t2, t1 - (s1 or 0), t2)),
+                                (s2, (t1, t2 + (s2 or 0), t1, t2 - (s2 or 0)))):
+        if s is None or not np.isfinite(s):
+            var = math.nan
+            break
+        if s > 0:
+            var += ((solve(u1, u2) - solve(v1, v2)) / 2) ** 2
+    err = math.sqrt(var) if np.isfinite(var) else math.nan
+    return {"B": B if np.isfinite(B) else None, "B_err": err if np.isfinite(err) else None,
+            "interpolation": "T_eq/T_adb linear in B, times T_adb(B)" if shaped
+            else "T_eq linear in B"}
+
+
+def invert_T(T: float, *, calibration: Calibration | None = None,
+             problem: Problem | None = None) -> dict[str, Any]:
+    """Which B gives temperature ``T`` (``mcsgd calibrate --invert T=...``).
+
+    From a ``calibration``: interpolation of the measured T_eq(B) between the two
+    neighbouring targets whose T_eq bracket ``T`` (the lowest such B where the curve is not
+    monotone), shaped by the theory (:func:`_interpolate_B`), with the error ``B_err``
+    propagated from their ``T_eq_err`` (``interpolation`` names the method; the
+    interpolation's own error is not included: add targets near the answer to shrink it).
+    No extrapolation: outside the measured T_eq range, ``B`` is None and ``note`` says so. The
+    ADB estimate for the same problem is added as ``B_adb``. Without a calibration: the ADB
+    theory alone, B with T_adb(B) = T for ``problem`` (``B_err`` None: an approximation, no
+    statistical error). Returns a JSON-ready dict: ``T``, ``B``, ``B_err``, ``source``,
+    ``bracket`` (calibration), ``B_adb``, ``problem``, ``note``.
+    """
+    if calibration is None and problem is None:
+        raise ParameterError("--invert needs --from FILE (a calibration) or the problem (--c)")
+    out: dict[str, Any] = {"T": T, "B": None, "B_err": None, "note": None}
+    if calibration is not None:
+        pr = dict(calibration.params["problem"])
+        problem = Problem(problem=pr["problem"], n=pr["n"], q=pr["q"], c=pr["c"],
+                          graph=pr["graph"], planted=pr["planted"], noise=pr["noise"],
+                          shuffle=pr.get("shuffle", False))
+        t = calibration.table
+        pts = sorted((b, te, se) for b, te, se in zip(t["B"], t["T_eq"], t["T_eq_err"],
+                                                       strict=True)
+                     if b is not None and te is not None and np.isfinite(te))
+        out.update(source="calibration: T_eq(B) interpolated", bracket=None)
+        for (b1, t1, s1), (b2, t2, s2) in zip(pts[:-1], pts[1:], strict=True):
+            if (t1 - T) * (t2 - T) <= 0 and t1 != t2:
+                out.update(_interpolate_B(problem, T, b1, t1, s1, b2, t2, s2))
+                out["bracket"] = [float(b1), float(b2)]
+                break
+        if out["B"] is None:
+            lo = min((p[1] for p in pts), default=math.nan)
+            hi = max((p[1] for p in pts), default=math.nan)
+            out["note"] = (f"T = {T:g} is outside the measured T_eq range [{lo:.4g}, {hi:.4g}] "
+                           f"(B = {', '.join(f'{p[0]:g}' for p in pts)}): no extrapolation; "
+                           "add targets or use the theory (--invert without --from)")
+    else:
+        out["source"] = "theory: T_adb(B) (ADB, flux condition)"
+    th = _theory_B(problem, T)
+    out["B_adb"] = th["B"]
+    if calibration is None:
+        out["B"] = th["B"]
+        if th["B"] is None:
+            lo, hi = th["T_range"]
+            out["note"] = (f"T = {T:g} is outside the range of T_adb(B) on (0, 1]"
+                           + (f" ([{lo:.4g}, {hi:.4g}])" if lo is not None else ""))
+    out["problem"] = {"problem": problem.problem, "q": problem.q, "c": problem.c,
+                      "graph": problem.graph}
+    return out
+
+
+def run_invert(invert: str, *, source: str | None = None, problem: str = "coloring",
+               q: int = 5, c: float | Sequence[float] | None = None, graph: str | None = None,
+               noise: float = 0.0) -> dict[str, Any] | list[dict[str, Any]]:
+    """``mcsgd calibrate --invert T=VALUE [--from FILE]``: :func:`invert_T` on the calibration
+    file ``source`` (its ``file`` is added), or on the ADB theory for the problem given by the
+    options (``c`` required). One dict, or a list of them (one per calibration of a multi-c
+    file, or one per value when ``c`` is a list of several)."""
+    T = parse_invert(invert)
+    if source is not None:
+        out = []
+        for cal in load_all(source):
+            res = invert_T(T, calibration=cal)
+            res["file"] = os.path.abspath(source)
+            out.append(res)
+        return out[0] if len(out) == 1 else out
+    if c is None:
+        raise ParameterError("--invert without --from FILE needs --c (and --problem, --q, "
+                             "--graph) for the theory T_adb(B)")
+    cs = [c] if np.isscalar(c) else list(c)
+    out = [_invert_theory(T, problem=problem, q=q, c=x, graph=graph, noise=noise)
+           for x in cs]
+    return out[0] if len(out) == 1 else out
+
+
+def _invert_theory(T: float, *, problem: str, q: int, c: float, graph: str | None,
+                   noise: float) -> dict[str, Any]:
+    """:func:`invert_T` on the ADB theory for one problem."""
+    graph = graph or ("er" if problem == "coloring" else "regular")
+    check_range("c", c, 0, None)
+    n = 1000 * (q if problem == "coloring" else 2)  # size is irrelevant to the theory
+    if graph == "regular" and problem == "coloring" and (n * c) % 2:
+        n *= 2
+    return invert_T(T, problem=Problem(problem=problem, n=n, q=q, c=c, graph=graph,
+                                       noise=noise))
+
+
+def format_invert(res: dict[str, Any]) -> str:
+    """The line ``mcsgd calibrate --invert`` prints."""
+    T = res["T"]
+    if res["B"] is None:
+        return f"T = {T:g}: no B ({res['note']})"
+    if res.get("file"):
+        err = f" +- {res['B_err']:.4f}" if res["B_err"] is not None else ""
+        adb = "" if res["B_adb"] is None else f"; ADB theory: B = {res['B_adb']:.4f}"
+        b1, b2 = res["bracket"]
+        return (f"B = {res['B']:.4f}{err} gives T_eq = {T:g} (interpolated between B = {b1:g} "
+                f"and {b2:g} in {res['file']}{adb})")
+    p = res["problem"]
+    return (f"B = {res['B']:.4f} gives T_adb = {T:g} (ADB theory, {p['problem']} "
+            f"q = {p['q']} c = {p['c']:g} {p['graph']}; no error bar: an approximation)")

@@ -28,6 +28,7 @@ Common model keys: data (auto|synthetic|digits), n_data, hidden, dim, hmin, hmax
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -321,10 +322,14 @@ def save_h5(path: str, result: dict, entropy: int, key: tuple[int, ...] = ()) ->
 
 
 def run_command(params: dict, seed: int, *, output: str | None = None, force: bool = False,
-                plot: str | None = None) -> dict:
+                plot: str | None = None,
+                progress: Callable[[str], None] | None = None) -> dict:
     """One ``mcsgd continuous ...`` command: validate ``params`` and ``seed``, check the
     outputs, run :func:`run_task` (key ``()``), draw the standard figure to ``plot`` and write
-    ``output``. Every check runs before any work, so bad input leaves no file."""
+    ``output``. Every check runs before any work, so bad input leaves no file. ``progress``
+    hears one line per stage (run, figure, file)."""
+    import time
+
     from mcsgd.storage.paths import check_output
 
     resolve_params(params)  # validate before any work or file
@@ -335,11 +340,17 @@ def run_command(params: dict, seed: int, *, output: str | None = None, force: bo
         from mcsgd.plots import require_matplotlib
 
         require_matplotlib()
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    say(f"{params['experiment']}: running (seed {seed})")
     res = run_task(params, seed, ())
+    say(f"{params['experiment']}: done in {time.perf_counter() - t0:.1f} s")
     if plot:
         from mcsgd.plots.continuous import plot_result
 
+        say(f"figure -> {plot}")
         plot_result(res, plot)
     if output:
+        say(f"writing {output}")
         save_h5(output, res, seed, ())
     return res

@@ -9,8 +9,10 @@ from collections.abc import Callable
 
 
 def demo(out: str, *, n: int = 20000, c: float = 10.0, sweeps: int = 400, seed: int = 1,
-         force: bool = False, report: Callable[[str], None] = print) -> None:
-    """Run the demo into directory ``out``; every line of the summary goes to ``report``.
+         force: bool = False, report: Callable[[str], None] = print,
+         progress: Callable[..., None] | None = None) -> None:
+    """Run the demo into directory ``out``; every line of the summary goes to ``report``, the
+    stages (and, for a :class:`mcsgd.progress.Progress`, the sweeps) to ``progress``.
 
     Everything is validated before the first file is written; ``force`` lets the demo replace
     files in ``out`` that are not results of an earlier demo.
@@ -19,6 +21,7 @@ def demo(out: str, *, n: int = 20000, c: float = 10.0, sweeps: int = 400, seed: 
     from mcsgd.driver import run
     from mcsgd.dynamics import SGD, Metropolis
     from mcsgd.errors import check_range
+    from mcsgd.progress import counter, stage
     from mcsgd.resources import check_run_memory
     from mcsgd.seeds import DEMO
     from mcsgd.storage.paths import check_output, check_output_dir
@@ -47,7 +50,9 @@ def demo(out: str, *, n: int = 20000, c: float = 10.0, sweeps: int = 400, seed: 
     report(f"instance: planted {q}-colouring, N = {inst.n}, c = {c}, M = {inst.m} -> {ipath}")
     report(f"{'dynamics':<22}{'e (per node)':>16}{'+-':>10}{'overlap':>10}{'acc':>8}")
     for k, (label, dyn) in enumerate(rows):
-        res = run(inst, dyn, sweeps=sweeps, replicas=2, seed=seed, key=(DEMO, k))
+        stage(progress, f"{k + 1}/{len(rows)}: {label}, {sweeps} sweeps", sweeps)
+        res = run(inst, dyn, sweeps=sweeps, replicas=2, seed=seed, key=(DEMO, k),
+                  progress=counter(progress))
         path = os.path.join(out, f"run_{k}_{dyn.name}.h5")
         res.save(path)
         st = res.stationary()

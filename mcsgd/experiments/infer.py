@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,12 +18,15 @@ def bp_file(instance_path: str, *, T: float | None = None, damping: float = 0.0,
             init: str = "uninformative", perturbation: float = 1e-3, max_iter: int = 1000,
             tol: float = 1e-8, seed: int = 0, schedule: str = "random",
             output: str | None = None, force: bool = False,
-            save_messages: bool = False) -> BPResult:
+            save_messages: bool = False,
+            progress: Callable[..., None] | None = None) -> BPResult:
     """Run BP on the instance in ``instance_path``; write ``output`` if given.
 
     The values are checked (:class:`~mcsgd.errors.ParameterError`) before the output path
     (``force`` lets it replace a file that is not a BP result) and before the instance is
-    loaded; ``save_messages`` also stores the messages. The result's ``params`` name the
+    loaded; ``save_messages`` also stores the messages. ``progress`` (a
+    :class:`mcsgd.progress.Progress` or ``progress(msg)``) hears the stages and, if it can, the
+    iterations. The result's ``params`` name the
     absolute instance path (``instance_file``).
     """
     from mcsgd import problems
@@ -39,10 +43,16 @@ def bp_file(instance_path: str, *, T: float | None = None, damping: float = 0.0,
     check_range("tol", tol, 0, None, lo_open=True)
     check_range("seed", seed, 0, None, integer=True)
     check_output(output, option="-o", mcsgd_kind="bp", inputs=[instance_path], force=force)
+    from mcsgd.progress import counter, stage
+
     inst = problems.load(instance_path)
+    stage(progress, f"{inst.problem} N = {inst.n}, M = {inst.m}: at most {max_iter} "
+          f"iterations ({schedule} schedule)", max_iter)
     res = bp(inst, T=T, damping=damping, init=init, perturbation=perturbation,
-             max_iter=max_iter, tol=tol, seed=seed, schedule=schedule)
+             max_iter=max_iter, tol=tol, seed=seed, schedule=schedule,
+             progress=counter(progress))
     res.params["instance_file"] = os.path.abspath(instance_path)
     if output:
+        stage(progress, f"writing {output}")
         res.save(output, messages=save_messages)
     return res

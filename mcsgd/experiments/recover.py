@@ -39,6 +39,7 @@ from mcsgd.errors import (
     check_choice,
     check_range,
 )
+from mcsgd.progress import counter, stage
 from mcsgd.seeds import RECOVERY, params_words
 from mcsgd.stats import clustered_proportion_ci, median_ci, quantile, wilson_interval
 
@@ -83,6 +84,7 @@ def recovery_run(
     check_every: int | None = None,
     quench: int = 0,
     stop_early: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run R replicas from random starts and record each one's first-passage time.
 
@@ -103,12 +105,14 @@ def recovery_run(
     stop_early : bool
         Stop when every replica has recovered (fixed dynamics), or none has moved in a check
         interval (a frozen quench).
+    progress : callable(done_sweeps, total_sweeps), optional
+        Called after every overlap check.
 
     Returns
     -------
     dict with ``t_rec`` float64[R] (inf: not recovered), ``final_overlap`` float64[R] (after
     the quench), ``max_overlap`` float64[R], ``check_times`` and ``overlap`` [R, n_checks]
-    (overlap at each check), ``sweeps_run``.
+    (overlap at each check), ``sweeps_run``, ``final_state`` int8[R, N] (after the quench).
     """
     if inst.planted is None:
         raise ParameterError("recovery needs a planted instance")
@@ -143,6 +147,8 @@ def recovery_run(
         ovs.append(ov)
         newly = (ov >= threshold) & ~np.isfinite(t_rec)
         t_rec[newly] = runner.t
+        if progress is not None:
+            progress(runner.t, sweeps)
         if stop_early and anneal is None:
             if np.all(np.isfinite(t_rec)):
                 break
@@ -161,6 +167,7 @@ def recovery_run(
         "check_times": np.asarray(times, np.int64),
         "overlap": ov_arr,
         "sweeps_run": int(sweeps_run),
+        "final_state": runner.s.copy(),
     }
 
 
@@ -238,6 +245,7 @@ def recovery_scan(
     check_every: int | None = None,
     quench: int = 0,
     progress: Callable[[str], None] | None = None,
+    save_states: bool = False,
 ) -> list[dict[str, Any]]:
     """Recovery statistics for every (c, setting) over ``instances`` x ``replicas`` runs.
 
@@ -246,7 +254,9 @@ def recovery_scan(
     ``c``, the setting's parameters, and the raw ``t_rec`` / ``final_overlap`` arrays. Run
     streams: task keys ``(RECOVERY, h1, h2, k)`` with (h1, h2) a hash of (c, the setting's
     parameters) (:func:`recovery_key`, :mod:`mcsgd.seeds`), so a row does not depend on which
-    other c values or settings are run beside it.
+    other c values or settings are run beside it. ``save_states``: each row also gets
+    ``final_state`` = ``{"states": int8[runs, N], "instances", "replicas",
+    "instance_params"}`` (layout in :mod:`mcsgd.storage.recovery`).
 
     With fewer than ``MIN_DISORDER_INSTANCES`` instances a :class:`DisorderErrorWarning` says
     that the intervals cannot include the instance-to-instance spread reliably (1 instance:
@@ -261,17 +271,26 @@ def recovery_scan(
                f"the instance-clustered intervals rest on {instances - 1} degree(s) of freedom "
                "and are wide"), DisorderErrorWarning, stacklevel=2)
     rows = []
+    tick = counter(progress)
     for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]
         for setting in settings:
-            t_rec, fin, curves = [], [], []
+            t_rec, fin, curves, states = [], [], [], []
+            stage(progress, f"c = {c:g}, {_setting_label(setting)}: {instances} instance(s) x "
+                  f"{replicas} replica(s)", instances * sweeps)
             for k, inst in enumerate(insts):
+                hook = None if tick is None else (
+                    lambda d, t, k=k: tick(k * t + d, instances * t))
                 out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
                                    key=recovery_key(c, setting, k), threshold=threshold,
-                                   check_every=check_every, quench=quench)
+                                   check_every=check_every, quench=quench, progress=hook)
+                if tick is not None:  # the rest of the budget of replicas that stopped early
+                    tick((k + 1) * sweeps, instances * sweeps)
                 t_rec.append(out["t_rec"])
                 fin.append(out["final_overlap"])
                 curves.append((out["check_times"], out["overlap"].mean(0)))
+                if save_states:
+                    states.append(out["final_state"])
             t_rec = np.concatenate(t_rec)
             fin = np.concatenate(fin)
             row: dict[str, Any] = {"c": float(c)}
@@ -285,11 +304,24 @@ def recovery_scan(
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
             row["curve"] = curves[0]
-            label = {k: row[k] for k in ("B", "T", "anneal") if k in row}
-            say(f"c = {c:g} {label}: success {row['success_probability']:.2f}, "
-                f"median t_rec {row['t_rec_median']}")
+            if save_states:
+                row["final_state"] = {"states": np.concatenate(states), "instances": instances,
+                                      "replicas": replicas,
+                                      "instance_params": [i.params for i in insts]}
+            med = row["t_rec_median"]
+            say(f"c = {c:g}, {_setting_label(setting)}: success "
+                f"{row['success_probability']:.2f}, median t_rec "
+                + ("undefined (fewer than half recovered)" if med is None else f"{med:g} sweeps"))
             rows.append(row)
     return rows
+
+
+def _setting_label(setting: Dynamics | Anneal) -> str:
+    """``B = 0.8`` / ``T = 0.6`` / ``annealing ...``: a setting in a progress line."""
+    if isinstance(setting, Anneal):
+        return (f"annealing {setting.param} {setting.start:g} -> {setting.stop:g} in "
+                f"{setting.steps} steps")
+    return f"B = {setting.B:g}" if isinstance(setting, SGD) else f"T = {setting.T:g}"
 
 
 def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, dict]:
@@ -307,6 +339,68 @@ def window(rows: Sequence[dict], param: str, level: float = 0.5) -> dict[str, di
             "best_t_rec_median": min(med)[0] if med else None,
         }
     return out
+
+
+def _inf(x: float | None) -> float:
+    return math.inf if x is None else float(x)
+
+
+def ranking(rows: Sequence[dict], param: str) -> list[dict[str, Any]]:
+    """Per c: whether the runs rank the ``param`` values (B or T) or cannot.
+
+    The best value is the one with the shortest median recovery time (as in :func:`window`).
+    Another value is *distinguished* from it when their 95% intervals do not overlap, either
+    the success probability (``success_ci``, the best's above) or the median recovery time
+    (``t_rec_median_ci``, the best's below; a missing end is +inf). ``ranked`` is True when
+    every other value is distinguished; ``tied`` lists those that are not. Returns one dict per
+    c: ``c``, ``param``, ``best`` (None when nothing recovers), ``best_success_ci``,
+    ``best_t_rec_median_ci``, ``ranked``, ``tied``.
+    """
+    out = []
+    for c in sorted({r["c"] for r in rows}):
+        rs = [r for r in rows if r["c"] == c and param in r]
+        med = [r for r in rs if r["t_rec_median"] is not None]
+        if not med:
+            out.append({"c": c, "param": param, "best": None, "best_success_ci": None,
+                        "best_t_rec_median_ci": None, "ranked": False,
+                        "tied": [r[param] for r in rs]})
+            continue
+        best = min(med, key=lambda r: (r["t_rec_median"], r[param]))
+        b_lo, b_hi = best["success_ci"]
+        m_lo, m_hi = best["t_rec_median_ci"]
+        tied = []
+        for r in rs:
+            if r is best:
+                continue
+            r_lo, r_hi = r["success_ci"]
+            rm_lo, _rm_hi = r["t_rec_median_ci"]
+            by_success = b_lo is not None and r_hi is not None and b_lo > r_hi
+            by_time = _inf(m_hi) < _inf(rm_lo)
+            if not (by_success or by_time):
+                tied.append(r[param])
+        out.append({"c": c, "param": param, "best": best[param],
+                    "best_success_ci": [b_lo, b_hi], "best_t_rec_median_ci": [m_lo, m_hi],
+                    "ranked": not tied, "tied": tied})
+    return out
+
+
+def format_ranking(rank: dict[str, Any]) -> str:
+    """One line saying whether the runs rank the values of one c (:func:`ranking`)."""
+    p, c = rank["param"], rank["c"]
+    if rank["best"] is None:
+        return f"c = {c:g}: no {p} value recovered in half of its runs: no ranking"
+
+    def iv(x):
+        lo, hi = x
+        return f"[{'–' if lo is None else f'{lo:.3g}'}, {'inf' if hi is None else f'{hi:.3g}'}]"
+
+    head = (f"c = {c:g}: fastest {p} = {rank['best']:g} (median t_rec 95% interval "
+            f"{iv(rank['best_t_rec_median_ci'])}, success {iv(rank['best_success_ci'])})")
+    if rank["ranked"]:
+        return head + f"; its intervals separate it from every other {p}"
+    tied = ", ".join(f"{x:g}" for x in rank["tied"])
+    return (head + f"; the runs cannot rank it against {p} = {tied} (overlapping success and "
+            "t_rec intervals: more instances x replicas needed)")
 
 
 def map_T_window_to_B(T_lo: float | None, T_hi: float | None,
@@ -427,9 +521,85 @@ class RecoveryRun:
 
         return public_rows(self.rows)
 
+    def ranking(self) -> list[dict[str, Any]]:
+        """Per c, whether the runs rank the B (or T) values (:func:`ranking`); empty for an
+        annealing schedule."""
+        key = next((k for k in ("B", "T") if self.rows and k in self.rows[0]), None)
+        return ranking(self.rows, key) if key else []
+
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``mcsgd recover --json``: ``params`` and the public rows."""
-        return {"params": self.params, "rows": self.public_rows()}
+        """The JSON object of ``mcsgd recover --json``: ``params``, the public rows and
+        ``ranking`` (:meth:`ranking`)."""
+        return {"params": self.params, "rows": self.public_rows(), "ranking": self.ranking()}
+
+    def best(self) -> dict[str, dict[str, Any]]:
+        """``mcsgd recover --best`` (JSON key ``best``): per c, :func:`fastest`."""
+        return fastest(self.rows)
+
+
+def _fmt_t(x: float | None) -> str:
+    return "inf" if x is None else f"{x:g}"
+
+
+def fastest(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per c (key ``f"{c:g}"``): the setting (B, T or anneal) with the smallest median
+    recovery time, and whether the runs can rank it first.
+
+    Each entry: ``param`` ("B", "T" or "anneal"), ``value`` (None when no setting has a
+    median), ``t_rec_median``, ``t_rec_median_ci`` (its 95% interval), ``ranked`` and
+    ``reason`` (None when ranked). It is *ranked* fastest when the upper end of its interval is
+    finite and lies below the lower end of every other setting's interval (settings where no
+    run recovered count as slower). Otherwise ``ranked`` is False and ``reason`` says why:
+    overlapping intervals, an undefined interval end (too few runs), a single setting, or no
+    setting with a median (fewer than half of the runs recovered everywhere).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for c in sorted({r["c"] for r in rows}):
+        rs = [r for r in rows if r["c"] == c]
+        param = next(k for k in ("B", "T", "anneal") if k in rs[0])
+        timed = sorted((r for r in rs if r["t_rec_median"] is not None),
+                       key=lambda r: r["t_rec_median"])
+        e: dict[str, Any] = {"param": param, "value": None, "t_rec_median": None,
+                             "t_rec_median_ci": [None, None], "ranked": False, "reason": None}
+        out[f"{c:g}"] = e
+        if not timed:
+            e["reason"] = "no setting has a median recovery time (fewer than half recovered)"
+            continue
+        b = timed[0]
+        lo, hi = b["t_rec_median_ci"]
+        e.update(value=b[param], t_rec_median=b["t_rec_median"], t_rec_median_ci=[lo, hi])
+        others = [r for r in rs if r is not b]
+        if not others:
+            e["reason"] = f"only one {param} value"
+        elif hi is None:
+            e["reason"] = (f"the 95% interval of the median at {param} = {b[param]} has no "
+                           "finite upper end (too few runs)")
+        else:
+            close = [r for r in others if r["recovered"] > 0
+                     and (r["t_rec_median_ci"][0] is None or r["t_rec_median_ci"][0] <= hi)]
+            if close:
+                e["reason"] = "the 95% intervals of the median overlap: " + ", ".join(
+                    f"{param} = {r[param]} [{_fmt_t(r['t_rec_median_ci'][0])}, "
+                    f"{_fmt_t(r['t_rec_median_ci'][1])}]" for r in [b, *close])
+            else:
+                e["ranked"] = True
+    return out
+
+
+def format_best(best: dict[str, dict[str, Any]]) -> list[str]:
+    """The lines ``mcsgd recover --best`` prints, one per c."""
+    lines = []
+    for c, e in best.items():
+        if e["value"] is None:
+            lines.append(f"best (c = {c}): cannot rank: {e['reason']}")
+            continue
+        lo, hi = e["t_rec_median_ci"]
+        what = (f"{e['param']} = {e['value']}  t_rec median {e['t_rec_median']:g} "
+                f"[95% {_fmt_t(lo) if lo is not None else '?'}, {_fmt_t(hi)}]")
+        lines.append(f"best (c = {c}): {what}" if e["ranked"] else
+                     f"best (c = {c}): cannot rank the {e['param']} values ({e['reason']}); "
+                     f"lowest median: {what}")
+    return lines
 
 
 def run_recovery(
@@ -456,13 +626,16 @@ def run_recovery(
     plot: str | None = None,
     record: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    save_states: bool = False,
 ) -> RecoveryRun:
     """The ``mcsgd recover`` experiment: validate, check memory and outputs, run
     :func:`recovery_scan` on planted colourings, write ``output`` and draw ``plot``.
 
     The settings are one of ``B``, ``T``, ``anneal_T``, ``anneal_B``
     (:func:`recovery_settings`). ``record`` (e.g. the command's options) is stored as the
-    file's ``params`` with ``shuffle`` and ``planting`` resolved.
+    file's ``params`` with ``shuffle`` and ``planting`` resolved. ``save_states`` keeps every
+    run's final configuration in ``output`` (``rows/NNNN/final_state``, for
+    ``mcsgd run --init``; needs ``output``).
     Every check runs before any work, so bad input leaves no file.
     """
     from mcsgd import problems
@@ -493,6 +666,8 @@ def run_recovery(
                      instances * graph_memory_bytes(n, m)
                      + run_memory_bytes(n, m, replicas, 40, True))
     check_output(output, option="-o", mcsgd_kind="recovery", force=force)
+    if save_states and not output:
+        raise ParameterError("--save-states needs -o FILE (the states are kept in that file)")
     check_output(plot, option="--plot", kind="plot")
     if plot:
         from mcsgd.plots import require_matplotlib
@@ -505,11 +680,12 @@ def run_recovery(
     make = instance_maker(q, n, graph, shuffle, seed)
     rows = recovery_scan(make, c, settings, instances=instances, replicas=replicas,
                          sweeps=sweeps, seed=seed, threshold=threshold,
-                         check_every=check_every, quench=quench, progress=progress)
+                         check_every=check_every, quench=quench, progress=progress,
+                         save_states=save_states)
     if output:
         write_recovery(output, rows, params)
     if plot:
         from mcsgd.plots import plot_recovery
 
-        plot_recovery(rows, plot)
+        plot_recovery(rows, plot, params=params)
     return RecoveryRun(rows, params)

@@ -9,7 +9,8 @@ output directory:
   when complete and computed with the same parameters and version; ``tb_table.md``,
   ``tb_table.json``), :func:`tb_curve_figures`;
 * :func:`load_recovery_spec`, :func:`reproduce_recovery` (``recovery.json``,
-  ``recovery_sgd.h5``, ``recovery_metropolis.h5``, ``recovery_table.md``),
+  ``recovery_sgd.h5``, ``recovery_metropolis.h5``, ``recovery_table.md``; every finished row
+  in ``rows/``, reused on a re-run when its parameters and the version match),
   :func:`recovery_figure`, :func:`format_recovery`.
 
 Progress goes to the ``progress`` callback, remarks the user should see to ``note``; nothing is
@@ -219,11 +220,32 @@ def reproduce_tb_curve(spec: dict[str, Any], out: str, *, c_index: int | None = 
         return None
     ordered = [cals[i] for i in range(len(cs))]
     with open(os.path.join(out, "tb_table.md"), "w", encoding="utf-8") as fh:
-        fh.write(format_table(ordered) + "\n")
+        fh.write(format_table(ordered, with_params=True) + "\n")
     with open(os.path.join(out, "tb_table.json"), "w", encoding="utf-8") as fh:
-        json.dump(to_jsonable([{"c": cal.params["problem"]["c"], **cal.table}
-                               for cal in ordered]), fh, indent=1)
+        json.dump(to_jsonable(tb_table_json(ordered)), fh, indent=1)
     return ordered
+
+
+def tb_table_json(cals: list) -> dict[str, Any]:
+    """The object of ``tb_table.json``: ``params`` (what the table was computed with) and
+    ``rows``, one per c: ``c`` and the calibration table's lists (one entry per B, ``flags``
+    included). The ``T`` list (a Metropolis target's temperature, always null for the SGD
+    targets of tb-curve) is left out."""
+    from mcsgd import __version__
+
+    p = cals[0].params
+    pr = p["problem"]
+    params = {
+        "problem": pr.get("problem", "coloring"), "N": pr["n"], "q": pr["q"],
+        "c": [cal.params["problem"]["c"] for cal in cals], "ensemble": pr["graph"],
+        "planted": pr.get("planted", True), "B": [d.get("B") for d in p["targets"]],
+        "sweeps": p["sweeps"], "window": p["window"], "instances": p["instances"],
+        "replicas": p["replicas"], "seed": p["seed"], "mode": p["mode"],
+        "version": __version__,
+    }
+    rows = [{"c": cal.params["problem"]["c"],
+             **{k: v for k, v in cal.table.items() if k != "T"}} for cal in cals]
+    return {"params": params, "rows": rows}
 
 
 def tb_curve_figures(cals: list, out: str) -> list[str]:
@@ -286,9 +308,82 @@ def load_recovery_spec(path: str | None = None, quick: bool = False) -> dict[str
     return {"problem": pr, "experiment": ex, "text": text, "name": name, "raw": raw}
 
 
+ROWS_DIR = "rows"  # reproduce recovery: out/rows/<row>.h5, one file per finished row
+
+
+class RowStore:
+    """The resume store of ``reproduce recovery``: one file per finished row,
+    ``out/rows/<name>.h5`` (:func:`mcsgd.storage.recovery.write_row`), reused by a re-run only
+    when every parameter of the row (``common`` + the row's own) and the mcsgd version match,
+    like ``reproduce tb-curve``'s per-c files. ``reused`` / ``computed`` count the rows."""
+
+    def __init__(self, out: str, common: dict[str, Any],
+                 progress: Callable[[str], None] = _silent) -> None:
+        self.dir = os.path.join(out, ROWS_DIR)
+        self.common = common
+        self.say = progress
+        self.reused = 0
+        self.computed = 0
+
+    def get(self, name: str, params: dict[str, Any],
+            compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The stored row ``name`` if it was made with these parameters and this version,
+        else ``compute()`` (then stored atomically)."""
+        from mcsgd import __version__
+        from mcsgd.storage.h5 import to_jsonable
+        from mcsgd.storage.recovery import read_row, write_row
+
+        path = os.path.join(self.dir, f"{name}.h5")
+        want = json.loads(json.dumps(to_jsonable({**self.common, **params})))
+        if os.path.exists(path):
+            try:
+                row, got, prov = read_row(path)
+                if got == want and prov.get("mcsgd") == __version__:
+                    self.say(f"{name}: finished row found in {path}, reused")
+                    self.reused += 1
+                    return row
+                self.say(f"{name}: {path} was computed with other parameters or another "
+                         "mcsgd version; recomputing it")
+            except (ParameterError, KeyError, ValueError, OSError):
+                self.say(f"{name}: {path} is incomplete or foreign, recomputing")
+        row = compute()
+        os.makedirs(self.dir, exist_ok=True)
+        write_row(path, row, want)
+        self.computed += 1
+        return row
+
+
+def _setting_label(setting: Any) -> str:
+    """``T0.5``, ``B0.8`` or ``annealT`` (a row file's name part)."""
+    p = setting.params()
+    if "anneal" in p:
+        return f"anneal{p['anneal']}"
+    return f"B{p['B']:g}" if "B" in p else f"T{p['T']:g}"
+
+
+def _instances_of_one_c(make: Callable[[float, int], Any]) -> Callable[[float, int], Any]:
+    """``make`` keeping every instance of the current c (rows of one c share them)."""
+    cache: dict[tuple[float, int], Any] = {}
+
+    def cached(c: float, k: int) -> Any:
+        key = (float(c), int(k))
+        if key not in cache:
+            if any(kc != key[0] for kc, _ in cache):
+                cache.clear()
+            cache[key] = make(c, k)
+        return cache[key]
+
+    return cached
+
+
 def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
                        progress: Callable[[str], None] = _silent) -> dict[str, Any]:
     """Run the recovery experiment of ``spec`` and write its files under ``out``.
+
+    Every row (one (c, setting) of Metropolis, SGD or annealing, a calibration or a BP
+    point) is stored in ``out/rows/`` when it finishes and reused by a re-run when every
+    parameter and the mcsgd version match (:class:`RowStore`), so a killed run resumes and
+    ends with the same files.
 
     Metropolis over T and the SGD-like dynamics over B from random starts, the recovery
     windows, the B window mapped from the T window through T_adb(B) and through a calibrated
@@ -307,9 +402,11 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         Anneal,
         instance_maker,
         map_T_window_to_B,
+        ranking,
         recovery_scan,
         window,
     )
+    from mcsgd.progress import counter, stage
     from mcsgd.storage.h5 import to_jsonable
     from mcsgd.storage.paths import check_output_dir
     from mcsgd.storage.recovery import public_rows, write_recovery
@@ -325,12 +422,29 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
     kw = dict(instances=int(ex["instances"]), replicas=int(ex["replicas"]),
               sweeps=int(ex["sweeps"]), seed=seed, threshold=float(ex.get("threshold", 0.5)),
               progress=say)
+    store = RowStore(out, {"n": int(ex["n"]), "q": q, "graph": pr.get("graph", "er"),
+                           "shuffle": bool(shuffle), "seed": seed}, say)
+    make = _instances_of_one_c(make)
+    rkw = dict(instances=kw["instances"], replicas=kw["replicas"], sweeps=kw["sweeps"],
+               threshold=kw["threshold"])
+
+    def rows(section, cs, settings, quench=0):
+        """recovery_scan one (c, setting) at a time (rows do not depend on each other: run
+        streams are keyed by (c, setting, k)), each row stored and reused on a re-run."""
+        extra = {"quench": quench} if quench else {}
+        return [store.get(f"{section}_c{c:g}_{_setting_label(st)}",
+                          {"section": section, "c": float(c), "setting": st.params(), **rkw,
+                           **extra},
+                          lambda c=c, st=st: recovery_scan(make, [c], [st], **kw, **extra)[0])
+                for c in cs for st in settings]
+
     say("Metropolis recovery over T")
-    mc_rows = recovery_scan(make, ex["c"], [Metropolis(t) for t in ex["T"]], **kw)
+    mc_rows = rows("metropolis", ex["c"], [Metropolis(t) for t in ex["T"]])
     say("SGD-like recovery over B")
-    sgd_rows = recovery_scan(make, ex["c"], [SGD(b) for b in ex["B"]], **kw)
+    sgd_rows = rows("sgd", ex["c"], [SGD(b) for b in ex["B"]])
     w_T = window(mc_rows, "T")
     w_B = window(sgd_rows, "B")
+    rank_B = {f"{r['c']:g}": r for r in ranking(sgd_rows, "B")}
     summary = []
     for c in ex["c"]:
         key = f"{c:g}"
@@ -343,13 +457,21 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         cal_map = (None, None)
         cal_T = []
         if cal_B and w_T[key]["lo"] is not None:
-            say(f"c = {c:g}: calibrating T(B) at B = {cal_B}")
-            cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c), graph=pr.get("graph", "er"),
-                                    shuffle=shuffle),
-                            [SGD(b) for b in cal_B], instances=1, replicas=4,
-                            sweeps=int(ex.get("calibration_sweeps", 400)), seed=seed,
-                            mode="equilibrium", refine=1)
-            cal_T = cal.table["T_eq"]
+            def calibrated(c=c, cal_B=cal_B):
+                say(f"c = {c:g}: calibrating T(B) at B = "
+                    f"{', '.join(f'{b:g}' for b in cal_B)}")
+                cal = calibrate(Problem(n=int(ex["n"]), q=q, c=float(c),
+                                        graph=pr.get("graph", "er"), shuffle=shuffle),
+                                [SGD(b) for b in cal_B], instances=1, replicas=4,
+                                sweeps=int(ex.get("calibration_sweeps", 400)), seed=seed,
+                                mode="equilibrium", refine=1, progress=say)
+                return {"T_eq": cal.table["T_eq"]}
+
+            cal_T = store.get(f"calibration_c{c:g}",
+                              {"section": "calibration", "c": float(c), "B": cal_B,
+                               "sweeps": int(ex.get("calibration_sweeps", 400)),
+                               "instances": 1, "replicas": 4, "mode": "equilibrium",
+                               "refine": 1}, calibrated)["T_eq"]
             Bs, Ts = np.asarray(cal_B, float), np.asarray(cal_T, float)
             ok = np.isfinite(Ts)
             if ok.sum() >= 2:
@@ -368,6 +490,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
             "calibration": {"B": cal_B, "T_eq": cal_T},
             "B_best": w_B[key]["best"],
             "B_best_t_rec_median": w_B[key]["best_t_rec_median"],
+            "B_ranking": rank_B.get(key),
             "T_best": w_T[key]["best"],
         })
     # annealing at equal sweeps
@@ -376,7 +499,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         quench = int(ex.get("quench", 0))
         sched = [Anneal("T", *map(float, ex["anneal_T"])), Anneal("B", *map(float, ex["anneal_B"]))]
         say("annealing comparison")
-        anneal_rows = recovery_scan(make, ex["anneal_c"], sched, quench=quench, **kw)
+        anneal_rows = rows("anneal", ex["anneal_c"], sched, quench=quench)
     # belief propagation, the Bayes-optimal reference
     bp_rows = []
     try:
@@ -387,12 +510,18 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
     if run_bp is not None:
         from mcsgd import problems
         for c in ex.get("bp_c", []):
-            inst = problems.planted_coloring(int(ex.get("bp_n", 100000)), q, float(c),
-                                             seed=seed)
-            res = run_bp(inst, seed=seed)
-            bp_rows.append({"c": float(c), "overlap": res.overlap, "converged": res.converged,
-                            "iterations": res.iterations})
-            say(f"BP c = {c:g}: overlap {res.overlap:.3f} ({res.iterations} iterations)")
+            def bp_row(c=c):
+                inst = problems.planted_coloring(int(ex.get("bp_n", 100000)), q, float(c),
+                                                 seed=seed)
+                stage(say, f"BP c = {c:g} (N = {inst.n})", 1000)
+                res = run_bp(inst, seed=seed, progress=counter(say))
+                say(f"BP c = {c:g}: overlap {res.overlap:.3f} ({res.iterations} iterations)")
+                return {"c": float(c), "overlap": res.overlap, "converged": res.converged,
+                        "iterations": res.iterations}
+
+            bp_rows.append(store.get(f"bp_c{c:g}", {"section": "bp", "c": float(c),
+                                                    "bp_n": int(ex.get("bp_n", 100000))},
+                                     bp_row))
     result = {
         "params": {"spec": raw, "quick": quick},
         "metropolis": public_rows(mc_rows),
@@ -434,6 +563,13 @@ def format_recovery(result: dict[str, Any]) -> str:
             return "–"
         return "–".join("n/a" if x is None else f(x, p) for x in w)
 
+    def best(s):
+        # the fastest B, and the B values its intervals cannot tell it from (ranking)
+        rk = s.get("B_ranking")
+        if s["B_best"] is None or not rk or rk["ranked"]:
+            return f(s["B_best"], 2)
+        return f"{f(s['B_best'], 2)} (not ranked vs {', '.join(f'{x:g}' for x in rk['tied'])})"
+
     unreached = False
     for s in result["summary"]:
         mapped = [s["B_window_from_T_adb"], s["B_window_from_T_eq"]]
@@ -441,7 +577,7 @@ def format_recovery(result: dict[str, Any]) -> str:
         lines.append(
             f"| {s['c']:g} | {win(s['T_window'], 2)} | {win(s['B_window_measured'], 2)} | "
             f"{win(s['B_window_from_T_adb'])} | {win(s['B_window_from_T_eq'])} | "
-            f"{f(s['B_best'], 2)} | {f(s['B_best_t_rec_median'], 0)} |")
+            f"{best(s)} | {f(s['B_best_t_rec_median'], 0)} |")
     if unreached:
         lines.append("\nn/a: that end of the T window is not reached by T(B) (T_adb on (0, 1], "
                      "T_eq within the calibrated B values).")

@@ -2,8 +2,10 @@
 
 One convention (:mod:`mcsgd.plots._figure`): object-oriented matplotlib, no pyplot state and no
 global backend; every plot function returns its Figure and writes it when given a path (format
-from the extension). Calibration figures in :mod:`~mcsgd.plots.calibration`, recovery figures in
-:mod:`~mcsgd.plots.recovery`, continuous experiments in :mod:`~mcsgd.plots.continuous`.
+from the extension: PDF, SVG, PNG), and takes ``ax=`` (draw into existing Axes), ``figsize``,
+``dpi`` and ``style`` (applied to that call only); see docs/figures.md. Calibration figures in
+:mod:`~mcsgd.plots.calibration`, recovery figures in :mod:`~mcsgd.plots.recovery`, continuous
+experiments in :mod:`~mcsgd.plots.continuous`.
 """
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
 """Figures for the continuous experiments (object-oriented matplotlib, see ``_figure``).
 
 Style shared with the discrete T(B) calibration: measured points as markers with error bars,
-theory as lines, B on a log axis, one PNG per run. :func:`plot_result` dispatches on
+theory as lines, B on a log axis, one figure per run. :func:`plot_result` dispatches on
 ``result["params"]["experiment"]``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mcsgd.plots._figure import new_figure, save
+from mcsgd.plots._figure import Style, panels, save, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,10 +26,17 @@ def _g(x, spec: str) -> str:
     return format(x, spec)
 
 
-def _fig(ncols: int = 1) -> tuple[Figure, list[Axes]]:
-    fig = new_figure((5.2 * ncols, 4.0), layout="constrained")
-    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
-    return fig, axes
+class _Panels:
+    """Where a figure's panels go: a new Figure (side by side) or the caller's ``ax``."""
+
+    def __init__(self, ax: Any, figsize: tuple[float, float] | None) -> None:
+        self.ax, self.figsize, self.new = ax, figsize, True
+
+    def __call__(self, ncols: int = 1) -> tuple[Figure, list[Axes]]:
+        size = self.figsize or (5.2 * ncols, 4.0)
+        fig, axes, self.new = panels(self.ax, ncols, size, layout="constrained",
+                                     horizontal=True)
+        return fig, axes
 
 
 def _title(result: dict) -> str:
@@ -37,13 +45,21 @@ def _title(result: dict) -> str:
     for k in ("model", "noise", "data"):
         if k in p and p[k] is not None:
             bits.append(f"{k}={p[k]}")
-    return ", ".join(bits)
+    sizes = [f"{p[k]} {k}" for k in ("chains", "steps") if p.get(k) is not None]
+    if p.get("dim") is not None and p.get("model", "quadratic") == "quadratic":
+        sizes.insert(0, f"dim = {p['dim']}")
+    return ", ".join(bits) + ("\n" + ", ".join(sizes) if sizes else "")
 
 
-def plot_result(result: dict, path: str | None = None) -> Figure:
+def plot_result(result: dict, path: str | None = None, *,
+                ax: Axes | Sequence[Axes] | None = None,
+                figsize: tuple[float, float] | None = None, dpi: float = 120,
+                style: Style = None) -> Figure:
     """Draw the standard figure of a :func:`~mcsgd.experiments.continuous.run_task` result.
 
-    Written to ``path`` if given; returns the Figure.
+    ``ax`` (one Axes: the first panel; a sequence: one per panel), ``figsize`` (default 5.2 x
+    4 inches per panel), ``dpi``, ``style``: see :mod:`mcsgd.plots._figure`. Written to
+    ``path`` if given (format from the extension); returns the Figure.
     """
     exp = result["params"]["experiment"]
     fn = {
@@ -51,12 +67,15 @@ def plot_result(result: dict, path: str | None = None) -> Figure:
         "ivf": _plot_ivf, "escape": _plot_escape, "occupation": _plot_occupation,
         "temperature": _plot_temperature,
     }[exp]
-    fig = fn(result)
-    fig.suptitle(_title(result), fontsize=10)
-    return save(fig, path, dpi=120)
+    with styled(style):
+        where = _Panels(ax, figsize)
+        fig = fn(result, where)
+        if where.new:
+            fig.suptitle(_title(result), fontsize=10)
+        return save(fig, path, dpi=dpi)
 
 
-def _plot_fdr(r):
+def _plot_fdr(r, _fig):
     s, a = r["scalars"], r["arrays"]
     fig, (ax1, ax2) = _fig(2)
     t = a["checkpoint_steps"]
@@ -80,18 +99,29 @@ def _plot_fdr(r):
                 "fdr2_curvature", 0) * ee**2
             ax2.plot(ee, fit, "-", lw=1, label="quadratic fit")
         if sc.get("fdr2_exact") is not None:
-            ax2.plot([0], [sc["fdr2_exact"]], "k*", ms=12, label=r"Tr$(HC)/B$ at $\theta^*$")
+            ax2.plot([0], [sc["fdr2_exact"]], "k*", ms=12,
+                     label=r"$\eta\to 0$ limit Tr$(HC)/B$ at $\theta^*$")
+        if s.get("fdr2_exact_discrete") is not None:
+            ax2.plot([r["params"]["eta"]], [s["fdr2_exact_discrete"]], "rD", ms=7,
+                     label=rf"exact at $\eta$ = {r['params']['eta']:g} (discrete Lyapunov)")
         ax2.set_xlabel(r"$\eta$")
     else:
-        vals = [s["fdr2_probe"], s.get("fdr2_exact") or np.nan]
+        # the exact value at this finite η when the JSON has it (quadratic, plain SGD); the
+        # η -> 0 limit Tr(HC)/B differs from it by O(η) and is only a fallback
+        if s.get("fdr2_exact_discrete") is not None:
+            ref, ref_lab = s["fdr2_exact_discrete"], rf"exact, $\eta$ = {r['params']['eta']:g}"
+        else:
+            ref = s.get("fdr2_exact")
+            ref, ref_lab = (np.nan if ref is None else ref), r"Tr$(HC)/B$ ($\eta\to 0$)"
+        vals = [s["fdr2_probe"], ref]
         ax2.bar([0, 1], vals, yerr=[s["fdr2_probe_err"], 0], color=["C0", "C1"])
-        ax2.set_xticks([0, 1], [r"$2\langle|\nabla f|^2\rangle/\eta$", r"Tr$(HC)/B$"])
+        ax2.set_xticks([0, 1], [r"$2\langle|\nabla f|^2\rangle/\eta$", ref_lab])
     ax2.set_ylabel("Hessian probe")
     ax2.legend(fontsize=8) if s.get("eta_scan") else None
     return fig
 
 
-def _plot_adaptive(r):
+def _plot_adaptive(r, _fig):
     a = r["arrays"]
     fig, (ax1, ax2) = _fig(2)
     t = a["check_steps"]
@@ -107,7 +137,7 @@ def _plot_adaptive(r):
     return fig
 
 
-def _plot_linear(r):
+def _plot_linear(r, _fig):
     s = r["scalars"]
     fig, (ax,) = _fig(1)
     rows = s.get("rows") or [s]
@@ -127,7 +157,7 @@ def _plot_linear(r):
     return fig
 
 
-def _plot_ivf(r):
+def _plot_ivf(r, _fig):
     s, a = r["scalars"], r["arrays"]
     fig, (ax1, ax2) = _fig(2)
     v, F = np.asarray(s["variance"]), np.asarray(s["flatness"])
@@ -149,7 +179,7 @@ def _plot_ivf(r):
     return fig
 
 
-def _plot_escape(r):
+def _plot_escape(r, _fig):
     s = r["scalars"]
     fig, (ax,) = _fig(1)
     rows = s["rows"]
@@ -173,7 +203,7 @@ def _plot_escape(r):
     return fig
 
 
-def _plot_occupation(r):
+def _plot_occupation(r, _fig):
     s = r["scalars"]
     fig, (ax,) = _fig(1)
     B = np.array([q["B"] for q in s["rows"]])
@@ -188,7 +218,7 @@ def _plot_occupation(r):
     return fig
 
 
-def _plot_temperature(r):
+def _plot_temperature(r, _fig):
     s, a = r["scalars"], r["arrays"]
     fig, (ax,) = _fig(1)
     rows = s["rows"]

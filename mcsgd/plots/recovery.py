@@ -4,25 +4,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mcsgd.plots._figure import nan_array, new_figure, save
+from mcsgd.plots._figure import Style, describe, nan_array, panels, save, styled
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
-def plot_recovery(rows: Sequence[dict], path: str | None = None) -> Figure:
+def plot_recovery(rows: Sequence[dict], path: str | None = None, *,
+                  params: dict[str, Any] | None = None,
+                  ax: Axes | Sequence[Axes] | None = None,
+                  figsize: tuple[float, float] = (6.4, 6.6), dpi: float = 130,
+                  style: Style = None) -> Figure:
     """Success probability (Wilson 95% bars) and median recovery time (q25-q75 bars) against
     the dynamics parameter (B, T or start), one line per c.
 
-    ``rows`` are recovery rows (``mcsgd recover``). Written to ``path`` if given; returns the
-    Figure.
+    ``rows`` are recovery rows (``mcsgd recover``); ``params`` (the run's parameters: n, q,
+    instances, replicas, sweeps) are annotated in the title when given. ``ax`` (one Axes: the
+    success panel; two: both), ``figsize``, ``dpi``, ``style``: see
+    :mod:`mcsgd.plots._figure`. Written to ``path`` if given (format from the extension);
+    returns the Figure.
     """
-    fig = new_figure((6.4, 6.6))
-    a1, a2 = fig.subplots(2, 1, sharex=True)
+    with styled(style):
+        return _plot_recovery(rows, path, params, ax, figsize, dpi)
+
+
+def _plot_recovery(rows, path, params, ax, figsize, dpi):
+    fig, (a1, a2), new = panels(ax, 2, figsize, sharex=True)
     key = next(k for k in ("B", "T", "start") if k in rows[0])
     for c in sorted({r["c"] for r in rows}):
         rs = sorted((r for r in rows if r["c"] == c), key=lambda r: r[key])
@@ -48,20 +60,33 @@ def plot_recovery(rows: Sequence[dict], path: str | None = None) -> Figure:
                 va="center")
     a2.set_ylabel("recovery time (sweeps): median, q25-q75")
     a2.set_xlabel({"B": "mini-batch fraction B", "T": "temperature T"}.get(key, key))
-    fig.tight_layout()
-    return save(fig, path, dpi=130)
+    sizes = describe(params)
+    if sizes:
+        a1.set_title(sizes, fontsize=9)
+    if new:
+        fig.tight_layout()
+    return save(fig, path, dpi=dpi)
 
 
-def plot_recovery_map(result: dict, path: str | None = None) -> Figure:
+def plot_recovery_map(result: dict, path: str | None = None, *,
+                      ax: Axes | Sequence[Axes] | None = None,
+                      figsize: tuple[float, float] = (6.6, 8.0), dpi: float = 130,
+                      style: Style = None) -> Figure:
     """SGD success probability over (c, B) with the measured and mapped Metropolis windows,
     the best B per c, the BP threshold c_KS, and (second panel) BP overlap and annealing
     success against c.
 
-    ``result`` is the ``reproduce recovery`` result (keys sgd, summary, c_KS, bp, annealing).
-    Written to ``path`` if given; returns the Figure.
+    ``result`` is the ``reproduce recovery`` result (keys sgd, summary, c_KS, bp, annealing;
+    ``params`` (its spec) annotated in the title). ``ax`` (one Axes: the map; two: both
+    panels), ``figsize``, ``dpi``, ``style``: see :mod:`mcsgd.plots._figure`. Written to
+    ``path`` if given (format from the extension); returns the Figure.
     """
-    fig = new_figure((6.6, 8.0))
-    ax, bx = fig.subplots(2, 1)
+    with styled(style):
+        return _plot_recovery_map(result, path, ax, figsize, dpi)
+
+
+def _plot_recovery_map(result, path, ax, figsize, dpi):
+    fig, (ax, bx), new = panels(ax, 2, figsize)
     sgd = result["sgd"]
     cs = sorted({r["c"] for r in sgd})
     Bs = sorted({r["B"] for r in sgd})
@@ -112,5 +137,9 @@ def plot_recovery_map(result: dict, path: str | None = None) -> Figure:
     bx.set_ylabel("overlap / success probability")
     bx.set_ylim(-0.03, 1.03)
     bx.legend(fontsize=7)
-    fig.tight_layout()
-    return save(fig, path, dpi=130)
+    sizes = describe(result.get("params"))
+    if sizes:
+        ax.set_title(sizes, fontsize=9)
+    if new:
+        fig.tight_layout()
+    return save(fig, path, dpi=dpi)

@@ -51,9 +51,9 @@ def write(path: str | os.PathLike, *, params: dict[str, Any], table: dict[str, l
           errors: dict[str, Any]) -> None:
     """Write a calibration to ``path`` atomically (layout in the module docstring)."""
     with atomic_h5(path, KIND) as f:
-        _write_into(f, params=params, table=table, T_grid=T_grid, e_mc=e_mc, e_mc_err=e_mc_err,
-                    times=times, curves_sgd=curves_sgd, curves_mc=curves_mc, timing=timing,
-                    errors=errors, stamp=True)
+        write_body(f, params=params, table=table, T_grid=T_grid, e_mc=e_mc, e_mc_err=e_mc_err,
+                   times=times, curves_sgd=curves_sgd, curves_mc=curves_mc, timing=timing,
+                   errors=errors)
 
 
 def write_set(path: str | os.PathLike, cals: list[dict[str, Any]]) -> None:
@@ -63,14 +63,16 @@ def write_set(path: str | os.PathLike, cals: list[dict[str, Any]]) -> None:
         write_json_attr(f, "provenance", provenance())
         write_json_attr(f, "c", [cal["params"]["problem"]["c"] for cal in cals])
         for k, cal in enumerate(cals):
-            _write_into(f.create_group(f"calibrations/{k}"), **cal)
+            write_body(f.create_group(f"calibrations/{k}"), **cal, stamp=False)
 
 
-def _write_into(f, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
-                e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
-                curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
-                errors: dict[str, Any], stamp: bool = False) -> None:
-    """One calibration into the file or group ``f`` (``stamp``: also its provenance)."""
+def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
+               e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
+               curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
+               errors: dict[str, Any], stamp: bool = True) -> None:
+    """Write the attributes and datasets of the layout into an open file or group ``f`` (whose
+    kind is stamped by its writer; a scan's calibration task adds its task attributes);
+    ``stamp``: also its provenance (a group of :func:`write_set` has the file's)."""
     write_json_attr(f, "params", params)
     if stamp:
         write_json_attr(f, "provenance", provenance())

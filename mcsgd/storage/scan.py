@@ -28,10 +28,12 @@ starts with a 512-byte user block ``mcsgd-sha256:<hex>``):
   ``resumed_at``);
 * continuous task: ``mcsgd_kind = "continuous"``, the layout of
   :mod:`mcsgd.storage.continuous` plus ``timing`` (JSON: ``run_s``);
+* calibration task: ``mcsgd_kind = "calibration"``, the layout of
+  :mod:`mcsgd.storage.calibration` (``mcsgd calibrate -o``);
 * both: root attributes ``scan_task_id`` (str), ``scan_task`` (JSON: canonical parameters),
-  ``scan_seeds`` (JSON: ``root_seed``, ``spawn_key`` and, discrete, ``instance_seed``,
-  ``instance_index``) written by :func:`write_task_attrs`, and last ``scan_checksum``
-  (:func:`mcsgd.storage.h5.seal`).
+  ``scan_seeds`` (JSON: ``root_seed``, ``spawn_key`` and, discrete and calibration,
+  ``instance_seed``, ``instance_index`` (calibration: the list of indices)) written by
+  :func:`write_task_attrs`, and last ``scan_checksum`` (:func:`mcsgd.storage.h5.seal`).
 
 Checkpoint ``tasks/<id>.ckpt.h5`` (``mcsgd_kind = "checkpoint"``, same writer, sealed):
 ``scan_task_id``; group ``runner/`` (the runner's state arrays: ``s``, ``rng``, ``energy``,
@@ -50,11 +52,15 @@ Summary (``mcsgd scan collect -o``, :func:`write_summary`; ``mcsgd_kind = "scan-
                           parameters ("instance.n", "dynamics.T", "run.sweeps", ...),
                           discrete tasks: energy, energy_err, overlap, acceptance,
                           energy_err_dof, replicas, tau_int, window_too_short,
-                          energy_ci95_lo, energy_ci95_hi; continuous tasks: "result.<scalar>".
+                          energy_ci95_lo, energy_ci95_hi; continuous tasks: "result.<scalar>";
+                          calibration tasks: "result.<table column>" (JSON list, one entry
+                          per B), "result.metropolis" (JSON), "result.n_instances", ...
                           Column types: bool, int64 (all present and integer), float64 (NaN:
                           missing), else variable-length str (JSON for lists and objects)
     /series/<task_id>/    discrete: time int64[K], energy/acceptance/overlap float64[R, K];
-                          continuous: the task's arrays
+                          continuous: the task's arrays; calibration: metropolis_T,
+                          metropolis_energy(_err), time, relaxation_sgd/_metropolis,
+                          table_<column> float64[nB]
 """
 
 from __future__ import annotations
@@ -264,13 +270,11 @@ _DISCRETE_COLUMNS = ("energy", "energy_err", "overlap", "acceptance", "energy_er
                      "replicas", "tau_int", "window_too_short")
 
 
-def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write a collected scan to ``path`` atomically (layout in the module docstring).
+def summary_table(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The columns of a summary's ``/table`` (layout in the module docstring), in file order.
 
-    ``data`` holds ``name``, ``seed``, ``total``, ``done``, ``out`` and ``tasks``: one dict per
-    finished task with ``id``, ``params``, ``stationary`` (scalars) and ``_series`` (arrays).
-    """
-    rows = data["tasks"]
+    ``rows``: one dict per finished task with ``id``, ``params`` and ``stationary``. Strings
+    come back as an object array of ``str``."""
     flat: list[dict[str, Any]] = []
     for r in rows:
         d: dict[str, Any] = {"task_id": r["id"], "params_json": canonical_json(r["params"])}
@@ -284,6 +288,9 @@ def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
                 d[k] = st.get(k)
             ci = st.get("energy_ci95") or [None, None]
             d["energy_ci95_lo"], d["energy_ci95_hi"] = ci
+        elif r["params"]["experiment"] == "calibrate":  # per-B lists: JSON string columns
+            for k, v in st.items():
+                d[f"result.{k}"] = v
         else:
             for k, v in st.items():
                 if isinstance(v, (int, float, str, bool)) or v is None:
@@ -292,6 +299,17 @@ def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
     cols: list[str] = []
     for d in flat:
         cols += [c for c in d if c not in cols]
+    return {c: _column([d.get(c) for d in flat]) for c in cols}
+
+
+def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write a collected scan to ``path`` atomically (layout in the module docstring).
+
+    ``data`` holds ``name``, ``seed``, ``total``, ``done``, ``out`` and ``tasks``: one dict per
+    finished task with ``id``, ``params``, ``stationary`` (scalars) and ``_series`` (arrays).
+    """
+    rows = data["tasks"]
+    table = summary_table(rows)
     with atomic_h5(path, SUMMARY_KIND) as f:
         f.attrs["name"] = data["name"]
         f.attrs["seed"] = int(data["seed"])
@@ -300,8 +318,7 @@ def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
         f.attrs["source"] = data["out"]
         write_json_attr(f, "provenance", provenance())
         g = f.create_group("table")
-        for c in cols:
-            arr = _column([d.get(c) for d in flat])
+        for c, arr in table.items():
             if arr.dtype == object:
                 g.create_dataset(c, data=arr.astype(str).astype(object) if len(arr) else arr,
                                  dtype=h5py.string_dtype())
@@ -312,3 +329,20 @@ def write_summary(data: dict[str, Any], path: str | os.PathLike) -> None:
             sg = s.create_group(r["id"])
             for k, v in r["_series"].items():
                 sg.create_dataset(k, data=np.asarray(v))
+
+
+def read_summary_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The ``/table`` columns of a summary file (``mcsgd scan collect -o``), strings decoded to
+    ``str`` (object arrays), in the file's column order."""
+    from mcsgd.storage.h5 import open_checked
+
+    with open_checked(path, SUMMARY_KIND) as f:
+        g = f["table"]
+        out: dict[str, np.ndarray] = {}
+        for c in g:  # h5py lists in creation order when tracked, else alphabetically
+            ds = g[c]
+            if h5py.check_string_dtype(ds.dtype) is not None:
+                out[c] = np.array(ds.asstr()[()], dtype=object)
+            else:
+                out[c] = ds[()]
+        return out

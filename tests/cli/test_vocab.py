@@ -159,3 +159,20 @@ def test_completion_script_from_the_parser(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "shtab", None)  # as if not installed
     assert main(["completion", "zsh"]) == 2
     assert "pip install" in capsys.readouterr().err
+
+
+def test_wrote_lines_follow_the_root_quiet(tmp_path, capsys):
+    # 'wrote PATH' is progress-like stderr: the root -q silences it like a command's --quiet
+    args = ["generate", "coloring", "--q", "5", "--n", "200", "--c", "5", "-o"]
+    assert main([*args, str(tmp_path / "a.h5")]) == 0
+    assert f"wrote {tmp_path / 'a.h5'}: coloring N=200" in capsys.readouterr().err
+    assert main(["-q", *args, str(tmp_path / "b.h5")]) == 0
+    assert "wrote" not in capsys.readouterr().err
+
+
+def test_calibrate_invert_takes_a_list_of_c(capsys):
+    assert main(["calibrate", "--invert", "T=0.7", "--c", "8,12", "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert main(["calibrate", "--invert", "T=0.7", "--c", "12", "--json"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert both["c"] == [8.0, 12.0] and both["inversions"][1] == one

@@ -306,7 +306,11 @@ def test_reproduce_tb_curve_small_spec(tmp_path, capsys):
               "relaxation_c3.png"):
         assert (out / f).exists(), f
     table = json.loads((out / "tb_table.json").read_text())
-    assert [row["c"] for row in table] == [3.0, 5.0]
+    assert [row["c"] for row in table["rows"]] == [3.0, 5.0]
+    assert table["params"]["c"] == [3.0, 5.0] and table["params"]["seed"] == 4
+    assert all(len(row["flags"]) == 1 for row in table["rows"])
+    md = (out / "tb_table.md").read_text()
+    assert md.startswith("coloring: N = 1500, q = 3, c = 3, 5, ensemble = er")
     mtime = (out / "calib_c3.h5").stat().st_mtime_ns
     capsys.readouterr()
     assert main(["reproduce", "tb-curve", "--spec", str(spec)]) == 0  # resumes: nothing redone

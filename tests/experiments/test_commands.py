@@ -36,7 +36,7 @@ def test_generate_instance_is_the_cli_instance(inst_file, tmp_path):
 def test_run_instance_file_is_the_cli_run(inst_file, tmp_path, capsys):
     from mcsgd.driver import RunResult
     from mcsgd.dynamics import SGD
-    from mcsgd.experiments.run import run_instance_file
+    from mcsgd.experiments.run import run_instance_file, run_summary
     from mcsgd.storage.h5 import to_jsonable
 
     out = tmp_path / "run.h5"
@@ -47,7 +47,7 @@ def test_run_instance_file_is_the_cli_run(inst_file, tmp_path, capsys):
     assert main(["run", str(inst_file), "--dynamics", "sgd", "--B", "0.7", "--sweeps", "20",
                  "--replicas", "2", "--seed", "5", "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
-    mine = to_jsonable(res.summary())
+    mine = to_jsonable(run_summary(res))
     assert mine["energy"] == cli["energy"] and mine["stationary"] == cli["stationary"]
     assert RunResult.load(out).energy.tolist() == res.energy.tolist()
 

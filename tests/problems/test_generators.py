@@ -221,3 +221,12 @@ def test_instance_layout_reads_back_through_storage_alone(tmp_path):
         assert np.array_equal(arrays[name], getattr(inst, name)), name
     with h5py.File(p, "r") as f:
         assert (f.attrs["n"], f.attrs["m"]) == (inst.n, inst.m)
+
+
+def test_instance_repr_is_one_line_summary():
+    """repr(Instance) summarises (fails before: the dataclass repr dumped the CSR arrays)."""
+    inst = problems.planted_coloring(300, 5, 8.0, seed=3)
+    r = repr(inst)
+    assert "\n" not in r and "array(" not in r and len(r) < 200
+    assert r.startswith("Instance(coloring q=5, N=300, M=") and "planted" in r
+    assert "seed=3" in r

@@ -1,11 +1,12 @@
 """Parameter scans: TOML scan files expanded into content-addressed, resumable tasks.
 
 ``load_spec`` (validate + expand a scan file), ``run_scan`` (local / SLURM / Dask),
-``status`` and ``gather``/``write_summary`` (collect). Reference: ``docs/scans.md``; file
+``status``, ``gather``/``write_summary`` (collect) and ``load_summary`` (a scan as a
+pandas DataFrame). Reference: ``docs/scans.md``; file
 layouts: :mod:`mcsgd.storage.scan`.
 """
 
-from mcsgd.experiments.scan.collect import gather, summary_json
+from mcsgd.experiments.scan.collect import gather, load_summary, summary_json
 from mcsgd.experiments.scan.executors import run_scan
 from mcsgd.experiments.scan.spec import (
     MAX_TASKS,
@@ -28,6 +29,7 @@ __all__ = [
     "check_task_count",
     "gather",
     "load_spec",
+    "load_summary",
     "run_scan",
     "spec_from_text",
     "status",

@@ -25,6 +25,8 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
     from mcsgd.storage import continuous
     from mcsgd.storage.h5 import open_checked
 
+    if task.kind == "calibrate":
+        return _read_calibration(path)
     with open_checked(path, ("run", "continuous")) as f:
         if task.kind == "discrete":
             res = read_result(f)
@@ -43,6 +45,24 @@ def _read_task(path: Path, task: Task) -> tuple[dict[str, Any], dict[str, np.nda
         else:
             res = continuous.read(f)
             stat, series = res["scalars"], res["arrays"]
+    return stat, series
+
+
+def _read_calibration(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A calibration task: its table (lists, one entry per B), Metropolis grid and error
+    metadata as ``stationary``; the grid, relaxation curves and table columns as series."""
+    from mcsgd.storage import calibration as layout
+
+    d = layout.read(path)
+    stat = {**d["table"],
+            "metropolis": {"T": d["T_grid"].tolist(), "energy": d["e_mc"].tolist(),
+                           "energy_err": d["e_mc_err"].tolist()},
+            **{k: v for k, v in d["errors"].items() if k != "metropolis_energy_err_thermal"}}
+    series = {"metropolis_T": d["T_grid"], "metropolis_energy": d["e_mc"],
+              "metropolis_energy_err": d["e_mc_err"], "time": d["times"],
+              "relaxation_sgd": d["curves_sgd"], "relaxation_metropolis": d["curves_mc"],
+              **{f"table_{k}": np.array([np.nan if x is None else x for x in v], dtype=float)
+                 for k, v in d["table"].items()}}
     return stat, series
 
 
@@ -97,3 +117,29 @@ def summary_json(data: dict[str, Any]) -> dict[str, Any]:
         "tasks": [{"id": r["id"], "params": r["params"], "stationary": r["stationary"]}
                   for r in data["tasks"]],
     }
+
+
+def load_summary(path: str | os.PathLike):
+    """A scan's table as a ``pandas.DataFrame`` (needs ``mcsgd[analysis]``).
+
+    ``path`` is a scan directory (``--out`` of ``mcsgd scan run``: its finished tasks are read
+    as ``mcsgd scan collect`` reads them, nothing is written) or a summary file
+    (``mcsgd scan collect -o``). One row per finished task (plan order), the columns of the
+    summary's ``/table`` (``docs/scans.md``): ``task_id`` first, then the others sorted by
+    name; strings are Python ``str`` (decoded), missing numbers NaN. The time series stay in
+    the files (``/series/<task_id>/`` of the summary, ``tasks/<id>.h5`` of the directory).
+    """
+    from mcsgd.errors import ParameterError, require_extra
+    from mcsgd.storage.scan import read_summary_table, summary_table
+
+    pd = require_extra("pandas", "analysis", "load_summary()")
+    p = Path(path)
+    if p.is_dir():
+        table = summary_table(gather(p)["tasks"])
+    elif p.is_file():
+        table = read_summary_table(p)
+    else:
+        raise ParameterError(f"{path}: no such scan directory or summary file")
+    cols = (["task_id"] if "task_id" in table else []) + sorted(c for c in table
+                                                                if c != "task_id")
+    return pd.DataFrame({c: table[c] for c in cols})

@@ -59,7 +59,7 @@ class TaskProgress:
     def __init__(self, total: int, quiet: bool) -> None:
         from mcsgd.progress import Progress
 
-        self.bar = Progress(total, "scan", quiet=quiet)
+        self.bar = Progress("scan", total, quiet=quiet, unit="task")
         self.done = 0
         self.running: dict[str, tuple[int, int]] = {}
 

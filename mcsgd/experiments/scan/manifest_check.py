@@ -70,7 +70,7 @@ def check_manifest(m: Any, path: str | os.PathLike) -> None:
                 from mcsgd.experiments.scan.store import expected_shapes
 
                 expected_shapes(task)
-            elif task.kind != "continuous":
+            elif task.kind not in ("continuous", "calibrate"):
                 raise KeyError("experiment")
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise ParameterError(f"{w}: parameters are malformed ({type(e).__name__}: {e})") \

@@ -24,6 +24,15 @@ parameters (normalised types, sorted keys, JSON) determine
   ``mcsgd generate --seed ROOT --instance k`` with the same parameters builds the same graph.
 
 Nothing depends on the worker, shard or order that runs a task.
+
+Calibration tasks
+-----------------
+With ``experiment = "calibrate"`` a task is one calibration of T(B)
+(:func:`mcsgd.experiments.calibrate.calibrate`) per (instance point, ``[calibrate]`` point):
+the B list of the point (``B = [[0.5, 0.8], [1.0]]`` sweeps two B sets) on instances
+0 .. ``instances`` - 1 of the instance point and the root seed, with the run streams of task
+key ``(SCAN, h1, h2)``: ``(*task key, k, role, j)`` where ``mcsgd calibrate`` uses
+``(CALIBRATION, k, role, j)``. The instances are those of ``mcsgd calibrate --seed ROOT``.
 """
 
 from __future__ import annotations
@@ -55,7 +64,7 @@ from mcsgd.seeds import SCAN
 from mcsgd.storage.h5 import canonical_json
 
 TOP_KEYS = ("name", "seed", "instances", "out", "experiment", "instance", "run", "dynamics",
-            "continuous", "execution", "slurm", "dask", "max_tasks")
+            "continuous", "execution", "slurm", "dask", "max_tasks", "calibrate")
 MAX_TASKS = 100_000  # default limit on the tasks of one scan (``max_tasks`` / ``--max-tasks``)
 SPEC_DIR_HEADER = "# mcsgd-spec: "  # first line of DIR/scan.toml: the original file's path
 MAX_TASKS_HEADER = "# mcsgd-max-tasks: "  # its second line when --max-tasks was given
@@ -68,6 +77,13 @@ DYNAMICS_KEYS: dict[str, dict[str, Any]] = {
     "sgd": {"B": None, "flags": "halfedge", "tau": 1, "batch": "bernoulli",
             "order": "sequential", "method": "auto"},
 }
+# experiment = "calibrate": the [calibrate] table (B and T_grid are lists; a list of lists
+# sweeps them), the keyword arguments of mcsgd.experiments.calibrate.calibrate
+CALIBRATE_DEFAULTS: dict[str, Any] = {
+    "B": None, "replicas": 4, "sweeps": 1000, "mode": "both", "T_grid": "auto",
+    "window": 0.5, "grid_points": 30,
+}
+CALIBRATE_LISTS = ("B", "T_grid")
 EXECUTION_DEFAULTS: dict[str, Any] = {
     "workers": 0, "checkpoint_seconds": 30.0, "chunk_updates": 2e7, "threads": 0,
 }
@@ -101,12 +117,17 @@ class Task:
 
     @property
     def kind(self) -> str:
-        """``"discrete"`` or ``"continuous"``."""
+        """``"discrete"``, ``"continuous"`` or ``"calibrate"``."""
         return self.params["experiment"]
 
     def label(self) -> str:
         """A short human-readable description."""
         p = self.params
+        if self.kind == "calibrate":
+            i, c = p["instance"], p["calibrate"]
+            inst = ", ".join(f"{k}={v}" for k, v in i.items() if k != "problem")
+            return (f"calibrate {i['problem']}({inst}) x{p['instances']} B={c['B']} "
+                    f"sweeps={c['sweeps']}")
         if self.kind == "continuous":
             c = p["continuous"]
             rest = ", ".join(f"{k}={v}" for k, v in c.items() if k != "experiment")
@@ -452,7 +473,8 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     name = string("name", raw.get("name", default_name))
     seed = num("seed", raw.get("seed", 0), 0, 2**63 - 1, integer=True)
     n_inst = num("instances", raw.get("instances", 1), 1, None, integer=True)
-    exp = choice("experiment", raw.get("experiment", "discrete"), ("discrete", "continuous"))
+    exp = choice("experiment", raw.get("experiment", "discrete"),
+                 ("discrete", "continuous", "calibrate"))
     if max_tasks is None:
         max_tasks = num("max_tasks", raw.get("max_tasks", MAX_TASKS), 1, None, integer=True)
     if out is None:
@@ -480,7 +502,11 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     if execution["chunk_updates"] < 1:
         raise err("execution.chunk_updates", f"{execution['chunk_updates']} is not in [1, inf)")
     tasks: list[Task] = []
-    if exp == "discrete":
+    if exp != "calibrate" and "calibrate" in raw:
+        raise err("calibrate", "only with experiment = 'calibrate'")
+    if exp == "calibrate":
+        tasks = _calibrate_tasks(raw, seed, n_inst, spec_dir, max_tasks)
+    elif exp == "discrete":
         for k in ("continuous",):
             if k in raw:
                 raise err(k, "only with experiment = 'continuous'")
@@ -571,6 +597,103 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     return Spec(path=str(Path(path).resolve()) if path else None, text=text, name=name,
                 seed=int(seed), out=out, tasks=tasks, execution=execution, slurm=slurm,
                 dask=dask, max_tasks=override)
+
+
+def _calibrate_tasks(raw: dict[str, Any], seed: int, n_inst: int, spec_dir: Path,
+                     max_tasks: int) -> list[Task]:
+    """Tasks of ``experiment = "calibrate"``: one calibration per (instance point, [calibrate]
+    point), on instances 0 .. ``instances`` - 1 of the point (module docstring)."""
+    for k in ("continuous", "dynamics", "run"):
+        if k in raw:
+            raise err(k, "not used with experiment = 'calibrate' (use [calibrate])")
+    if "instance" not in raw:
+        raise err("instance", "missing ([instance] table)")
+    if "calibrate" not in raw:
+        raise err("calibrate", "missing ([calibrate] table with B = [...])")
+    inst_t = table("instance", raw["instance"])
+    cal_t = table("calibrate", raw["calibrate"])
+    check_keys("calibrate", {k: v for k, v in cal_t.items() if k != "zip"}, CALIBRATE_DEFAULTS)
+    check_task_count(count_points("instance", inst_t)
+                     * count_points("calibrate", cal_t, CALIBRATE_LISTS), max_tasks)
+    inst_pts = [_instance_point("instance", x, spec_dir) for x in expand("instance", inst_t)]
+    cal_pts = [_calibrate_point("calibrate", x, n_inst)
+               for x in expand("calibrate", cal_t, scalar_lists=CALIBRATE_LISTS)]
+    tasks = []
+    for ip in inst_pts:
+        if ip["problem"] == "file":
+            raise err("instance.problem", "'file' cannot be calibrated (a calibration "
+                       "generates its instances; use 'coloring' or 'ising')")
+        try:
+            calibration_problem(ip)
+        except ParameterError as e:
+            raise at_key("instance", ip, e) from None
+        for cp in cal_pts:
+            _check_calibration_size(ip, cp, n_inst)
+            tasks.append(_make_task({"experiment": "calibrate", "instance": ip,
+                                     "instances": n_inst, "calibrate": cp}, seed))
+    return tasks
+
+
+def _calibrate_point(path: str, p: dict[str, Any], n_inst: int) -> dict[str, Any]:
+    """One validated point of the [calibrate] table (defaults filled)."""
+    from mcsgd.experiments.calibrate import MODES
+
+    q = {**CALIBRATE_DEFAULTS, **p}
+    if q["B"] is None:
+        raise err(f"{path}.B", "missing (a list of mini-batch fractions in (0, 1])")
+    B = q["B"] if isinstance(q["B"], list) else [q["B"]]
+    if not B:
+        raise err(f"{path}.B", "is an empty list")
+    B = [num(f"{path}.B[{i}]", b, 0, 1, lo_open=True) for i, b in enumerate(B)]
+    T_grid = q["T_grid"]
+    if T_grid != "auto":
+        if not isinstance(T_grid, list) or not T_grid:
+            raise err(f"{path}.T_grid", "must be 'auto' or a non-empty list of temperatures")
+        T_grid = [num(f"{path}.T_grid[{i}]", t, 0, None, lo_open=True)
+                  for i, t in enumerate(T_grid)]
+    out = {
+        "B": B,
+        "replicas": num(f"{path}.replicas", q["replicas"], 1, None, integer=True),
+        "sweeps": num(f"{path}.sweeps", q["sweeps"], 4, None, integer=True),
+        "mode": choice(f"{path}.mode", q["mode"], MODES),
+        "T_grid": T_grid,
+        "window": num(f"{path}.window", q["window"], 0, 1, lo_open=True, hi_open=True),
+        "grid_points": num(f"{path}.grid_points", q["grid_points"], 1, 100000, integer=True),
+    }
+    if n_inst * out["replicas"] < 2:
+        raise err(f"{path}.replicas", "instances x replicas must be >= 2 (error bars need two "
+                   "units)")
+    return out
+
+
+def _check_calibration_size(ip: dict[str, Any], cp: dict[str, Any], n_inst: int) -> None:
+    """Refuse a calibration that cannot fit in memory (the instances and one run), like
+    ``mcsgd calibrate`` (bounded by this host's physical memory: tasks may run elsewhere)."""
+    from mcsgd.problems.coloring import expected_edges, graph_memory_bytes
+    from mcsgd.resources import check_memory, run_memory_bytes, total_memory
+
+    deg = ip["c"] if ip["problem"] == "coloring" else ip["d"]
+    m = expected_edges(ip["n"], deg, ip["graph"])
+    try:
+        check_memory(f"a calibration ({n_inst} instances of N = {ip['n']}, M = {m}, "
+                     f"{cp['replicas']} replicas)",
+                     n_inst * graph_memory_bytes(ip["n"], m)
+                     + run_memory_bytes(ip["n"], m, cp["replicas"], 40, True),
+                     available=total_memory())
+    except ParameterError as e:
+        raise err("calibrate.replicas", str(e)) from None
+
+
+def calibration_problem(inst: dict[str, Any]):
+    """The :class:`~mcsgd.experiments.calibrate.Problem` of a canonical instance point (the
+    same instances as ``mcsgd calibrate`` with these parameters: c is passed as a float)."""
+    from mcsgd.experiments.calibrate import Problem
+
+    if inst["problem"] == "coloring":
+        return Problem(problem="coloring", n=inst["n"], q=inst["q"], c=float(inst["c"]),
+                       graph=inst["graph"], planted=inst["planted"], shuffle=inst["shuffle"])
+    return Problem(problem="ising", n=inst["n"], c=float(inst["d"]), graph=inst["graph"],
+                   planted=inst["planted"], noise=float(inst["noise"]))
 
 
 def _make_task(params: dict[str, Any], seed: int) -> Task:

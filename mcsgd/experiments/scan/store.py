@@ -204,8 +204,8 @@ def expected_shapes(task: Task) -> dict[str, tuple[int, ...]]:
 
 def check_result(path: str | os.PathLike, task: Task) -> str | None:
     """Why ``path`` is not a valid result of ``task`` (None if it is)."""
-    return check_task_file(path, "run" if task.kind == "discrete" else "continuous", task.id,
-                           expected_shapes(task))
+    kind = {"discrete": "run", "calibrate": "calibration"}.get(task.kind, "continuous")
+    return check_task_file(path, kind, task.id, expected_shapes(task))
 
 
 def task_status(out: str | os.PathLike, task: Task) -> tuple[str, str]:

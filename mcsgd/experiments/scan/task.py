@@ -10,6 +10,11 @@ task loads a valid checkpoint and continues bit-identically. The result file hol
 :meth:`RunResult.save` writes (via :func:`~mcsgd.driver.write_result`) plus the task id, its
 parameters, seeds, scan timings, provenance and a content checksum.
 
+A calibration task (``experiment = "calibrate"``) runs
+:func:`mcsgd.experiments.calibrate.calibrate` (seed = root seed, ``key = task.key``) and writes
+the calibration layout (:mod:`mcsgd.storage.calibration`) plus the task attributes; like a
+continuous task it has no intermediate checkpoints (a killed one restarts from scratch).
+
 A continuous task (``experiment = "continuous"``) delegates to
 :func:`mcsgd.experiments.continuous.run_task` (entropy = root seed, key = task key); it has no
 intermediate checkpoints (a killed one restarts from scratch).
@@ -147,6 +152,8 @@ def execute(
             if task.kind == "discrete":
                 info = _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads,
                                      progress)
+            elif task.kind == "calibrate":
+                info = _run_calibrate(task, out, threads)
             else:
                 info = _run_continuous(task, out, threads)
         except Exception as e:  # noqa: BLE001 - a task's failure is reported, not raised
@@ -301,5 +308,44 @@ def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]
         layout.write_body(f, res, task.seed, task.key)
         write_json_attr(f, "timing", {"run_s": run_s})
         _scan_attrs(f, task, {})
+        seal(f)
+    return {"timing": {"run_s": run_s}}
+
+
+# ---- calibration -------------------------------------------------------------------------------
+def calibrate_task(task: Task, threads: int | None = None):
+    """The :class:`~mcsgd.experiments.calibrate.Calibration` of a ``calibrate`` task:
+    :func:`~mcsgd.experiments.calibrate.calibrate` with the task's parameters, seed = root seed
+    and run streams keyed by ``task.key`` (``(SCAN, h1, h2)``)."""
+    from mcsgd.dynamics import SGD
+    from mcsgd.experiments.calibrate import calibrate
+    from mcsgd.experiments.scan.spec import calibration_problem
+
+    p, c = task.params, task.params["calibrate"]
+    return calibrate(calibration_problem(p["instance"]), [SGD(b) for b in c["B"]],
+                     instances=p["instances"], replicas=c["replicas"], sweeps=c["sweeps"],
+                     seed=task.seed, mode=c["mode"],
+                     T_grid=None if c["T_grid"] == "auto" else c["T_grid"],
+                     window=c["window"], grid_points=c["grid_points"], threads=threads,
+                     key=tuple(task.key))
+
+
+def _run_calibrate(task: Task, out: str, threads: int | None) -> dict[str, Any]:
+    import dataclasses
+    import warnings
+
+    from mcsgd.errors import DisorderErrorWarning
+    from mcsgd.storage import calibration as layout
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():  # a scan reports per task, not per warning
+        warnings.simplefilter("ignore", DisorderErrorWarning)
+        cal = calibrate_task(task, threads)
+    run_s = time.perf_counter() - t0
+    with atomic_h5_file(result_path(out, task.id), layout.KIND) as f:
+        layout.write_body(f, **{fl.name: getattr(cal, fl.name)
+                                for fl in dataclasses.fields(cal)})
+        _scan_attrs(f, task, {"instance_seed": int(task.seed),
+                              "instance_index": list(range(task.params["instances"]))})
         seal(f)
     return {"timing": {"run_s": run_s}}
