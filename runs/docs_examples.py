@@ -7,10 +7,10 @@
 
 An output block in a markdown file is everything between a marker line and ``<!-- end -->``::
 
-    <!-- output: mcsgd continuous fdr --model quadratic --B 4 --json | keys=ratio,ratio_err -->
+    <!-- output: mcsgd continuous fdr --model quadratic --batch-size 4 --json | keys=ratio -->
     ```
-    $ mcsgd continuous fdr --model quadratic --B 4 --json
-    {"ratio": 1.0001, "ratio_err": 0.00038, ...}
+    $ mcsgd continuous fdr --model quadratic --batch-size 4 --json
+    {"ratio": 1.0001, ...}
     ```
     <!-- end -->
 

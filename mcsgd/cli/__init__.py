@@ -27,6 +27,7 @@ _GROUPS = [
     ("mcsgd.cli.infer", "register"),
     ("mcsgd.cli.recover", "register"),
     ("mcsgd.cli.continuous", "register"),
+    ("mcsgd.cli.completion", "register"),
 ]
 
 

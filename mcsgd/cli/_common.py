@@ -19,12 +19,34 @@ _RANGE_TOL = 1e-9
 MAX_RANGE_POINTS = 10_000
 
 
+# the one default of every --seed option (README, "One vocabulary across commands")
+DEFAULT_SEED = 1
+
+
 class UsageError(Exception):
     """Bad command-line usage (exit code 2)."""
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows every option's default: appends ``(default: X)`` to a help text that does not
+    already state its default (flags, required options and ``None`` defaults excepted)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text.lower() or not action.option_strings or action.required
+                or action.default in (None, argparse.SUPPRESS)
+                or isinstance(action.default, bool) or action.nargs == 0):
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors raise :class:`UsageError` (handled in :func:`main`)."""
+    """An ``ArgumentParser`` whose errors raise :class:`UsageError` (handled in :func:`main`)
+    and whose help shows every option's default (:class:`HelpFormatter`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         # main() prints "mcsgd: error: ..."; name the subcommand once, not "mcsgd" twice
@@ -110,6 +132,39 @@ def one_line_warning(message, category, filename, lineno, line=None) -> str:
     """``mcsgd: warning: <first line>`` (the CLI's form of a Python warning)."""
     text = str(message).splitlines()[0] if str(message) else category.__name__
     return f"mcsgd: warning: {text}\n"
+
+
+def add_seed_arg(p: Any, help: str = "root seed, a non-negative integer") -> None:
+    """``--seed``: the same option with the same default (:data:`DEFAULT_SEED`) everywhere."""
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"{help} (default {DEFAULT_SEED})")
+
+
+class DeprecatedAlias(argparse.Action):
+    """Store like ``store`` and, when given as ``deprecated``, print one line
+    ``mcsgd: warning: --OLD is deprecated ...; use --NEW`` on stderr."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, deprecated: str = "",
+                 **kwargs: Any) -> None:
+        self.deprecated = deprecated
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+        if option_string == self.deprecated:
+            print(f"mcsgd: warning: {option_string} is deprecated in '{parser.prog}', use "
+                  f"{self.option_strings[0]} (same meaning)", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def wrote(path: str | None, what: str = "", quiet: bool = False) -> None:
+    """``wrote PATH`` (or ``wrote PATH: what``) on stderr after a command wrote a file
+    (nothing with ``quiet``: the command's ``--quiet``, nor with the root ``-q``)."""
+    import logging
+
+    from mcsgd.progress import LOGGER
+
+    if path and not quiet and not LOGGER.level > logging.INFO:
+        print(f"wrote {path}" + (f": {what}" if what else ""), file=sys.stderr)
 
 
 def add_force_arg(p: argparse.ArgumentParser) -> None:

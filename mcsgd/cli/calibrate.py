@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mcsgd.cli._common import add_force_arg, float_list
+from mcsgd.cli._common import add_force_arg, add_seed_arg, float_list, wrote
 
 
 def register(sub) -> None:
@@ -13,15 +13,19 @@ def register(sub) -> None:
         "calibrate", help="measure the effective temperature T(B) of SGD-like dynamics",
         description="Run SGD-like dynamics at each B and Metropolis on an automatic T grid on "
         "the same instances; report T_eq, T_neq, T0, T_adb, T_drift with error bars.")
-    c.add_argument("--problem", choices=["coloring", "ising"], default="coloring")
+    c.add_argument("--problem", choices=["coloring", "ising"], default="coloring",
+                   help="planted q-colouring or planted Ising / spin glass")
     c.add_argument("--q", type=int, default=5, help="colours (coloring), default 5")
-    c.add_argument("--c", type=float, default=None,
-                   help="mean degree (er) or degree (regular); for ising the degree d "
-                   "(required, except with --invert --from)")
+    c.add_argument("--c", "--d", dest="c", type=float_list, default=None, metavar="C",
+                   help="mean degree (er) or degree (regular), or a list (8,12) or range: one "
+                   "output file, table and figure for all (layout: docs/formats.md); for "
+                   "ising the degree (--d is an alias); no default: required, except with "
+                   "--invert --from")
     c.add_argument("--n", type=int, default=50000, help="nodes (default 50000)")
     c.add_argument("--graph", choices=["er", "er-simple", "regular"], default=None,
                    help="graph ensemble (default: er for coloring, regular for ising)")
-    c.add_argument("--noise", type=float, default=0.0, help="ising: planted coupling noise")
+    c.add_argument("--noise", type=float, default=0.0,
+                   help="ising: planted coupling noise (default 0)")
     c.add_argument("--unplanted", action="store_true",
                    help="random instead of planted instances")
     c.add_argument("--planting", choices=["index", "shuffled"], default=None,
@@ -30,28 +34,34 @@ def register(sub) -> None:
     c.add_argument("--shuffle", action="store_true",
                    help="the same as --planting shuffled")
     c.add_argument("--B", type=float_list, default=None,
-                   help="mini-batch fractions, e.g. 0.1,0.3,0.5 or 0.1:0.9:0.2 (required, "
-                   "except with --invert)")
-    c.add_argument("--seed", type=int, default=1)
-    c.add_argument("--mode", choices=["equilibrium", "relaxation", "both"], default="both")
-    c.add_argument("--instances", type=int, default=2)
-    c.add_argument("--replicas", type=int, default=4)
-    c.add_argument("--sweeps", type=int, default=1000)
-    c.add_argument("--window", type=float, default=0.5)
+                   help="mini-batch fractions, e.g. 0.1,0.3,0.5 or 0.1:0.9:0.2 (no default: "
+                   "required, except with --invert)")
+    add_seed_arg(c, "instance and dynamics seed")
+    c.add_argument("--mode", choices=["equilibrium", "relaxation", "both"], default="both",
+                   help="T_eq from stationary energies, T_neq from relaxation curves, or both")
+    c.add_argument("--instances", type=int, default=2, help="instances per c")
+    c.add_argument("--replicas", type=int, default=4, help="replicas per instance")
+    c.add_argument("--sweeps", type=int, default=1000, help="sweeps per run")
+    c.add_argument("--window", type=float, default=0.5,
+                   help="final fraction of the run averaged for stationary values")
     c.add_argument("--T-grid", type=float_list, default=None, dest="T_grid",
                    help="explicit Metropolis temperatures (default: automatic)")
-    c.add_argument("--threads", type=int, default=None)
-    c.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    c.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    c.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="output HDF5 file (default: none, nothing written)")
     add_force_arg(c)
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    c.add_argument("--plot", default=None, help="write the T(B) figure to this PNG")
-    c.add_argument("--quiet", action="store_true")
+    c.add_argument("--plot", default=None, metavar="FILE",
+                   help="write the T(B) figure (every c) to this PNG (default: no figure)")
+    c.add_argument("--quiet", action="store_true", help="no progress output")
     c.add_argument("--invert", default=None, metavar="T=VALUE",
                    help="which B gives this temperature: from --from FILE (interpolated "
-                   "T_eq(B) with its error) or, without it, from the ADB theory T_adb(B) for "
-                   "--problem/--q/--c/--graph; runs nothing")
+                   "T_eq(B) with its error; every c of a multi-c file) or, without it, from the "
+                   "ADB theory T_adb(B) for --problem/--q/--c (each c of a list)/--graph; runs "
+                   "nothing (default: none, calibrate)")
     c.add_argument("--from", dest="from_file", default=None, metavar="FILE",
-                   help="calibration file (calibrate -o) for --invert")
+                   help="calibration file (calibrate -o) for --invert (default: none, the "
+                   "theory)")
     c.set_defaults(func=_calibrate)
 
 
@@ -76,11 +86,16 @@ def _calibrate(args) -> int:
         sweeps=args.sweeps, seed=args.seed, mode=args.mode, T_grid=args.T_grid,
         window=args.window, threads=args.threads, output=args.output, force=args.force,
         plot=args.plot, progress=stderr_say("calibrate", args.quiet))
+    cals = cal if isinstance(cal, list) else [cal]
+    wrote(args.output, f"calibration of c = {', '.join(f'{x:g}' for x in args.c)}",
+          quiet=args.quiet)
+    wrote(args.plot, quiet=args.quiet)
     if args.json:
-        emit_json(cal.to_json())
+        emit_json(cal.to_json() if not isinstance(cal, list) else
+                  {"c": list(args.c), "calibrations": [x.to_json() for x in cal]})
     else:
-        print(format_table([cal], with_params=True))
-    for line in flag_warnings([cal]):  # also with --json and --quiet (stderr)
+        print(format_table(cals, with_params=True))
+    for line in flag_warnings(cals):  # also with --json and --quiet (stderr)
         print(f"mcsgd: warning: {line}", file=sys.stderr)
     return 0
 
@@ -92,7 +107,9 @@ def _invert(args) -> int:
     res = run_invert(args.invert, source=args.from_file, problem=args.problem, q=args.q,
                      c=args.c, graph=args.graph, noise=args.noise)
     if args.json:
-        emit_json(res)
+        emit_json(res if not isinstance(res, list) else
+                  {"c": [r["problem"]["c"] for r in res], "inversions": res})
     else:
-        print(format_invert(res))
+        for r in res if isinstance(res, list) else [res]:
+            print(format_invert(r))
     return 0

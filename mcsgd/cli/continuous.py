@@ -1,6 +1,7 @@
 """``mcsgd continuous ...``: the CLI of the continuous-SGD experiments (argparse only here).
 
-Every command takes ``--seed``, ``-o FILE.h5``, ``--json`` and ``--plot FILE.png``, builds the
+Every command takes ``--seed``, ``-o FILE.h5``, ``--json`` and ``--plot FILE.png`` (and
+``--batch-size``, whose deprecated alias ``--B`` says so on stderr), builds the
 ``params`` dict of :func:`mcsgd.experiments.continuous.run_task` from its options (so a scan
 file with the same keys gives the same result) and imports numpy-heavy code only inside the
 handler.
@@ -39,14 +40,40 @@ def _flist(text: str) -> list[float]:
     return vals
 
 
+def _batch_size(p: Any, kind: Any = int, *, required: bool = False,
+                help: str = "mini-batch size ≥ 1", metavar: str | None = None,
+                grid: bool = False) -> None:
+    """``--batch-size`` (or ``--grid-batch-size``), with ``--B`` (``--grid-B``) as a
+    deprecated alias; the params/JSON key stays ``B`` (``grid_B``)."""
+    from mcsgd.cli._common import DeprecatedAlias
+
+    new, old, dest = (("--grid-batch-size", "--grid-B", "grid_B") if grid
+                      else ("--batch-size", "--B", "B"))
+    p.add_argument(new, old, dest=dest, type=kind, required=required, metavar=metavar or "SIZE",
+                   action=DeprecatedAlias, deprecated=old,
+                   help=f"{help} ({old}: deprecated alias)")
+
+
+def _default_note(p: argparse.ArgumentParser) -> None:
+    """Name the default of every option left to run_task's per-experiment defaults."""
+    for a in p._actions:
+        if (a.option_strings and a.default is None and not a.required and a.help
+                and a.help is not argparse.SUPPRESS and "default" not in a.help.lower()):
+            a.help += " (default: the experiment's, docs/continuous.md)"
+
+
 def _common(p: argparse.ArgumentParser) -> None:
+    from mcsgd.cli._common import add_seed_arg
+
     g = p.add_argument_group("output")
-    g.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    g.add_argument("-o", "--output", metavar="FILE.h5", help="write arrays and params to HDF5")
+    add_seed_arg(g)
+    g.add_argument("-o", "--output", metavar="FILE.h5",
+                   help="write arrays and params to HDF5 (default: none, nothing written)")
     g.add_argument("--force", action="store_true",
                    help="let -o replace an existing file that is not a previous result")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    g.add_argument("--plot", metavar="FILE.png", help="draw the standard figure")
+    g.add_argument("--plot", metavar="FILE.png", help="draw the standard figure (default: none)")
+    _default_note(p)
 
 
 def _sgd(p: argparse.ArgumentParser, momentum: bool = True) -> None:
@@ -97,7 +124,7 @@ def register(subparsers: Any) -> None:
                        "on the fluctuation centre), 2<|∇f|²>/η and Tr(HC)/B at the minimum.")
     p.add_argument("--model", required=True, help="quadratic, linreg, softmax or mlp")
     p.add_argument("--eta", type=float, required=True, help="learning rate η > 0")
-    p.add_argument("--B", type=int, required=True, help="mini-batch size ≥ 1")
+    _batch_size(p, required=True)
     p.add_argument("--eta-scan", type=_flist, metavar="LIST",
                    help="also measure the FDR2 probe at these η (anharmonicity fit)")
     p.add_argument("--start", choices=("init", "minimum"),
@@ -115,7 +142,7 @@ def register(subparsers: Any) -> None:
                        description="Decay η → (1−Y)η whenever |Ō_L/Ō_R − 1| < X.")
     p.add_argument("--model", default="quadratic", help="quadratic, linreg, softmax or mlp")
     p.add_argument("--eta", type=float, required=True, help="initial learning rate η > 0")
-    p.add_argument("--B", type=int, required=True, help="mini-batch size ≥ 1")
+    _batch_size(p, required=True)
     p.add_argument("--X", type=float, help="threshold on |Ō_L/Ō_R − 1| (default 0.01)")
     p.add_argument("--Y", type=float, help="relative η cut per decay (default 0.5)")
     p.add_argument("--check-every", type=int, help="steps between checks (default 100)")
@@ -132,9 +159,9 @@ def register(subparsers: Any) -> None:
                        description="<f> − f* against (η/4)<|∇f_B|²> (exact) and "
                        "(η/(4B)) Tr C_conn (Langevin) for linear regression.")
     p.add_argument("--eta", type=float, required=True, help="learning rate η > 0")
-    p.add_argument("--B", type=int, required=True, help="mini-batch size ≥ 1")
+    _batch_size(p, required=True)
     p.add_argument("--grid-eta", type=_flist, metavar="LIST", help="also scan these η")
-    p.add_argument("--grid-B", type=_blist, metavar="LIST", help="also scan these B")
+    _batch_size(p, _blist, metavar="LIST", help="also scan these batch sizes", grid=True)
     _sgd(p)
     g = p.add_argument_group("data")
     g.add_argument("--data", choices=("auto", "synthetic", "digits"),
@@ -151,7 +178,7 @@ def register(subparsers: Any) -> None:
                    help="isotropic, hessian, hessian2 (quadratic oracles) or a MODEL: "
                    "linreg, softmax, mlp")
     p.add_argument("--eta", type=float, help="learning rate (default 0.05)")
-    p.add_argument("--B", type=int, help="mini-batch size (default 4)")
+    _batch_size(p, help="mini-batch size (default 4)")
     p.add_argument("--level", type=float, help="flatness level factor > 1 (default 2)")
     p.add_argument("--skip-pcs", type=int, help="leading (drift) PCs to exclude (default 0)")
     p.add_argument("--n-pcs", type=int, help="PCs in the fit (default all, at most 20)")
@@ -167,7 +194,7 @@ def register(subparsers: Any) -> None:
                        description="Mean first-passage times over the barrier of "
                        "depth·(x²−1)² with additive noise of variance s; slope of ln K in B/η "
                        "against 2ΔU/s (Kramers with T = ηs/(2B)).")
-    p.add_argument("--B", type=_blist, required=True, metavar="LIST", help="batch sizes")
+    _batch_size(p, _blist, required=True, metavar="LIST", help="batch sizes, e.g. 4,8")
     p.add_argument("--eta", type=_flist, required=True, metavar="ETA",
                    help="learning rate (or a list)")
     p.add_argument("--momentum", type=float, metavar="MU", help="momentum μ in [0, 1)")
@@ -187,7 +214,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("occupation", help="flat vs sharp minimum occupation vs B",
                        description="Fraction of time in the flat of two equal-depth wells "
                        "against Gibbs at T = ηs/(2B) and the Laplace limit.")
-    p.add_argument("--B", type=_blist, required=True, metavar="LIST", help="batch sizes")
+    _batch_size(p, _blist, required=True, metavar="LIST", help="batch sizes, e.g. 4,8")
     p.add_argument("--eta", type=float, required=True, help="learning rate η > 0")
     p.add_argument("--s", type=float, help="per-sample gradient variance (default 120)")
     p.add_argument("--depth", type=float, help="well scale (default 0.25)")
@@ -204,7 +231,7 @@ def register(subparsers: Any) -> None:
                        description="Configurational and per-mode temperatures next to "
                        "η s/(2B), for each B.")
     p.add_argument("--model", required=True, help="quadratic, wells, linreg, softmax or mlp")
-    p.add_argument("--B", type=_blist, required=True, metavar="LIST", help="batch sizes")
+    _batch_size(p, _blist, required=True, metavar="LIST", help="batch sizes, e.g. 4,8")
     p.add_argument("--eta", type=float, required=True, help="learning rate η > 0")
     _noise_opt(p)
     _sgd(p)
@@ -218,7 +245,7 @@ def _handler(experiment: str):
     def handle(args: argparse.Namespace) -> int:
         import sys
 
-        from mcsgd.cli._common import emit_json, stderr_say
+        from mcsgd.cli._common import emit_json, stderr_say, wrote
         from mcsgd.experiments.continuous import run_command
 
         params: dict[str, Any] = {"experiment": experiment}
@@ -228,6 +255,8 @@ def _handler(experiment: str):
                 params[k] = v
         res = run_command(params, args.seed, output=args.output, force=args.force,
                           plot=args.plot, progress=stderr_say("continuous", False))
+        wrote(args.output)
+        wrote(args.plot)
         if args.json:
             emit_json({**res["scalars"], "params": res["params"]})
         else:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from mcsgd.cli._common import add_force_arg
+from mcsgd.cli._common import add_force_arg, add_seed_arg, wrote
 
 
 def register(sub) -> None:
@@ -31,11 +30,11 @@ def register(sub) -> None:
                    "regular: simple random regular graph (default: er)")
     c.add_argument("--shuffle", action="store_true",
                    help="shuffle the balanced planted assignment")
-    c.add_argument("--seed", type=int, required=True, help="non-negative seed")
+    add_seed_arg(c, "instance seed, a non-negative integer")
     c.add_argument("--instance", type=int, default=0, metavar="K",
                    help="instance index k (default 0): instance k of (these parameters, seed), "
                    "the same graph as calibrate/recover/scan instance k with that seed")
-    c.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    c.add_argument("-o", "--output", required=True, metavar="FILE", help="output HDF5 file")
     add_force_arg(c)
     c.set_defaults(func=_generate_coloring)
 
@@ -43,8 +42,12 @@ def register(sub) -> None:
                       description="Planted Ising (noise 0), planted spin glass (noise > 0), or "
                       "the unplanted +-J spin glass.")
     i.add_argument("--n", type=int, required=True, help="number of spins N (>= 2)")
-    i.add_argument("--d", type=float, required=True, help="degree (regular) or mean degree (er)")
-    i.add_argument("--graph", choices=["regular", "er", "er-simple"], default="regular")
+    i.add_argument("--c", "--d", dest="d", type=float, required=True, metavar="C",
+                   help="degree (regular) or mean degree (er); --d is an alias (the name of "
+                   "this parameter in the instance file)")
+    i.add_argument("--graph", choices=["regular", "er", "er-simple"], default="regular",
+                   help="regular: simple random regular graph; er: with double edges; "
+                   "er-simple: no multi-edges")
     m = i.add_mutually_exclusive_group()
     m.add_argument("--planted", dest="spin_glass", action="store_false", default=False,
                    help="planted couplings around a hidden s* (default)")
@@ -52,10 +55,10 @@ def register(sub) -> None:
                    help="unplanted +-J spin glass")
     i.add_argument("--noise", type=float, default=0.0,
                    help="flip probability of each planted coupling, in [0, 1] (default 0)")
-    i.add_argument("--seed", type=int, required=True)
+    add_seed_arg(i, "instance seed, a non-negative integer")
     i.add_argument("--instance", type=int, default=0, metavar="K",
                    help="instance index k (default 0), as for 'generate coloring'")
-    i.add_argument("-o", "--output", required=True)
+    i.add_argument("-o", "--output", required=True, metavar="FILE", help="output HDF5 file")
     add_force_arg(i)
     i.set_defaults(func=_generate_ising)
 
@@ -64,8 +67,9 @@ def register(sub) -> None:
                       "(0-based; '#' comments; a third column gives Ising couplings).")
     e.add_argument("edges", help="edge-list file")
     e.add_argument("--q", type=int, default=2, help="number of colours (default 2)")
-    e.add_argument("--problem", choices=["coloring", "ising"], default="coloring")
-    e.add_argument("-o", "--output", required=True)
+    e.add_argument("--problem", choices=["coloring", "ising"], default="coloring",
+                   help="energy of the instance")
+    e.add_argument("-o", "--output", required=True, metavar="FILE", help="output HDF5 file")
     add_force_arg(e)
     e.set_defaults(func=_generate_edges)
 
@@ -78,7 +82,7 @@ def register(sub) -> None:
     r.add_argument("--replicas", type=int, default=None,
                    help="independent replicas (default 1; with --init FILE: the number of "
                    "stored configurations)")
-    r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    add_seed_arg(r, "root seed of the dynamics and initial conditions")
     r.add_argument("--init", default="random", metavar="random|planted|FILE[:DATASET]",
                    help="initial configurations: random (default), the planted solution, or "
                    "stored ones: a run file's final/state, a recovery file's "
@@ -86,11 +90,12 @@ def register(sub) -> None:
                    "configuration is broadcast to --replicas")
     r.add_argument("--grid", choices=["log", "linear"], default="log",
                    help="recording grid (default log)")
-    r.add_argument("--grid-points", type=int, default=40)
+    r.add_argument("--grid-points", type=int, default=40, help="recording times")
     r.add_argument("--window", type=float, default=0.5,
                    help="final fraction of the run averaged for stationary values (default 0.5)")
     r.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
-    r.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    r.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="output HDF5 file (default: none, nothing written)")
     add_force_arg(r)
     r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     r.add_argument("--quiet", action="store_true", help="no progress output")
@@ -99,11 +104,12 @@ def register(sub) -> None:
     d = sub.add_parser("demo", help="small end-to-end demo (planted 5-colouring, MC vs SGD)",
                        description="Generate a planted 5-colouring, run Metropolis and the "
                        "SGD-like dynamics on it, print a summary and write HDF5 files.")
-    d.add_argument("--out", default="runs/demo", help="output directory (default runs/demo)")
-    d.add_argument("--n", type=int, default=20000)
-    d.add_argument("--c", type=float, default=10.0)
-    d.add_argument("--sweeps", type=int, default=400)
-    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--out", default="runs/demo", metavar="DIR",
+                   help="output directory (default runs/demo)")
+    d.add_argument("--n", type=int, default=20000, help="nodes")
+    d.add_argument("--c", type=float, default=10.0, help="mean degree")
+    d.add_argument("--sweeps", type=int, default=400, help="sweeps per run")
+    add_seed_arg(d)
     d.add_argument("--force", action="store_true",
                    help="replace files in --out that are not results of an earlier demo")
     d.set_defaults(func=_demo)
@@ -111,9 +117,12 @@ def register(sub) -> None:
 
 def add_dynamics_args(p: argparse.ArgumentParser) -> None:
     """The options selecting a dynamics (shared by run-like commands)."""
-    p.add_argument("--dynamics", choices=["metropolis", "sgd"], required=True)
-    p.add_argument("--T", type=float, default=None, help="temperature (metropolis), >= 0")
-    p.add_argument("--B", type=float, default=None, help="mini-batch fraction (sgd), in (0, 1]")
+    p.add_argument("--dynamics", choices=["metropolis", "sgd"], required=True,
+                   help="Metropolis at temperature --T or SGD-like at mini-batch fraction --B")
+    p.add_argument("--T", type=float, default=None,
+                   help="temperature (metropolis), >= 0 (default: none; required there)")
+    p.add_argument("--B", type=float, default=None,
+                   help="mini-batch fraction (sgd), in (0, 1] (default: none; required there)")
     p.add_argument("--order", choices=["sequential", "random"], default="sequential",
                    help="site order (default sequential, the reference)")
     p.add_argument("--rule", choices=["metropolis", "heatbath"], default="metropolis",
@@ -153,8 +162,8 @@ def _generate_coloring(args) -> int:
         {"problem": "coloring", "n": args.n, "q": args.q, "c": args.c, "planted": args.planted,
          "graph": args.graph, "shuffle": args.shuffle}, args.seed, args.instance, args.output,
         force=args.force)
-    print(f"wrote {args.output}: coloring N={inst.n} q={inst.q} M={inst.m} "
-          f"mean degree {inst.mean_degree:.3f}", file=sys.stderr)
+    wrote(args.output, f"coloring N={inst.n} q={inst.q} M={inst.m} "
+          f"mean degree {inst.mean_degree:.3f}")
     return 0
 
 
@@ -165,7 +174,7 @@ def _generate_ising(args) -> int:
         {"problem": "ising", "n": args.n, "d": args.d, "graph": args.graph,
          "planted": not args.spin_glass, "noise": args.noise}, args.seed, args.instance,
         args.output, force=args.force)
-    print(f"wrote {args.output}: ising N={inst.n} M={inst.m}", file=sys.stderr)
+    wrote(args.output, f"ising N={inst.n} M={inst.m}")
     return 0
 
 
@@ -174,7 +183,7 @@ def _generate_edges(args) -> int:
 
     inst = instance_from_edges(args.edges, args.output, q=args.q, problem=args.problem,
                                force=args.force)
-    print(f"wrote {args.output}: {inst.problem} N={inst.n} M={inst.m}", file=sys.stderr)
+    wrote(args.output, f"{inst.problem} N={inst.n} M={inst.m}")
     return 0
 
 
@@ -194,6 +203,7 @@ def _run(args) -> int:
                             progress=prog)
     prog.close()
     summ = run_summary(res)
+    wrote(args.output, quiet=args.quiet)
     if args.json:
         emit_json(summ)
     else:

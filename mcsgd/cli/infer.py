@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mcsgd.cli._common import add_force_arg
+from mcsgd.cli._common import add_force_arg, add_seed_arg, wrote
 
 
 def register(sub) -> None:
@@ -43,10 +43,11 @@ def _add_bp(sub) -> argparse.ArgumentParser:
     p.add_argument("--max-iter", type=int, default=1000, help="iteration cap (default 1000)")
     p.add_argument("--tol", type=float, default=1e-8,
                    help="convergence threshold on the largest message change (default 1e-8)")
-    p.add_argument("--seed", type=int, default=0, help="non-negative seed (default 0)")
+    add_seed_arg(p, "seed of the initial messages and the update order")
     p.add_argument("--save-messages", action="store_true",
                    help="also store the messages float64[2M, q] in the output file")
-    p.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="output HDF5 file (default: none, nothing written)")
     add_force_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=_bp)
@@ -64,6 +65,7 @@ def _bp(args) -> int:
                   force=args.force, save_messages=args.save_messages,
                   progress=(prog := Progress("bp")))
     prog.close()
+    wrote(args.output)
     if args.json:
         emit_json(res.summary())
     else:

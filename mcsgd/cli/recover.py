@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcsgd.cli._common import add_force_arg, float_list
+from mcsgd.cli._common import add_force_arg, add_seed_arg, float_list, wrote
 
 
 def register(sub) -> None:
@@ -12,7 +12,7 @@ def register(sub) -> None:
         description="Run Metropolis at each T, or the SGD-like dynamics at each B, or an "
         "annealing schedule, from random starts on planted q-colourings; report the success "
         "probability and the distribution of the recovery time over instances x replicas.")
-    r.add_argument("--q", type=int, default=5)
+    r.add_argument("--q", type=int, default=5, help="colours")
     r.add_argument("--c", type=float_list, required=True, help="mean degrees, e.g. 20,22,24")
     g = r.add_mutually_exclusive_group(required=True)
     g.add_argument("--B", type=float_list, help="SGD-like mini-batch fractions (list or range)")
@@ -21,27 +21,30 @@ def register(sub) -> None:
                    help="simulated annealing: T linear from START to STOP")
     g.add_argument("--anneal-B", type=float_list, metavar="START,STOP",
                    help="batch annealing: B linear from START to STOP")
-    r.add_argument("--n", type=int, default=10000)
-    r.add_argument("--graph", choices=["er", "er-simple", "regular"], default="er")
+    r.add_argument("--n", type=int, default=10000, help="nodes")
+    r.add_argument("--graph", choices=["er", "er-simple", "regular"], default="er",
+                   help="graph ensemble")
     r.add_argument("--planting", choices=["index", "shuffled"], default=None,
                    help="planted colours floor(i/(N/q)) (index, the reference code's) or a "
                    "shuffled balanced assignment (docs/recovery.md: the planted order leak); "
                    "default index")
     r.add_argument("--shuffle", action="store_true",
                    help="the same as --planting shuffled (kept for compatibility)")
-    r.add_argument("--instances", type=int, default=2)
-    r.add_argument("--replicas", type=int, default=2)
-    r.add_argument("--sweeps", type=int, default=2000)
+    r.add_argument("--instances", type=int, default=2, help="instances per c")
+    r.add_argument("--replicas", type=int, default=2, help="replicas per instance")
+    r.add_argument("--sweeps", type=int, default=2000, help="sweeps per run")
     r.add_argument("--threshold", type=float, default=0.5, help="overlap counted as recovery")
     r.add_argument("--check-every", type=int, default=None,
                    help="sweeps between overlap checks (default sweeps/500)")
     r.add_argument("--quench", type=int, default=0, help="final greedy sweeps (B = 1)")
-    r.add_argument("--seed", type=int, default=1)
-    r.add_argument("-o", "--output", default=None, help="output HDF5 file")
+    add_seed_arg(r, "instance and dynamics seed")
+    r.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="output HDF5 file (default: none, nothing written)")
     add_force_arg(r)
-    r.add_argument("--json", action="store_true")
-    r.add_argument("--plot", default=None, help="figure of success probability and t_rec")
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    r.add_argument("--plot", default=None, metavar="FILE",
+                   help="figure of success probability and t_rec (default: no figure)")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
     r.add_argument("--save-states", action="store_true",
                    help="keep every run's final configuration in -o FILE (for 'run --init')")
     r.add_argument("--best", action="store_true",
@@ -64,6 +67,8 @@ def _recover(args) -> int:
                 if k not in ("func", "log_quiet", "log_verbose", "best")  # not results
                 and not (k == "save_states" and not v)},
         progress=stderr_say("recover", args.quiet), save_states=args.save_states)
+    wrote(args.output, quiet=args.quiet)
+    wrote(args.plot, quiet=args.quiet)
     if args.json:
         emit_json({**res.to_json(), **({"best": res.best()} if args.best else {})})
     else:

@@ -19,12 +19,14 @@ def register(sub) -> None:
     t.add_argument("--quick", action="store_true",
                    help="the [quick] overrides (a few minutes on 2 cores)")
     t.add_argument("--spec", default=None, help="spec TOML (default: the embedded one)")
-    t.add_argument("--out", default=None, help="output directory (default: from the spec)")
+    t.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default: from the spec)")
     t.add_argument("--c-index", type=int, default=None,
-                   help="calibrate only the i-th c (for cluster array jobs); no figure")
+                   help="calibrate only the i-th c (for cluster array jobs); no figure "
+                   "(default: every c)")
     t.add_argument("--print-spec", action="store_true", help="print the spec and exit")
-    t.add_argument("--threads", type=int, default=None)
-    t.add_argument("--quiet", action="store_true")
+    t.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=_tb_curve)
 
     p = rs.add_parser(
@@ -32,10 +34,11 @@ def register(sub) -> None:
         description="Run the recovery experiment of the spec (default: the embedded "
         "mcsgd/data/recovery.toml; --print-spec shows it) and write the table and the figure.")
     p.add_argument("--quick", action="store_true", help="the [quick] overrides")
-    p.add_argument("--spec", default=None)
-    p.add_argument("--out", default=None)
-    p.add_argument("--print-spec", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--spec", default=None, help="spec TOML (default: the embedded one)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default: from the spec)")
+    p.add_argument("--print-spec", action="store_true", help="print the spec and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_recovery)
 
 
@@ -53,6 +56,7 @@ def _tb_curve(args) -> int:
     cals = rp.reproduce_tb_curve(spec, out, c_index=args.c_index, threads=args.threads,
                               progress=stderr_say("tb-curve", args.quiet), note=note)
     if cals is None:
+        print(f"results in {out}/", file=sys.stderr)
         return 0
     print(format_table(cals, with_params=True))
     try:
@@ -63,6 +67,7 @@ def _tb_curve(args) -> int:
     print(f"table: {out}/tb_table.md", file=sys.stderr)
     for line in flag_warnings(cals):  # also with --quiet (stderr)
         print(f"mcsgd: warning: {line}", file=sys.stderr)
+    print(f"results in {out}/", file=sys.stderr)
     return 0
 
 
@@ -84,4 +89,5 @@ def _recovery(args) -> int:
         say(f"figure: {out}/recovery.png")
     except ParameterError as e:
         note(f"{e}; figure skipped")
+    print(f"results in {out}/", file=sys.stderr)
     return 0

@@ -18,7 +18,8 @@ def register(sub) -> None:
     p = ss.add_parser("plan", help="print the expanded tasks and their ids",
                       description="Validate a scan file and print its tasks (id and parameters).")
     p.add_argument("spec", help="scan file (TOML)")
-    p.add_argument("--out", default=None, help="output directory (overrides the file's 'out')")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default: the file's 'out')")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _max_tasks_option(p)
     p.set_defaults(func=_plan)
@@ -27,13 +28,14 @@ def register(sub) -> None:
                       description="Run every task of the scan (or of one shard) that has no "
                       "valid result; interrupted tasks resume from their checkpoint.")
     r.add_argument("spec", help="scan file (TOML)")
-    r.add_argument("--out", default=None, help="output directory (overrides the file's 'out')")
+    r.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default: the file's 'out')")
     r.add_argument("--workers", type=int, default=None,
                    help="local worker processes (default: [execution] workers, 0 = cores)")
     r.add_argument("--threads", type=int, default=None,
                    help="numba threads per worker (default: cores // workers)")
     r.add_argument("--shard", default=None, metavar="I/N",
-                   help="run only shard I of N (0 <= I < N), e.g. 0/3")
+                   help="run only shard I of N (0 <= I < N), e.g. 0/3 (default: every task)")
     r.add_argument("--executor", choices=["local", "dask", "slurm"], default="local",
                    help="local process pool (default), dask, or a SLURM job array")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -57,7 +59,7 @@ def register(sub) -> None:
                       description="Collect every finished task of the scan in DIR into one "
                       "HDF5 file (layout: docs/scans.md); safe while the scan runs.")
     c.add_argument("dir", help="scan output directory")
-    c.add_argument("-o", "--output", default=None,
+    c.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="summary HDF5 file (default DIR/summary.h5 unless --json)")
     c.add_argument("--json", action="store_true",
                    help="one JSON object on stdout: tasks with id, params, stationary values")

@@ -411,7 +411,7 @@ class Calibration:
 
     @classmethod
     def load(cls, path) -> Calibration:
-        """Read a file written by :meth:`save`."""
+        """Read a file written by :meth:`save` (a multi-c file: :func:`load_all`)."""
         from mcsgd.storage import calibration as layout
 
         return cls(**layout.read(path))
@@ -834,7 +834,7 @@ def run_calibration(
     problem: str = "coloring",
     n: int = 50000,
     q: int = 5,
-    c: float,
+    c: float | Sequence[float],
     graph: str | None = None,
     noise: float = 0.0,
     planted: bool = True,
@@ -852,10 +852,16 @@ def run_calibration(
     force: bool = False,
     plot: str | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Calibration:
+) -> Calibration | list[Calibration]:
     """The ``mcsgd calibrate`` experiment: validate, check memory and outputs, run
     :func:`calibrate` for SGD at each ``B``, write ``output`` and draw ``plot`` (the T(B)
     figure).
+
+    ``c`` is one degree, or a list of them: a one-element list is the same as the number
+    (one :class:`Calibration`, today's file layout); with several values each c is
+    calibrated in turn with the same ``seed`` (so each equals its own single-c run), one
+    file holds them all (:func:`mcsgd.storage.calibration.write_set`), one figure shows them
+    all, and the list of calibrations (in the order of ``c``) is returned.
 
     ``graph`` None is er for colouring, regular for Ising; ``planting`` ("index" or
     "shuffled") or the older ``shuffle`` choose the planted colouring
@@ -869,8 +875,13 @@ def run_calibration(
 
     check_range("n", n, 2, None, integer=True)
     graph = graph or ("er" if problem == "coloring" else "regular")
-    prob = Problem(problem=problem, n=n, q=q, c=c, graph=graph, planted=planted, noise=noise,
-                   shuffle=shuffled_planting(planting, shuffle))
+    cs = [c] if isinstance(c, (int, float)) else list(c)
+    if not cs:
+        raise ParameterError("--c needs at least one degree >= 0")
+    if len(set(cs)) != len(cs):
+        raise ParameterError(f"--c lists a degree twice: {', '.join(f'{x:g}' for x in cs)}")
+    probs = [Problem(problem=problem, n=n, q=q, c=x, graph=graph, planted=planted,
+                     noise=noise, shuffle=shuffled_planting(planting, shuffle)) for x in cs]
     if not B:
         raise ParameterError("--B needs at least one value in (0, 1]")
     targets = [SGD(b) for b in B]
@@ -886,27 +897,56 @@ def run_calibration(
             raise ParameterError("--T-grid needs at least one temperature > 0")
         for t in T_grid:
             check_range("T-grid", t, 0, None, lo_open=True)
-    m = expected_edges(prob.n, prob.c, prob.graph)
-    check_memory(f"calibrate ({instances} instances of N = {prob.n}, M = {m}, "
-                 f"{replicas} replicas)",
-                 instances * graph_memory_bytes(prob.n, m)
-                 + run_memory_bytes(prob.n, m, replicas, 40, True))
+    for prob in probs:  # one c at a time: the largest must fit
+        m = expected_edges(prob.n, prob.c, prob.graph)
+        check_memory(f"calibrate ({instances} instances of N = {prob.n}, M = {m}, "
+                     f"{replicas} replicas)",
+                     instances * graph_memory_bytes(prob.n, m)
+                     + run_memory_bytes(prob.n, m, replicas, 40, True))
     check_output(output, option="-o", mcsgd_kind="calibration", force=force)
     check_output(plot, option="--plot", kind="plot")
     if plot:
         from mcsgd.plots import require_matplotlib
 
         require_matplotlib()
-    cal = calibrate(prob, targets, instances=instances, replicas=replicas, sweeps=sweeps,
-                    seed=seed, mode=mode, T_grid=T_grid, window=window, threads=threads,
-                    progress=progress)
+    cals = []
+    for prob in probs:
+        if len(probs) > 1 and progress:
+            progress(f"c = {prob.c:g}: calibrating {len(targets)} batch sizes")
+        cals.append(calibrate(prob, targets, instances=instances, replicas=replicas,
+                              sweeps=sweeps, seed=seed, mode=mode, T_grid=T_grid,
+                              window=window, threads=threads, progress=progress))
     if output:
-        cal.save(output)
+        if len(cals) == 1:
+            cals[0].save(output)
+        else:
+            save_set(cals, output)
     if plot:
         from mcsgd.plots import plot_tb
 
-        plot_tb([cal], plot)
-    return cal
+        plot_tb(cals, plot)
+    return cals[0] if len(cals) == 1 else cals
+
+
+def save_set(cals: Sequence[Calibration], path) -> None:
+    """Write several calibrations (e.g. one per c) to one file atomically (layout:
+    :func:`mcsgd.storage.calibration.write_set`)."""
+    from mcsgd.storage import calibration as layout
+
+    sets = []
+    for cal in cals:
+        fields = {f.name: getattr(cal, f.name) for f in dataclasses.fields(cal)}
+        fields["table"] = {k: v for k, v in cal.table.items() if k != "flags"}  # derived
+        sets.append(fields)
+    layout.write_set(path, sets)
+
+
+def load_all(path) -> list[Calibration]:
+    """Every calibration in a file: one for a single-c file, one per c for a multi-c file
+    (:func:`save_set`), in the order they were written."""
+    from mcsgd.storage import calibration as layout
+
+    return [Calibration(**d) for d in layout.read_all(path)]
 
 
 def parse_invert(text: str) -> float:
@@ -1056,19 +1096,32 @@ def invert_T(T: float, *, calibration: Calibration | None = None,
 
 
 def run_invert(invert: str, *, source: str | None = None, problem: str = "coloring",
-               q: int = 5, c: float | None = None, graph: str | None = None,
-               noise: float = 0.0) -> dict[str, Any]:
+               q: int = 5, c: float | Sequence[float] | None = None, graph: str | None = None,
+               noise: float = 0.0) -> dict[str, Any] | list[dict[str, Any]]:
     """``mcsgd calibrate --invert T=VALUE [--from FILE]``: :func:`invert_T` on the calibration
     file ``source`` (its ``file`` is added), or on the ADB theory for the problem given by the
-    options (``c`` required)."""
+    options (``c`` required). One dict, or a list of them (one per calibration of a multi-c
+    file, or one per value when ``c`` is a list of several)."""
     T = parse_invert(invert)
     if source is not None:
-        res = invert_T(T, calibration=Calibration.load(source))
-        res["file"] = os.path.abspath(source)
-        return res
+        out = []
+        for cal in load_all(source):
+            res = invert_T(T, calibration=cal)
+            res["file"] = os.path.abspath(source)
+            out.append(res)
+        return out[0] if len(out) == 1 else out
     if c is None:
         raise ParameterError("--invert without --from FILE needs --c (and --problem, --q, "
                              "--graph) for the theory T_adb(B)")
+    cs = [c] if np.isscalar(c) else list(c)
+    out = [_invert_theory(T, problem=problem, q=q, c=x, graph=graph, noise=noise)
+           for x in cs]
+    return out[0] if len(out) == 1 else out
+
+
+def _invert_theory(T: float, *, problem: str, q: int, c: float, graph: str | None,
+                   noise: float) -> dict[str, Any]:
+    """:func:`invert_T` on the ADB theory for one problem."""
     graph = graph or ("er" if problem == "coloring" else "regular")
     check_range("c", c, 0, None)
     n = 1000 * (q if problem == "coloring" else 2)  # size is irrelevant to the theory

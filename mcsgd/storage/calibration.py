@@ -18,6 +18,16 @@
     /relaxation/time         int64[nt]    recording times (sweeps)
     /relaxation/sgd          float64[nB, nt]  mean relaxation curves of SGD
     /relaxation/metropolis   float64[nT, nt]  mean relaxation curves of Metropolis
+
+Several calibrations in one file (``mcsgd calibrate --c 8,12 -o``, :func:`write_set`, one per
+c in the order given; a single c always gets the layout above)::
+
+    /                        attrs: mcsgd_kind = "calibration", mcsgd_format, complete,
+                                    provenance (JSON), c (JSON: the list of c, one per group)
+    /calibrations/<k>        k = 0, 1, ...: attrs params, timing, errors and the groups
+                             table/, metropolis/, relaxation/ exactly as above
+
+:func:`read_all` reads either form as a list; :func:`read` reads the single form only.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from mcsgd.errors import FileFormatError
 from mcsgd.storage.h5 import atomic_h5, open_checked, provenance, read_json_attr, write_json_attr
 
 KIND = "calibration"
@@ -45,14 +56,26 @@ def write(path: str | os.PathLike, *, params: dict[str, Any], table: dict[str, l
                    errors=errors)
 
 
+def write_set(path: str | os.PathLike, cals: list[dict[str, Any]]) -> None:
+    """Write several calibrations (each a dict of :func:`write`'s keyword arguments) to one
+    file atomically: ``/calibrations/<k>`` (layout in the module docstring)."""
+    with atomic_h5(path, KIND) as f:
+        write_json_attr(f, "provenance", provenance())
+        write_json_attr(f, "c", [cal["params"]["problem"]["c"] for cal in cals])
+        for k, cal in enumerate(cals):
+            write_body(f.create_group(f"calibrations/{k}"), **cal, stamp=False)
+
+
 def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
                e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
                curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
-               errors: dict[str, Any]) -> None:
-    """Write the attributes and datasets of the layout into an open file ``f`` (whose kind is
-    stamped by its writer; a scan's calibration task adds its task attributes)."""
+               errors: dict[str, Any], stamp: bool = True) -> None:
+    """Write the attributes and datasets of the layout into an open file or group ``f`` (whose
+    kind is stamped by its writer; a scan's calibration task adds its task attributes);
+    ``stamp``: also its provenance (a group of :func:`write_set` has the file's)."""
     write_json_attr(f, "params", params)
-    write_json_attr(f, "provenance", provenance())
+    if stamp:
+        write_json_attr(f, "provenance", provenance())
     write_json_attr(f, "timing", timing)
     write_json_attr(f, "errors", errors)
     g = f.create_group("table")
@@ -70,18 +93,37 @@ def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid
 def read(path: str | os.PathLike) -> dict[str, Any]:
     """Read a calibration file: a dict with the keyword arguments of :func:`write`."""
     with open_checked(path, KIND) as f:
-        return {
-            "params": read_json_attr(f, "params", {}),
-            "table": {k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
-            "T_grid": f["metropolis/T"][...],
-            "e_mc": f["metropolis/energy"][...],
-            "e_mc_err": f["metropolis/energy_err"][...],
-            "times": f["relaxation/time"][...],
-            "curves_sgd": f["relaxation/sgd"][...],
-            "curves_mc": f["relaxation/metropolis"][...],
-            "timing": read_json_attr(f, "timing", {}),
-            "errors": read_json_attr(f, "errors", {}),
-        }
+        if "calibrations" in f:
+            raise FileFormatError(
+                f"file {str(path)!r} holds {len(f['calibrations'])} calibrations (c = "
+                f"{', '.join(f'{x:g}' for x in read_json_attr(f, 'c', []))}); read it with "
+                "mcsgd.experiments.calibrate.load_all")
+        return _read_from(f)
+
+
+def read_all(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every calibration of a file (single or several, module docstring) as a list of dicts
+    with the keyword arguments of :func:`write`."""
+    with open_checked(path, KIND) as f:
+        if "calibrations" not in f:
+            return [_read_from(f)]
+        g = f["calibrations"]
+        return [_read_from(g[str(k)]) for k in range(len(g))]
+
+
+def _read_from(f) -> dict[str, Any]:
+    return {
+        "params": read_json_attr(f, "params", {}),
+        "table": {k: _from_stored(k, f["table"][k][...]) for k in f["table"]},
+        "T_grid": f["metropolis/T"][...],
+        "e_mc": f["metropolis/energy"][...],
+        "e_mc_err": f["metropolis/energy_err"][...],
+        "times": f["relaxation/time"][...],
+        "curves_sgd": f["relaxation/sgd"][...],
+        "curves_mc": f["relaxation/metropolis"][...],
+        "timing": read_json_attr(f, "timing", {}),
+        "errors": read_json_attr(f, "errors", {}),
+    }
 
 
 def _from_stored(key: str, arr: np.ndarray) -> list:

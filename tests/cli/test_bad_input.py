@@ -472,13 +472,13 @@ CLI_CASES: list[tuple[str, str]] = [
 
 # continuous: every command with the same families of bad values
 _CONT = {
-    "fdr": "continuous fdr --model quadratic --eta 0.05 --B 4 --steps 100 --chains 2",
-    "adaptive": "continuous adaptive --eta 0.05 --B 4 --steps 100 --chains 2",
-    "linear-fdt": "continuous linear-fdt --eta 0.05 --B 4 --steps 100 --chains 2",
+    "fdr": "continuous fdr --model quadratic --eta 0.05 --batch-size 4 --steps 100 --chains 2",
+    "adaptive": "continuous adaptive --eta 0.05 --batch-size 4 --steps 100 --chains 2",
+    "linear-fdt": "continuous linear-fdt --eta 0.05 --batch-size 4 --steps 100 --chains 2",
     "ivf": "continuous ivf --noise isotropic --steps 100 --chains 2",
-    "escape": "continuous escape --B 4 --eta 0.1 --chains 2",
-    "occupation": "continuous occupation --B 4 --eta 0.1 --steps 100 --chains 2",
-    "temperature": "continuous temperature --model quadratic --B 4 --eta 0.1 --steps 100 "
+    "escape": "continuous escape --batch-size 4 --eta 0.1 --chains 2",
+    "occupation": "continuous occupation --batch-size 4 --eta 0.1 --steps 100 --chains 2",
+    "temperature": "continuous temperature --model quadratic --batch-size 4 --eta 0.1 --steps 100 "
                    "--chains 2",
 }
 for _name, _base in _CONT.items():
@@ -487,7 +487,7 @@ for _name, _base in _CONT.items():
         (f"{_base} --eta -1", "eta = -1"),
         (f"{_base} --eta inf", "eta = inf"),
         (f"{_base} --eta nan", "eta"),
-        (f"{_base} --B 0", "B = 0"),
+        (f"{_base} --batch-size 0", "B = 0"),
         (f"{_base} --chains 0", "chains = 0"),
         (f"{_base} --chains 1000000000", "memory"),
         (f"{_base} --momentum 1", "momentum = 1"),
@@ -503,26 +503,27 @@ for _name, _base in _CONT.items():
                       (f"{_base} --weight-decay -1", "weight_decay = -1"),
                       (f"{_base} --weight-decay inf", "weight_decay = inf")]
 CLI_CASES += [
-    ("continuous fdr --model bogus --eta 0.05 --B 4", "model = 'bogus'"),
-    ("continuous fdr --model quadratic --eta 0.05 --B 4 --noise bogus", "noise = 'bogus'"),
-    ("continuous fdr --model quadratic --eta 0.05 --B 4 --eta-scan 0.1,-1", "eta_scan = -1"),
-    ("continuous fdr --model quadratic --eta 0.05 --B 4 --hmin 0", "hmin = 0"),
-    ("continuous fdr --model quadratic --eta 0.05 --B 4 --dim 0", "dim = 0"),
-    ("continuous fdr --model quadratic --eta 0.05 --B 4 --dim 1000000000000", "memory"),
-    ("continuous fdr --model linreg --eta 0.05 --B 4 --n-data 1000000000000", "memory"),
-    ("continuous fdr --model linreg --eta 0.05 --B 4 --data bogus", "--data"),
-    ("continuous adaptive --eta 0.05 --B 4 --X 0", "X = 0"),
-    ("continuous adaptive --eta 0.05 --B 4 --Y 1", "Y = 1"),
-    ("continuous linear-fdt --eta 0.05 --B 4 --grid-B 0,2", "grid_B = 0"),
-    ("continuous linear-fdt --eta 0.05 --B 4 --grid-eta 0.1,inf", "grid_eta = inf"),
+    ("continuous fdr --model bogus --eta 0.05 --batch-size 4", "model = 'bogus'"),
+    ("continuous fdr --model quadratic --eta 0.05 --batch-size 4 --noise bogus", "noise = 'bogus'"),
+    ("continuous fdr --model quadratic --eta 0.05 --batch-size 4 --eta-scan 0.1,-1",
+     "eta_scan = -1"),
+    ("continuous fdr --model quadratic --eta 0.05 --batch-size 4 --hmin 0", "hmin = 0"),
+    ("continuous fdr --model quadratic --eta 0.05 --batch-size 4 --dim 0", "dim = 0"),
+    ("continuous fdr --model quadratic --eta 0.05 --batch-size 4 --dim 1000000000000", "memory"),
+    ("continuous fdr --model linreg --eta 0.05 --batch-size 4 --n-data 1000000000000", "memory"),
+    ("continuous fdr --model linreg --eta 0.05 --batch-size 4 --data bogus", "--data"),
+    ("continuous adaptive --eta 0.05 --batch-size 4 --X 0", "X = 0"),
+    ("continuous adaptive --eta 0.05 --batch-size 4 --Y 1", "Y = 1"),
+    ("continuous linear-fdt --eta 0.05 --batch-size 4 --grid-batch-size 0,2", "grid_B = 0"),
+    ("continuous linear-fdt --eta 0.05 --batch-size 4 --grid-eta 0.1,inf", "grid_eta = inf"),
     ("continuous ivf --noise bogus", "noise = 'bogus'"),
     ("continuous ivf --noise isotropic --level 1", "level = 1"),
-    ("continuous escape --B 0.5 --eta 0.1", "--B"),
-    ("continuous escape --B 4 --eta 0.1 --depth 0", "depth = 0"),
-    ("continuous escape --B 4 --eta 0.1 --s inf", "s = inf"),
-    ("continuous escape --B 4 --eta 0.1 --max-steps 0", "max_steps = 0"),
-    ("continuous occupation --B 4 --eta 0.1 --kappa -1", "kappa = -1"),
-    ("continuous temperature --model bogus --B 4 --eta 0.1", "model = 'bogus'"),
+    ("continuous escape --batch-size 0.5 --eta 0.1", "--batch-size"),
+    ("continuous escape --batch-size 4 --eta 0.1 --depth 0", "depth = 0"),
+    ("continuous escape --batch-size 4 --eta 0.1 --s inf", "s = inf"),
+    ("continuous escape --batch-size 4 --eta 0.1 --max-steps 0", "max_steps = 0"),
+    ("continuous occupation --batch-size 4 --eta 0.1 --kappa -1", "kappa = -1"),
+    ("continuous temperature --model bogus --batch-size 4 --eta 0.1", "model = 'bogus'"),
     ("continuous bogus", "bogus"),
 ]
 
@@ -778,7 +779,7 @@ SUBPROCESS_CASES = [
     ("generate coloring --n 1000000000000 --q 5 --c 3 --seed 1 -o {out}/x.h5", "n = "),
     ("run {in}/inst.h5 --dynamics sgd --B 0.5 --sweeps 3 -o {in}/inst.h5", "is an input"),
     ("generate from-edges /dev/zero -o {out}/x.h5", "not a regular file"),
-    ("continuous fdr --model quadratic --eta inf --B 4", "eta = inf"),
+    ("continuous fdr --model quadratic --eta inf --batch-size 4", "eta = inf"),
     ("demo --sweeps 0 --out {out}/dm", "sweeps = 0"),
 ]
 

@@ -13,18 +13,18 @@ from mcsgd.experiments.continuous import resolve_params, run_task
 from mcsgd.storage.h5 import open_checked, read_json_attr
 
 FAST = {
-    "fdr": ["fdr", "--model", "quadratic", "--eta", "0.05", "--B", "4", "--steps", "400",
+    "fdr": ["fdr", "--model", "quadratic", "--eta", "0.05", "--batch-size", "4", "--steps", "400",
             "--chains", "4"],
-    "linear-fdt": ["linear-fdt", "--eta", "0.05", "--B", "4", "--steps", "400", "--chains",
+    "linear-fdt": ["linear-fdt", "--eta", "0.05", "--batch-size", "4", "--steps", "400", "--chains",
                    "4"],
     "ivf": ["ivf", "--noise", "isotropic", "--steps", "400", "--chains", "4"],
-    "escape": ["escape", "--B", "1,2", "--eta", "0.05", "--chains", "20", "--max-steps",
+    "escape": ["escape", "--batch-size", "1,2", "--eta", "0.05", "--chains", "20", "--max-steps",
                "3000"],
-    "temperature": ["temperature", "--model", "quadratic", "--B", "1,4", "--eta", "0.02",
+    "temperature": ["temperature", "--model", "quadratic", "--batch-size", "1,4", "--eta", "0.02",
                     "--steps", "300", "--chains", "4"],
-    "occupation": ["occupation", "--B", "1", "--eta", "0.01", "--steps", "300", "--chains",
+    "occupation": ["occupation", "--batch-size", "1", "--eta", "0.01", "--steps", "300", "--chains",
                    "4"],
-    "adaptive": ["adaptive", "--eta", "0.1", "--B", "4", "--steps", "600", "--chains", "2",
+    "adaptive": ["adaptive", "--eta", "0.1", "--batch-size", "4", "--steps", "600", "--chains", "2",
                  "--min-window", "200"],
 }
 KEYS = {
@@ -78,24 +78,24 @@ def test_fdr_json_values_are_physical(capsys):
 @pytest.mark.parametrize(
     "argv,needle",
     [
-        (["fdr", "--model", "quadratic", "--eta", "0", "--B", "4"], "eta"),
-        (["fdr", "--model", "quadratic", "--eta", "-0.1", "--B", "4"], "eta"),
-        (["fdr", "--model", "quadratic", "--eta", "0.1", "--B", "0"], "B"),
-        (["fdr", "--model", "resnet", "--eta", "0.1", "--B", "4"], "model"),
-        (["fdr", "--model", "quadratic", "--eta", "0.1", "--B", "4", "--momentum", "1"],
+        (["fdr", "--model", "quadratic", "--eta", "0", "--batch-size", "4"], "eta"),
+        (["fdr", "--model", "quadratic", "--eta", "-0.1", "--batch-size", "4"], "eta"),
+        (["fdr", "--model", "quadratic", "--eta", "0.1", "--batch-size", "0"], "B"),
+        (["fdr", "--model", "resnet", "--eta", "0.1", "--batch-size", "4"], "model"),
+        (["fdr", "--model", "quadratic", "--eta", "0.1", "--batch-size", "4", "--momentum", "1"],
          "momentum"),
-        (["linear-fdt", "--eta", "0.1", "--B", "0"], "B"),
-        (["linear-fdt", "--eta", "0.1", "--B", "4", "--n-data", "3"], "B"),
+        (["linear-fdt", "--eta", "0.1", "--batch-size", "0"], "B"),
+        (["linear-fdt", "--eta", "0.1", "--batch-size", "4", "--n-data", "3"], "B"),
         (["ivf", "--noise", "weird"], "noise"),
         (["ivf", "--noise", "isotropic", "--level", "1"], "level"),
-        (["escape", "--B", "0,2", "--eta", "0.1"], "B"),
-        (["escape", "--B", "2", "--eta", "-1"], "eta"),
-        (["escape", "--B", "2.5", "--eta", "0.1"], "B"),
-        (["temperature", "--model", "cnn", "--B", "1", "--eta", "0.1"], "model"),
-        (["temperature", "--model", "quadratic", "--B", "1", "--eta", "0"], "eta"),
-        (["occupation", "--B", "1", "--eta", "0.1", "--kappa", "-1"], "kappa"),
-        (["adaptive", "--eta", "0.1", "--B", "4", "--X", "1.5"], "X"),
-        (["fdr", "--model", "quadratic", "--eta", "0.1"], "--B"),
+        (["escape", "--batch-size", "0,2", "--eta", "0.1"], "B"),
+        (["escape", "--batch-size", "2", "--eta", "-1"], "eta"),
+        (["escape", "--batch-size", "2.5", "--eta", "0.1"], "B"),
+        (["temperature", "--model", "cnn", "--batch-size", "1", "--eta", "0.1"], "model"),
+        (["temperature", "--model", "quadratic", "--batch-size", "1", "--eta", "0"], "eta"),
+        (["occupation", "--batch-size", "1", "--eta", "0.1", "--kappa", "-1"], "kappa"),
+        (["adaptive", "--eta", "0.1", "--batch-size", "4", "--X", "1.5"], "X"),
+        (["fdr", "--model", "quadratic", "--eta", "0.1"], "--batch-size"),
     ],
 )
 def test_bad_input_exits_2_without_output(argv, needle, capsys, tmp_path):
@@ -135,8 +135,8 @@ def test_run_task_is_deterministic_and_matches_cli(capsys):
     np.testing.assert_array_equal(a["arrays"]["excess_per_chain"],
                                   b["arrays"]["excess_per_chain"])
     assert a["scalars"]["excess_loss"] != c["scalars"]["excess_loss"]
-    code, out, _ = _run(capsys, ["linear-fdt", "--eta", "0.05", "--B", "4", "--steps", "400",
-                                 "--chains", "4", "--seed", "11", "--json"])
+    code, out, _ = _run(capsys, ["linear-fdt", "--eta", "0.05", "--batch-size", "4", "--steps",
+                                 "400", "--chains", "4", "--seed", "11", "--json"])
     cli = json.loads(out)
     direct = run_task(params, 11, ())["scalars"]
     assert cli["excess_loss"] == pytest.approx(direct["excess_loss"], rel=1e-12)

@@ -133,9 +133,9 @@ def _forbid(monkeypatch, target: str):
      "mcsgd.experiments.recover.recovery_scan"),
     (["recover", "--c", "5", "--n", "100", "--B", "0.5", "-o", "afile/r.h5"],
      "mcsgd.experiments.recover.recovery_scan"),
-    (["continuous", "escape", "--B", "4", "--eta", "0.1", "--plot", "e.h5"],
+    (["continuous", "escape", "--batch-size", "4", "--eta", "0.1", "--plot", "e.h5"],
      "mcsgd.experiments.continuous.run_task"),
-    (["continuous", "fdr", "--model", "quadratic", "--eta", "0.05", "--B", "4", "-o",
+    (["continuous", "fdr", "--model", "quadratic", "--eta", "0.05", "--batch-size", "4", "-o",
       "afile/f.h5"], "mcsgd.experiments.continuous.run_task"),
     (["scan", "collect", "SCAN", "-o", "s.png"], "mcsgd.experiments.scan.gather"),
 ])
@@ -168,7 +168,7 @@ def test_recover_plot_when_nothing_recovered(tmp_path, capsys):
 def test_escape_plot_with_one_batch_size(tmp_path, capsys):
     """`continuous escape --plot` crashed formatting the slope, undefined for one B value."""
     png = tmp_path / "e.png"
-    assert main(["continuous", "escape", "--B", "4", "--eta", "0.1", "--chains", "8",
+    assert main(["continuous", "escape", "--batch-size", "4", "--eta", "0.1", "--chains", "8",
                  "--max-steps", "500", "--json", "--plot", str(png)]) == 0
     assert json.loads(capsys.readouterr().out)["slope"] is None
     assert png.read_bytes()[:8] == PNG_MAGIC
