@@ -194,8 +194,8 @@ def _run(args) -> int:
 
     dyn = dynamics_from_args(args)
     prog = Progress("run", quiet=args.quiet, unit="sweep")
-    prog.stage(f"{dyn.name}: {args.sweeps} sweeps x {args.replicas} replica(s)", args.sweeps,
-               defer=True)
+    reps = "" if args.replicas is None else f" x {args.replicas} replica(s)"  # None: from --init
+    prog.stage(f"{dyn.name}: {args.sweeps} sweeps{reps}", args.sweeps, defer=True)
     res = run_instance_file(args.instance, dyn, sweeps=args.sweeps, replicas=args.replicas,
                             seed=args.seed, init=args.init, grid=args.grid,
                             grid_points=args.grid_points, window=args.window,

@@ -53,6 +53,11 @@ def register(sub) -> None:
     r.set_defaults(func=_recover)
 
 
+def _t(x) -> str:
+    """A recovery time in sweeps, or "–" where undefined (fewer runs recovered than the level)."""
+    return "–" if x is None else f"{x:g}"
+
+
 def _recover(args) -> int:
     from mcsgd.cli._common import emit_json, stderr_say
     from mcsgd.experiments.recover import run_recovery
@@ -76,7 +81,8 @@ def _recover(args) -> int:
             key = next(k for k in ("B", "T", "anneal") if k in r)
             print(f"c = {r['c']:g}  {key} = {r[key]}  success {r['success_probability']:.2f} "
                   f"[{r['success_ci'][0]:.2f}, {r['success_ci'][1]:.2f}]  t_rec median "
-                  f"{r['t_rec_median']}  (q25 {r['t_rec_q25']}, q75 {r['t_rec_q75']})  "
+                  f"{_t(r['t_rec_median'])}  (q25 {_t(r['t_rec_q25'])}, "
+                  f"q75 {_t(r['t_rec_q75'])})  "
                   f"final overlap {r['final_overlap_mean']:.3f}")
         if len(res.rows) > len(args.c):  # several values per c: can the runs rank them?
             from mcsgd.experiments.recover import format_ranking

@@ -161,3 +161,13 @@ def test_a_run_does_not_import_scipy_stats_or_optimize():
                        timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_recover_text_output_shows_undefined_times_as_a_dash(capsys):
+    """Issue 12 §2: `recover` printed `t_rec median None (q25 None, q75 None)` when fewer than
+    half of the runs recovered; an undefined quantile is now a dash (the JSON keeps null)."""
+    code = main(["recover", "--q", "5", "--c", "20", "--B", "0.8", "--n", "500",
+                 "--instances", "2", "--sweeps", "5", "--seed", "1", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "t_rec median –" in out and "None" not in out
