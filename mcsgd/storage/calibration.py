@@ -18,6 +18,11 @@
     /relaxation/time         int64[nt]    recording times (sweeps)
     /relaxation/sgd          float64[nB, nt]  mean relaxation curves of SGD
     /relaxation/metropolis   float64[nT, nt]  mean relaxation curves of Metropolis
+    /relaxation/sgd_err      float64[nB, nt]  standard errors of /relaxation/sgd (instance-
+                                              clustered like the *_err columns: the standard
+                                              error of the instance means; one instance: of
+                                              its replicas); absent in older files (read: None)
+    /relaxation/metropolis_err  float64[nT, nt]  the same for /relaxation/metropolis
 """
 
 from __future__ import annotations
@@ -37,20 +42,23 @@ NONE_KEYS = ("B", "T", "T0", "T_adb", "T_drift", "init_t", "init_p")
 def write(path: str | os.PathLike, *, params: dict[str, Any], table: dict[str, list],
           T_grid: np.ndarray, e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
           curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
-          errors: dict[str, Any]) -> None:
+          errors: dict[str, Any], curves_sgd_err: np.ndarray | None = None,
+          curves_mc_err: np.ndarray | None = None) -> None:
     """Write a calibration to ``path`` atomically (layout in the module docstring)."""
     with atomic_h5(path, KIND) as f:
         write_body(f, params=params, table=table, T_grid=T_grid, e_mc=e_mc, e_mc_err=e_mc_err,
                    times=times, curves_sgd=curves_sgd, curves_mc=curves_mc, timing=timing,
-                   errors=errors)
+                   errors=errors, curves_sgd_err=curves_sgd_err, curves_mc_err=curves_mc_err)
 
 
 def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
                e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
                curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
-               errors: dict[str, Any]) -> None:
+               errors: dict[str, Any], curves_sgd_err: np.ndarray | None = None,
+               curves_mc_err: np.ndarray | None = None) -> None:
     """Write the attributes and datasets of the layout into an open file ``f`` (whose kind is
-    stamped by its writer; a scan's calibration task adds its task attributes)."""
+    stamped by its writer; a scan's calibration task adds its task attributes). The curve
+    errors are written when given (None: left out, as in older files)."""
     write_json_attr(f, "params", params)
     write_json_attr(f, "provenance", provenance())
     write_json_attr(f, "timing", timing)
@@ -65,6 +73,10 @@ def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid
     f["relaxation/time"] = times
     f["relaxation/sgd"] = curves_sgd
     f["relaxation/metropolis"] = curves_mc
+    if curves_sgd_err is not None:
+        f["relaxation/sgd_err"] = curves_sgd_err
+    if curves_mc_err is not None:
+        f["relaxation/metropolis_err"] = curves_mc_err
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:
@@ -81,6 +93,9 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
             "curves_mc": f["relaxation/metropolis"][...],
             "timing": read_json_attr(f, "timing", {}),
             "errors": read_json_attr(f, "errors", {}),
+            "curves_sgd_err": f["relaxation/sgd_err"][...] if "relaxation/sgd_err" in f else None,
+            "curves_mc_err": (f["relaxation/metropolis_err"][...]
+                              if "relaxation/metropolis_err" in f else None),
         }
 
 
