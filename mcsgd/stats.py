@@ -256,6 +256,21 @@ def mean_errors(x: np.ndarray, groups: np.ndarray | None = None) -> ClusteredErr
     return clustered_jackknife(lambda w: float(np.asarray(x, float) @ w), groups, len(x))
 
 
+def curve_errors(x: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """The ``err`` of :func:`mean_errors` for every column of ``x`` [U, nt] at once, in closed
+    form: with >= 2 instances the standard error of the instance means (the mean over an
+    instance's replicas), with one instance the standard error over its replicas (thermal
+    only; NaN with a single replica). Returns float64[nt]."""
+    x = np.asarray(x, float)
+    gi = _group_index(groups, x.shape[0])
+    K = int(gi.max()) + 1 if x.shape[0] else 0
+    if K >= 2:
+        return np.asarray(standard_error(np.stack([x[gi == k].mean(0) for k in range(K)])))
+    if K == 1 and x.shape[0] >= 2:
+        return np.asarray(standard_error(x))
+    return np.full(x.shape[1:], math.nan)
+
+
 def halves_test(trace_density: np.ndarray) -> tuple[float, float]:
     """Stationarity: (t, p) of a paired t-test that the two halves of the window have the same
     mean, over units (rows of ``trace_density`` [U, nb]); p is two-sided (Student, U-1 dof).

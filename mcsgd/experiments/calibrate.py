@@ -58,6 +58,7 @@ from mcsgd.seeds import CAL_GRID, CAL_PLANTED, CAL_TARGET, CALIBRATION
 from mcsgd.stats import (
     ClusteredError,
     clustered_jackknife,
+    curve_errors,
     halves_test,
     integrated_autocorr_time,
     mean_errors,
@@ -346,6 +347,10 @@ class Calibration:
     # error metadata: n_instances, err_dof, disorder_err, err_kind,
     # metropolis_energy_err_thermal (empty for files written before it existed)
     errors: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # standard errors of curves_sgd / curves_mc (instance-clustered like *_err; None for files
+    # written before they existed)
+    curves_sgd_err: np.ndarray | None = None   # float64[nB, nt]
+    curves_mc_err: np.ndarray | None = None    # float64[nT, nt]
 
     def __post_init__(self) -> None:
         # flags are derived from the other columns (never stored: files of every version get
@@ -763,6 +768,8 @@ def calibrate(
         times=np.asarray(times), curves_sgd=np.stack([s["curves"].mean(0) for s in sgd_stats]),
         curves_mc=C_mc.mean(1), timing={"total_s": time.perf_counter() - t_start,
                                         "metropolis_points": int(len(Ts))},
+        curves_sgd_err=np.stack([curve_errors(s["curves"], groups) for s in sgd_stats]),
+        curves_mc_err=np.stack([curve_errors(c, groups) for c in C_mc]),
     )
 
 

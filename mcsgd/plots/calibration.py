@@ -134,8 +134,10 @@ def plot_relaxation(cal: Any, path: str | None = None, *,
     residual panel e_SGD - e_MC below.
 
     Colours follow B on the sequential colormap ``cmap`` (colour bar); the shaded bands are
-    e_MC(t; T) for T in T_neq ± T_neq_err (the uncertainty of the fitted temperature); with a
-    ``curves_sgd_err`` attribute the SGD markers carry error bars. Rows flagged in
+    e_MC(t; T) for T in T_neq ± T_neq_err (the uncertainty of the fitted temperature). With a
+    ``curves_sgd_err`` attribute (calibrations store it) each SGD curve gets a shaded band of
+    ±1 standard error (instance-clustered), and with ``curves_mc_err`` each Metropolis line a
+    hatched ±1 standard-error band (the grid errors interpolated to T_neq). Rows flagged in
     ``table["flags"]`` are drawn with hollow markers and their reasons in the legend (outside
     the data, right of the axes). ``cal`` is a calibration result: read are ``times``,
     ``T_grid``, ``curves_mc``, ``curves_sgd``, ``table`` (B, T_neq, T_neq_err, flags) and
@@ -164,6 +166,7 @@ def plot_relaxation(cal: Any, path: str | None = None, *,
 
         cm = matplotlib.colormaps[cmap]
         sgd_err = getattr(cal, "curves_sgd_err", None)
+        mc_err = getattr(cal, "curves_mc_err", None)
         Tg = np.asarray(cal.T_grid, float)
         curve_T = PchipInterpolator(Tg, cal.curves_mc, axis=0)
         flags = flags_of(cal.table, len(Bs))
@@ -172,16 +175,22 @@ def plot_relaxation(cal: Any, path: str | None = None, *,
                           label="SGD e(t; B)"),
                    Line2D([], [], color="0.3", lw=1.2, label="Metropolis e(t; T_neq(B))"),
                    Patch(color="0.3", alpha=0.25, label="T_neq ± 1σ")]
+        if sgd_err is not None:
+            handles.append(Patch(color="0.3", alpha=0.12, label="SGD ± 1 s.e."))
+        if mc_err is not None:
+            handles.append(Patch(facecolor="none", edgecolor="0.3", hatch="////", lw=0,
+                                 label="Metropolis ± 1 s.e."))
+            err_T = PchipInterpolator(Tg, mc_err, axis=0)
         ar.axhline(0.0, color="k", lw=0.8)
         for j, B in enumerate(Bs):
             col = cm(norm(B)) if np.isfinite(B) else "k"
             mfc = "none" if flags[j] else col
             y = np.asarray(cal.curves_sgd[j], float)
+            ax.plot(t[keep], y[keep], "o", ms=3.5, color=col, mfc=mfc)
             if sgd_err is not None:
-                ax.errorbar(t[keep], y[keep], yerr=np.asarray(sgd_err[j])[keep], fmt="o",
-                            ms=3.5, color=col, mfc=mfc, capsize=1.5)
-            else:
-                ax.plot(t[keep], y[keep], "o", ms=3.5, color=col, mfc=mfc)
+                s = np.asarray(sgd_err[j], float)
+                ax.fill_between(t[keep], (y - s)[keep], (y + s)[keep], color=col, alpha=0.12,
+                                lw=0, gid="sgd_err")
             if flags[j]:
                 handles.append(Line2D([], [], ls="none", marker="o", mfc="none", color=col,
                                       ms=4, label=f"B = {B:g} {_flag_label(flags[j])}"))
@@ -190,6 +199,10 @@ def plot_relaxation(cal: Any, path: str | None = None, *,
                 continue
             e_mc = curve_T(Tn)
             ax.plot(t[keep], e_mc[keep], "-", color=col, lw=1.2)
+            if mc_err is not None:
+                s = err_T(Tn)
+                ax.fill_between(t[keep], (e_mc - s)[keep], (e_mc + s)[keep], facecolor="none",
+                                edgecolor=col, hatch="////", lw=0, gid="mc_err")
             ar.plot(t[keep], (y - e_mc)[keep], "o-", ms=2.5, lw=0.8, color=col, mfc=mfc)
             band = _band(curve_T, Tn, T_err[j], Tg.min(), Tg.max())
             if band is not None:

@@ -18,6 +18,11 @@
     /relaxation/time         int64[nt]    recording times (sweeps)
     /relaxation/sgd          float64[nB, nt]  mean relaxation curves of SGD
     /relaxation/metropolis   float64[nT, nt]  mean relaxation curves of Metropolis
+    /relaxation/sgd_err      float64[nB, nt]  standard errors of /relaxation/sgd (instance-
+                                              clustered like the *_err columns: the standard
+                                              error of the instance means; one instance: of
+                                              its replicas); absent in older files (read: None)
+    /relaxation/metropolis_err  float64[nT, nt]  the same for /relaxation/metropolis
 
 Several calibrations in one file (``mcsgd calibrate --c 8,12 -o``, :func:`write_set`, one per
 c in the order given; a single c always gets the layout above)::
@@ -48,12 +53,13 @@ NONE_KEYS = ("B", "T", "T0", "T_adb", "T_drift", "init_t", "init_p")
 def write(path: str | os.PathLike, *, params: dict[str, Any], table: dict[str, list],
           T_grid: np.ndarray, e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
           curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
-          errors: dict[str, Any]) -> None:
+          errors: dict[str, Any], curves_sgd_err: np.ndarray | None = None,
+          curves_mc_err: np.ndarray | None = None) -> None:
     """Write a calibration to ``path`` atomically (layout in the module docstring)."""
     with atomic_h5(path, KIND) as f:
         write_body(f, params=params, table=table, T_grid=T_grid, e_mc=e_mc, e_mc_err=e_mc_err,
                    times=times, curves_sgd=curves_sgd, curves_mc=curves_mc, timing=timing,
-                   errors=errors)
+                   errors=errors, curves_sgd_err=curves_sgd_err, curves_mc_err=curves_mc_err)
 
 
 def write_set(path: str | os.PathLike, cals: list[dict[str, Any]]) -> None:
@@ -69,10 +75,13 @@ def write_set(path: str | os.PathLike, cals: list[dict[str, Any]]) -> None:
 def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid: np.ndarray,
                e_mc: np.ndarray, e_mc_err: np.ndarray, times: np.ndarray,
                curves_sgd: np.ndarray, curves_mc: np.ndarray, timing: dict[str, float],
-               errors: dict[str, Any], stamp: bool = True) -> None:
+               errors: dict[str, Any], stamp: bool = True,
+               curves_sgd_err: np.ndarray | None = None,
+               curves_mc_err: np.ndarray | None = None) -> None:
     """Write the attributes and datasets of the layout into an open file or group ``f`` (whose
     kind is stamped by its writer; a scan's calibration task adds its task attributes);
-    ``stamp``: also its provenance (a group of :func:`write_set` has the file's)."""
+    ``stamp``: also its provenance (a group of :func:`write_set` has the file's). The curve
+    errors are written when given (None: left out, as in older files)."""
     write_json_attr(f, "params", params)
     if stamp:
         write_json_attr(f, "provenance", provenance())
@@ -88,6 +97,10 @@ def write_body(f: Any, *, params: dict[str, Any], table: dict[str, list], T_grid
     f["relaxation/time"] = times
     f["relaxation/sgd"] = curves_sgd
     f["relaxation/metropolis"] = curves_mc
+    if curves_sgd_err is not None:
+        f["relaxation/sgd_err"] = curves_sgd_err
+    if curves_mc_err is not None:
+        f["relaxation/metropolis_err"] = curves_mc_err
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:
@@ -123,6 +136,9 @@ def _read_from(f) -> dict[str, Any]:
         "curves_mc": f["relaxation/metropolis"][...],
         "timing": read_json_attr(f, "timing", {}),
         "errors": read_json_attr(f, "errors", {}),
+        "curves_sgd_err": f["relaxation/sgd_err"][...] if "relaxation/sgd_err" in f else None,
+        "curves_mc_err": (f["relaxation/metropolis_err"][...]
+                          if "relaxation/metropolis_err" in f else None),
     }
 
 

@@ -90,6 +90,27 @@ def test_plots_use_no_pyplot_no_backend_and_no_experiments():
     assert out == ["svg", "False", "False"]
 
 
+def test_relaxation_draws_error_bands():
+    """With curves_sgd_err every B gets a shaded ±1 s.e. band around its SGD markers, with
+    curves_mc_err every drawn Metropolis line (T_neq inside the grid: B = 0.4 only) a hatched
+    band, and the legend names both. Fails before: the SGD errors were error bars, the
+    Metropolis errors were not drawn."""
+    from matplotlib.collections import PolyCollection
+
+    cal = _cal()
+    cal.curves_sgd_err = np.full((2, 5), 0.01)
+    cal.curves_mc_err = np.full((4, 5), 0.02)
+    fig = plots.plot_relaxation(cal)
+    polys = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert sum(c.get_gid() == "sgd_err" for c in polys) == 2
+    assert sum(c.get_gid() == "mc_err" for c in polys) == 1
+    labels = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    assert "SGD ± 1 s.e." in labels and "Metropolis ± 1 s.e." in labels
+    # without the attributes (older files): no bands, no legend entries
+    fig = plots.plot_relaxation(_cal())
+    assert not any(c.get_gid() in ("sgd_err", "mc_err") for c in fig.axes[0].collections)
+
+
 def test_face_exports_the_plot_functions():
     for name in ("plot_tb", "plot_relaxation", "plot_recovery", "plot_recovery_map",
                  "plot_result", "require_matplotlib"):

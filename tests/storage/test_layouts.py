@@ -75,6 +75,30 @@ def test_calibration_round_trip_restores_none_and_bools(tmp_path):
         assert f["table/stationary"].dtype == np.float64
 
 
+def test_calibration_curve_errors_round_trip_and_old_files_read_none(tmp_path):
+    """relaxation/sgd_err and relaxation/metropolis_err survive a round trip; a file written
+    without them (the older layout) loads with None. Fails before: they were not stored."""
+    from mcsgd.experiments.calibrate import Calibration
+    from mcsgd.storage import calibration as layout
+
+    kw = dict(params={"problem": {"c": 3.0}}, table={"B": [0.5, 0.7], "energy": [0.1, 0.2]},
+              T_grid=np.array([0.2, 0.4]), e_mc=np.array([0.01, 0.05]),
+              e_mc_err=np.array([0.001, 0.002]), times=np.array([1, 10], np.int64),
+              curves_sgd=np.ones((2, 2)), curves_mc=np.zeros((2, 2)), timing={}, errors={})
+    cal = Calibration(**kw, curves_sgd_err=np.array([[0.1, 0.2], [0.3, 0.4]]),
+                      curves_mc_err=np.array([[0.5, 0.6], [0.7, np.nan]]))
+    cal.save(tmp_path / "new.h5")
+    back = Calibration.load(tmp_path / "new.h5")
+    np.testing.assert_array_equal(back.curves_sgd_err, cal.curves_sgd_err)
+    np.testing.assert_array_equal(back.curves_mc_err, cal.curves_mc_err)
+    Calibration(**kw).save(tmp_path / "old.h5")
+    with h5py.File(tmp_path / "old.h5") as f:
+        assert sorted(f["relaxation"]) == ["metropolis", "sgd", "time"]  # the older layout
+    old = Calibration.load(tmp_path / "old.h5")
+    assert old.curves_sgd_err is None and old.curves_mc_err is None
+    assert layout.read(tmp_path / "old.h5")["curves_sgd_err"] is None
+
+
 def test_continuous_cli_file_and_scan_body_share_one_layout(tmp_path):
     from mcsgd.storage import continuous as layout
     from mcsgd.storage.h5 import atomic_h5_file
