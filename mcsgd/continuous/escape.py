@@ -33,10 +33,20 @@ Errors are standard errors over independent chains (started half in each well).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mcsgd.continuous.models import Wells
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta, resolve_burn_in
+from mcsgd.continuous.sgd import (
+    SGD,
+    Ticker,
+    check_finite,
+    check_sgd_params,
+    effective_eta,
+    offset,
+    resolve_burn_in,
+)
 from mcsgd.errors import ParameterError, check_range
 from mcsgd.stats import censored_exponential_mean, linfit, mean_err
 
@@ -135,8 +145,12 @@ def escape_times(
     momentum: float = 0.0,
     dampening: float = 0.0,
     sampling: str = "with",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """First-passage times (steps) from the leftmost minimum to the next one, R chains.
+
+    ``progress(done, max_steps)`` is called every few hundred steps and once at the end with
+    ``max_steps`` (the loop stops early when every chain escaped).
 
     Returns
     -------
@@ -154,8 +168,10 @@ def escape_times(
                   sampling=sampling)
     times = np.full(R, -1, dtype=np.int64)
     alive = np.arange(R)
+    tick = Ticker(progress, int(max_steps))
     for t in range(1, int(max_steps) + 1):
         sgd.step()
+        tick.advance()
         done = sgd.theta[:, 0] >= xb
         if done.any():
             times[alive[done]] = t
@@ -166,6 +182,7 @@ def escape_times(
                 break
         if t % 4096 == 0:
             check_finite(sgd)
+    tick.finish()
     mean, err = censored_exponential_mean(times, max_steps)
     return {"times": times, "mean": mean, "err": err, "n_escaped": int(np.sum(times > 0))}
 
@@ -182,8 +199,12 @@ def run_escape(
     dampening: float = 0.0,
     sampling: str = "with",
     asymptotic_min: float = 3.75,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Escape times over B (and η) and the slope of ln K in B/η against 2ΔU/s.
+
+    ``progress(done, total)`` counts ``max_steps`` per (B, η) row (a row whose chains all
+    escaped counts as finished), so its ETA is an upper bound.
 
     Returns
     -------
@@ -214,9 +235,11 @@ def run_escape(
             rows.append({"B": b, "eta": e, "T": T, "barrier_over_T": dU / T,
                          "kramers_steps": kr, "sde_steps": sde_mfpt_steps(model, T, eta_eff)})
     check_escape_budget(rows, int(chains), int(max_steps))
-    for row in rows:
+    total = len(rows) * int(max_steps)
+    for i, row in enumerate(rows):
         r = escape_times(model, row["eta"], row["B"], rng, chains=chains, max_steps=max_steps,
-                         momentum=momentum, dampening=dampening, sampling=sampling)
+                         momentum=momentum, dampening=dampening, sampling=sampling,
+                         progress=offset(progress, i * int(max_steps), total))
         row.update({"escape_steps_mean": r["mean"], "escape_steps_err": r["err"],
                     "n_escaped": r["n_escaped"]})
         times.append(r["times"])
@@ -292,8 +315,12 @@ def run_occupation(
     momentum: float = 0.0,
     dampening: float = 0.0,
     sampling: str = "with",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Fraction of time in the flat well versus B, next to Gibbs and Laplace.
+
+    ``progress(done, total)`` counts the steps of all B together (burn-in included), every few
+    hundred steps.
 
     Returns
     -------
@@ -312,17 +339,19 @@ def run_occupation(
     flat_left = model.d2U1(a) <= model.d2U1(b)
     R = int(chains)
     rows, fracs = [], []
+    tick = Ticker(progress, len(Bs) * (burn_in + int(steps)))
     for B in Bs:
         check_sgd_params(eta, B, momentum, dampening, 0.0, sampling, model.n_data)
         T = temperature_theory(eta, B, model.s, momentum, dampening)
         sgd = _sgd_at(model, np.where(np.arange(R) % 2 == 0, a, b), R, eta, B, rng,
                       momentum=momentum, dampening=dampening, sampling=sampling)
-        sgd.run(burn_in)
+        sgd.run(burn_in, tick)
         left = np.zeros(R)
         side = sgd.theta[:, 0] < m
         cross = np.zeros(R)
         for _ in range(int(steps)):
             sgd.step()
+            tick.advance()
             now = sgd.theta[:, 0] < m
             left += now
             cross += now != side
@@ -337,6 +366,7 @@ def run_occupation(
             "p_flat_laplace": laplace_flat_fraction(model, T),
             "crossings_per_chain": float(cross.mean()),
         })
+    tick.finish()
     ha, hb = float(model.d2U1(a)), float(model.d2U1(b))
     return {
         "scalars": {"rows": rows, "h_flat": min(ha, hb), "h_sharp": max(ha, hb),

@@ -41,6 +41,7 @@ and |Ō_L/Ō_R − 1| < X, its learning rate becomes (1 − Y)η and its average
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,10 +49,12 @@ import numpy as np
 from mcsgd.continuous.models import Model
 from mcsgd.continuous.sgd import (
     SGD,
+    Ticker,
     check_finite,
     check_sgd_params,
     effective_eta,
     epoch_steps,
+    offset,
 )
 from mcsgd.errors import check_range
 from mcsgd.stats import mean_err, polyfit_err, ratio_jackknife
@@ -142,6 +145,7 @@ def run_fdr(
     n_checkpoints: int = 200,
     probe_every: int | None = None,
     theta0: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Run SGD and measure FDR1 (half-running averages) and the FDR2 Hessian probe.
 
@@ -164,6 +168,8 @@ def run_fdr(
     probe_every : int, optional
         Full-gradient probe interval (default 1 for infinite data, else max(1, N // B)).
     theta0 : ndarray (R, P) or (P,), optional
+    progress : callable(done_steps, steps), optional
+        Called every few hundred steps (:class:`~mcsgd.continuous.sgd.Ticker`).
 
     Returns
     -------
@@ -193,8 +199,10 @@ def run_fdr(
     probe_t, probe_ff, probe_loss = [], [], []
     p_thg = np.zeros(R)  # Σ θ·∇f, Σ θ, Σ ∇f over the probes (full gradient, not the mini-batch)
     p_th, p_gf = np.zeros((R, P)), np.zeros((R, P))
+    tick = Ticker(progress, steps)
     for t in range(steps):
         th, g = sgd.step()
+        tick.advance()
         run.add(th, g, sgd.v)
         if (t + 1) % every == 0:
             sums.push(t + 1, run)
@@ -207,6 +215,7 @@ def run_fdr(
             p_thg += np.sum(sgd.theta * gf, axis=1)
             p_th += sgd.theta
             p_gf += gf
+    tick.finish()
     check_finite(sgd)
     K = len(sums.steps) - 1
     ratio_h, ratio_h_err, ratio_u_h, OL_h, OR_h = (np.empty(K) for _ in range(5))
@@ -287,11 +296,13 @@ def fdr2_eta_scan(
     dampening: float = 0.0,
     weight_decay: float = 0.0,
     sampling: str = "with",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """The FDR2 probe 2⟨|∇f|²⟩/η_eff versus η and its quadratic fit a + bη + cη².
 
     a estimates Tr(H C_conn)/B (the Hessian scale), b and c the anharmonicity. Every η uses the
-    same number of steps; chains start at a common random point.
+    same number of steps; chains start at a common random point. ``progress(done, total)``
+    counts the steps of all η together.
 
     Returns
     -------
@@ -302,10 +313,11 @@ def fdr2_eta_scan(
     etas = [float(e) for e in etas]
     rows = []
     exact = None
-    for e in etas:
+    for i, e in enumerate(etas):
         r = run_fdr(
             model, e, B, rng, steps=steps, chains=chains, momentum=momentum,
             dampening=dampening, weight_decay=weight_decay, sampling=sampling,
+            progress=offset(progress, i * int(steps), len(etas) * int(steps)),
         )["scalars"]
         exact = r["fdr2_exact"] if exact is None else exact
         rows.append(
@@ -343,6 +355,7 @@ def run_adaptive(
     weight_decay: float = 0.0,
     sampling: str = "with",
     theta0: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Yaida's adaptive schedule: decay η by (1 − Y) whenever |Ō_L/Ō_R − 1| < X.
 
@@ -356,6 +369,8 @@ def run_adaptive(
         Steps between checks.
     min_window : int
         Minimum number of steps since the last reset before a decay is allowed.
+    progress : callable(done_steps, steps), optional
+        Called every few hundred steps.
 
     Returns
     -------
@@ -385,8 +400,10 @@ def run_adaptive(
     reset_k = np.zeros(R, dtype=np.int64)
     check_steps, eta_hist, loss_hist, ratio_hist = [], [], [], []
     decays: list[list[int]] = [[] for _ in range(R)]
+    tick = Ticker(progress, steps)
     for t in range(steps):
         th, g = sgd.step()
+        tick.advance()
         run.add(th, g, sgd.v)
         if (t + 1) % check_every:
             continue
@@ -417,6 +434,7 @@ def run_adaptive(
             reset_k = np.where(fire, k, reset_k)
             for r in np.flatnonzero(fire):
                 decays[r].append(t + 1)
+    tick.finish()
     check_finite(sgd)
     nmax = max([len(d) for d in decays] + [1])
     decay_arr = np.full((R, nmax), -1, dtype=np.int64)

@@ -40,10 +40,19 @@ that the predicted Σ matches the measured fluctuations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mcsgd.continuous.models import Model, Quadratic, unwrap, with_weight_decay
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta, resolve_burn_in
+from mcsgd.continuous.sgd import (
+    SGD,
+    Ticker,
+    check_finite,
+    check_sgd_params,
+    effective_eta,
+    resolve_burn_in,
+)
 from mcsgd.errors import ParameterError, check_range
 from mcsgd.stats import jackknife_variance, linfit
 
@@ -127,6 +136,7 @@ def run_ivf(
     weight_decay: float = 0.0,
     sampling: str = "with",
     jackknife_groups: int = 16,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """PCA of the SGD weight fluctuations, per-PC variance and flatness, the exponent ψ.
 
@@ -150,6 +160,8 @@ def run_ivf(
         (``psi_err_jackknife``, ``psi_true_energy_err_jackknife``) and of the PC variances
         (``variance_err``); 0 or 1 disables it
         (NaN errors).
+    progress : callable(done_steps, total_steps), optional
+        Called every few hundred steps (burn-in included).
 
     Returns
     -------
@@ -180,7 +192,8 @@ def run_ivf(
         model, eta, B, np.tile(tstar, (R, 1)), rng, momentum=momentum, dampening=dampening,
         weight_decay=weight_decay, sampling=sampling,
     )
-    sgd.run(burn_in)
+    tick = Ticker(progress, burn_in + int(steps))
+    sgd.run(burn_in, tick)
     groups = np.array_split(np.arange(R), min(int(jackknife_groups), R)) if R >= 2 else []
     if len(groups) < 2:
         groups = []
@@ -199,6 +212,7 @@ def run_ivf(
     n = 0
     for t in range(int(steps)):
         sgd.step()
+        tick.advance()
         if (t + 1) % record_every == 0:
             x = sgd.theta - tstar
             S1 += x
@@ -209,6 +223,7 @@ def run_ivf(
                 nb = 0
             n += 1
     flush(nb)
+    tick.finish()
     check_finite(sgd)
     if n < 2:
         raise ParameterError("steps / record_every must give at least 2 samples")

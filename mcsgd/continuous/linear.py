@@ -25,10 +25,20 @@ no longer exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mcsgd.continuous.models import LinearRegression, Model, unwrap, with_weight_decay
-from mcsgd.continuous.sgd import SGD, check_finite, check_sgd_params, effective_eta, resolve_burn_in
+from mcsgd.continuous.sgd import (
+    SGD,
+    Ticker,
+    check_finite,
+    check_sgd_params,
+    effective_eta,
+    offset,
+    resolve_burn_in,
+)
 from mcsgd.errors import ParameterError, check_range
 from mcsgd.stats import mean_err, ratio_jackknife
 
@@ -50,6 +60,7 @@ def run_linear_fdt(
     dampening: float = 0.0,
     weight_decay: float = 0.0,
     sampling: str = "with",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Measure ⟨f⟩ − f*, (η/4)⟨|∇f_B|²⟩ and the Langevin prediction at one (η, B).
 
@@ -65,6 +76,8 @@ def run_linear_fdt(
         Measurement steps per chain, discarded steps (default steps // 4), independent chains.
     momentum, dampening, weight_decay, sampling :
         See :class:`~mcsgd.continuous.sgd.SGD`.
+    progress : callable(done_steps, total_steps), optional
+        Called every few hundred steps (burn-in included).
 
     Returns
     -------
@@ -86,13 +99,16 @@ def run_linear_fdt(
         model, eta, B, np.tile(tstar, (R, 1)), rng, momentum=momentum, dampening=dampening,
         weight_decay=weight_decay, sampling=sampling,
     )
-    sgd.run(burn_in)
+    tick = Ticker(progress, burn_in + int(steps))
+    sgd.run(burn_in, tick)
     exc = np.zeros(R)
     vv = np.zeros(R)
     for _ in range(int(steps)):
         th, _g = sgd.step()
+        tick.advance()
         exc += obj.excess_loss(th, tstar)
         vv += np.sum(sgd.v * sgd.v, axis=1)
+    tick.finish()
     check_finite(sgd)
     exc /= steps
     rhs = 0.25 * eta * sgd.momentum_factor * vv / steps
@@ -128,13 +144,20 @@ def linear_fdt_grid(
     etas: list[float],
     Bs: list[int],
     rng: np.random.Generator,
+    progress: Callable[[int, int], None] | None = None,
     **kw,
 ) -> list[dict]:
-    """:func:`run_linear_fdt` over the product of ``etas`` × ``Bs``; one row of scalars each."""
+    """:func:`run_linear_fdt` over the product of ``etas`` × ``Bs``; one row of scalars each.
+    ``progress(done, total)`` counts the steps of all points together (burn-in included)."""
+    steps = int(kw.get("steps", 20000))
+    per = resolve_burn_in(kw.get("burn_in"), steps, 4) + steps  # steps of one point
+    total = len(etas) * len(Bs) * per
     rows = []
     for e in etas:
         for b in Bs:
-            rows.append(run_linear_fdt(model, float(e), int(b), rng, **kw)["scalars"])
+            rows.append(run_linear_fdt(model, float(e), int(b), rng,
+                                       progress=offset(progress, len(rows) * per, total),
+                                       **kw)["scalars"])
     return rows
 
 

@@ -25,12 +25,58 @@ function of (entropy, key).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mcsgd.continuous.models import Model, with_weight_decay
 from mcsgd.errors import ParameterError, check_choice, check_range
 
 SAMPLING_CHOICES = ("with", "without")
+
+# SGD steps between two calls of a ``progress(done, total)`` counter: a call (a tqdm refresh or a
+# time check) costs microseconds, a vectorised step about as much, so never once per step
+PROGRESS_EVERY = 500
+
+
+class Ticker:
+    """Counts the SGD steps of one engine call and reports ``progress(done, total)`` every
+    :data:`PROGRESS_EVERY` steps (and at :meth:`finish`); with ``progress=None`` it only counts.
+
+    Reporting draws nothing from the random stream: results do not depend on ``progress``.
+    """
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int):
+        self.progress = progress
+        self.total = max(int(total), 1)
+        self.done = 0
+        self._last = 0
+
+    def advance(self, n: int = 1) -> None:
+        """``n`` more steps done."""
+        self.done += n
+        if self.progress is not None and self.done - self._last >= PROGRESS_EVERY:
+            self._last = self.done
+            self.progress(min(self.done, self.total), self.total)
+
+    def skip_to(self, done: int) -> None:
+        """Jump to ``done`` steps (e.g. a loop that stopped early) and report it."""
+        self.done = self._last = int(done)
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+    def finish(self) -> None:
+        """All ``total`` steps done."""
+        self.skip_to(self.total)
+
+
+def offset(progress: Callable[[int, int], None] | None, start: int,
+           total: int) -> Callable[[int, int], None] | None:
+    """The counter of a sub-run whose steps start at ``start`` of ``total`` (``progress``'s
+    scale): ``(d, n)`` becomes ``progress(start + d, total)``; None stays None."""
+    if progress is None:
+        return None
+    return lambda d, n: progress(start + d, total)
 
 
 def check_sgd_params(
@@ -178,10 +224,12 @@ class SGD:
             self._perm = self._perm[mask]
         self.R = int(self.theta.shape[0])
 
-    def run(self, steps: int) -> None:
-        """Advance ``steps`` updates without recording anything."""
+    def run(self, steps: int, ticker: Ticker | None = None) -> None:
+        """Advance ``steps`` updates without recording anything (counted on ``ticker``)."""
         for _ in range(int(steps)):
             self.step()
+            if ticker is not None:
+                ticker.advance()
         if not np.all(np.isfinite(self.theta)):
             raise ParameterError("SGD diverged (non-finite parameters): lower eta")
 

@@ -23,11 +23,14 @@ two refinements:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mcsgd.continuous.models import Model, Quadratic, unwrap, with_weight_decay
 from mcsgd.continuous.sgd import (
     SGD,
+    Ticker,
     check_finite,
     check_sgd_params,
     effective_eta,
@@ -52,6 +55,7 @@ def run_temperature(
     dampening: float = 0.0,
     weight_decay: float = 0.0,
     sampling: str = "with",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Measure T_conf and per-mode temperatures for each B at fixed η.
 
@@ -66,6 +70,8 @@ def run_temperature(
         Measured steps per chain, discarded steps (default steps // 5), chains.
     record_every : int, optional
         Measurement interval (default 1 for infinite data, max(1, N // B) otherwise).
+    progress : callable(done_steps, total_steps), optional
+        Called every few hundred steps; counts the steps of all B together (burn-in included).
 
     Returns
     -------
@@ -97,18 +103,20 @@ def run_temperature(
     trHC, trH = float(np.sum(H * C)), float(np.trace(H))
     base = unwrap(obj)
     rows, Tm_all, Tm_err_all, Tm_th_all = [], [], [], []
+    tick = Ticker(progress, len(Bs) * (burn_in + int(steps)))
     for B in Bs:
         B = int(B)
         every = record_every or epoch_steps(model, B)
         sgd = SGD(model, eta, B, np.tile(tstar, (R, 1)), rng, momentum=momentum,
                   dampening=dampening, weight_decay=weight_decay, sampling=sampling)
-        sgd.run(burn_in)
+        sgd.run(burn_in, tick)
         gg, lap = np.zeros(R), np.zeros(R)
         y1 = np.zeros((R, lam.size))
         y2 = np.zeros((R, lam.size))
         n = 0
         for t in range(int(steps)):
             sgd.step()
+            tick.advance()
             if (t + 1) % every:
                 continue
             th = sgd.theta
@@ -148,6 +156,7 @@ def run_temperature(
         Tm_all.append(Tm)
         Tm_err_all.append(Tm_err)
         Tm_th_all.append(Tm_th)
+    tick.finish()
     return {
         "scalars": {"rows": rows, "s": s, "eta_eff": eta_eff, "eta": float(eta)},
         "arrays": {

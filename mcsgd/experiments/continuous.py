@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from mcsgd.errors import ParameterError, check_choice, check_range
+from mcsgd.progress import Progress, counter, stage
 from mcsgd.seeds import CONTINUOUS_MODEL, CONTINUOUS_SGD, namespaced_generator
 from mcsgd.storage.h5 import to_jsonable
 
@@ -208,7 +209,8 @@ def _sgd_kw(p: dict) -> dict:
     return {k: p[k] for k in ("momentum", "dampening", "weight_decay", "sampling")}
 
 
-def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
+def run_task(params: dict, entropy: int, key: tuple[int, ...] = (),
+             progress: Callable[..., None] | None = None) -> dict:
     """Run one continuous-SGD experiment.
 
     Parameters
@@ -219,6 +221,11 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         Root seed.
     key : tuple of int
         Spawn-key prefix identifying the task in a scan.
+    progress : callable, optional
+        A :class:`mcsgd.progress.Progress` hears the SGD steps of the engine (every few hundred
+        steps: a bar with ETA on a terminal) and a stage line per extra phase (η scan, grid);
+        a plain ``progress(msg)`` function hears the stage lines only. Results do not depend
+        on it.
 
     Returns
     -------
@@ -235,6 +242,7 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
     rng = namespaced_generator(CONTINUOUS_SGD, int(entropy), key)
     exp = p["experiment"]
     extra: dict[str, Any] = {}
+    tick = counter(progress)
     if exp == "fdr":
         from mcsgd.continuous.fdr import fdr2_eta_scan, run_fdr
 
@@ -246,10 +254,11 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
             obj = L2(m, p["weight_decay"]) if p["weight_decay"] > 0 else m
             theta0 = np.tile(obj.minimum(m.init(rng_m, 1)[0]), (p["chains"], 1))
         out = run_fdr(m, p["eta"], p["B"], rng, steps=p["steps"], chains=p["chains"],
-                      theta0=theta0, **_sgd_kw(p))
+                      theta0=theta0, progress=tick, **_sgd_kw(p))
         if p.get("eta_scan"):
+            stage(progress, f"fdr: eta scan over {len(p['eta_scan'])} value(s)")
             scan = fdr2_eta_scan(m, p["eta_scan"], p["B"], rng, steps=p["steps"],
-                                 chains=p["chains"], **_sgd_kw(p))
+                                 chains=p["chains"], progress=tick, **_sgd_kw(p))
             out["scalars"]["eta_scan"] = scan
         if m.name == "quadratic" and p["momentum"] == 0 and p["dampening"] == 0:
             from mcsgd.continuous.fdr import quadratic_fdr2_discrete
@@ -263,16 +272,18 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         m = _model(p, rng_m)
         out = run_adaptive(m, p["eta"], p["B"], rng, X=p["X"], Y=p["Y"], steps=p["steps"],
                            chains=p["chains"], check_every=p["check_every"],
-                           min_window=p["min_window"], **_sgd_kw(p))
+                           min_window=p["min_window"], progress=tick, **_sgd_kw(p))
     elif exp == "linear-fdt":
         from mcsgd.continuous.linear import linear_fdt_grid, run_linear_fdt
 
         m = _model({**p, "model": "linreg"}, rng_m, "linreg")
         out = run_linear_fdt(m, p["eta"], p["B"], rng, steps=p["steps"], chains=p["chains"],
-                             **_sgd_kw(p))
+                             progress=tick, **_sgd_kw(p))
         if p.get("grid_eta") or p.get("grid_B"):
+            ge, gb = p.get("grid_eta") or [p["eta"]], p.get("grid_B") or [p["B"]]
+            stage(progress, f"linear-fdt: grid of {len(ge) * len(gb)} (eta, B) point(s)")
             out["scalars"]["rows"] = linear_fdt_grid(
-                m, p.get("grid_eta") or [p["eta"]], p.get("grid_B") or [p["B"]], rng,
+                m, ge, gb, rng, progress=tick,
                 steps=p["steps"], chains=p["chains"], **_sgd_kw(p))
     elif exp == "ivf":
         from mcsgd.continuous.ivf import run_ivf
@@ -283,7 +294,7 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         chains = p["chains"] or (64 if quad else 4)
         out = run_ivf(m, p["eta"], p["B"], rng, steps=steps, chains=chains,
                       record_every=p["record_every"], level=p["level"],
-                      skip_pcs=p["skip_pcs"], n_pcs=p["n_pcs"], **_sgd_kw(p))
+                      skip_pcs=p["skip_pcs"], n_pcs=p["n_pcs"], progress=tick, **_sgd_kw(p))
     elif exp == "escape":
         from mcsgd.continuous.escape import run_escape
         from mcsgd.continuous.models import Wells
@@ -292,7 +303,7 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         out = run_escape(m, p["B"], p["eta"], rng, chains=p["chains"],
                          max_steps=p["max_steps"], momentum=p["momentum"],
                          dampening=p["dampening"], sampling=p["sampling"],
-                         asymptotic_min=p["asymptotic_min"])
+                         asymptotic_min=p["asymptotic_min"], progress=tick)
     elif exp == "occupation":
         from mcsgd.continuous.escape import run_occupation
         from mcsgd.continuous.models import Wells
@@ -300,13 +311,13 @@ def run_task(params: dict, entropy: int, key: tuple[int, ...] = ()) -> dict:
         m = Wells(s=p["s"], depth=p["depth"], kappa=p["kappa"])
         out = run_occupation(m, p["B"], p["eta"], rng, steps=p["steps"], chains=p["chains"],
                              momentum=p["momentum"], dampening=p["dampening"],
-                             sampling=p["sampling"])
+                             sampling=p["sampling"], progress=tick)
     else:  # temperature
         from mcsgd.continuous.temperature import run_temperature
 
         m = _model(p, rng_m)
         out = run_temperature(m, p["B"], p["eta"], rng, steps=p["steps"], chains=p["chains"],
-                              **_sgd_kw(p))
+                              progress=tick, **_sgd_kw(p))
     desc = m.describe()
     if "data" in desc:
         extra["data"] = desc["data"]
@@ -323,11 +334,12 @@ def save_h5(path: str, result: dict, entropy: int, key: tuple[int, ...] = ()) ->
 
 def run_command(params: dict, seed: int, *, output: str | None = None, force: bool = False,
                 plot: str | None = None,
-                progress: Callable[[str], None] | None = None) -> dict:
+                progress: Callable[..., None] | None = None) -> dict:
     """One ``mcsgd continuous ...`` command: validate ``params`` and ``seed``, check the
     outputs, run :func:`run_task` (key ``()``), draw the standard figure to ``plot`` and write
     ``output``. Every check runs before any work, so bad input leaves no file. ``progress``
-    hears one line per stage (run, figure, file)."""
+    hears one line per stage (run, figure, file); a :class:`mcsgd.progress.Progress` also
+    counts the SGD steps of the run (a bar with ETA on a terminal, see :func:`run_task`)."""
     import time
 
     from mcsgd.storage.paths import check_output
@@ -341,9 +353,11 @@ def run_command(params: dict, seed: int, *, output: str | None = None, force: bo
 
         require_matplotlib()
     say = progress or (lambda msg: None)
+    if isinstance(progress, Progress):
+        progress.unit = "step"  # SGD steps (the CLI's Progress defaults to sweeps)
     t0 = time.perf_counter()
     say(f"{params['experiment']}: running (seed {seed})")
-    res = run_task(params, seed, ())
+    res = run_task(params, seed, (), progress=progress)
     say(f"{params['experiment']}: done in {time.perf_counter() - t0:.1f} s")
     if plot:
         from mcsgd.plots.continuous import plot_result
