@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-ARGS = ("continuous", "fdr", "--model", "quadratic", "--eta", "0.05", "--B", "4",
-        "--steps", "3000", "--chains", "2", "--json")
+ARGS = ("continuous", "fdr", "--model", "quadratic", "--eta", "0.05", "--batch-size", "4",
+        "--seed", "0", "--steps", "3000", "--chains", "2", "--json")
 
 
 def _env() -> dict:
