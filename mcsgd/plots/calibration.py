@@ -223,7 +223,7 @@ def plot_relaxation(cal: Any, path: str | None = None, *,
         drawn = [a for a in (ax, ar) if a.figure is ax.figure]
         fig.colorbar(sm, ax=drawn, label="mini-batch fraction B", pad=0.02)
         if new:
-            fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncol=3,
+            fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncol=2,
                        frameon=False)
         else:  # below the lowest given panel, under its axis labels
             drawn[-1].legend(handles=handles, fontsize=6, loc="upper left",
