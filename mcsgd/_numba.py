@@ -47,3 +47,49 @@ def threads_scope(n: int | None) -> Iterator[int]:
         yield set_threads(n)
     finally:
         numba.set_num_threads(prev)
+
+
+def _noalias_dispatcher_class():
+    """A numba dispatcher class whose compiles mark array arguments ``noalias`` (LLVM) and
+    that shares the CPU target's typing and lowering contexts (so ordinary kernels can call its
+    functions). Built on first use: it touches numba internals."""
+    from numba.core.cpu import CPUTargetOptions
+    from numba.core.registry import CPUDispatcher, CPUTarget, cpu_target
+
+    class _Options(CPUTargetOptions):
+        def finalize(self, flags, options):
+            super().finalize(flags, options)
+            flags.noalias = True
+
+    class _Target(CPUTarget):
+        options = _Options
+
+        @property
+        def target_context(self):
+            return cpu_target.target_context
+
+        @property
+        def typing_context(self):
+            return cpu_target.typing_context
+
+    class NoAliasDispatcher(CPUDispatcher):
+        targetdescr = _Target("cpu")
+
+    return NoAliasDispatcher
+
+
+_NOALIAS = None
+
+
+def njit_noalias(func):
+    """Compile ``func`` (nopython, nogil, mcsgd's cache setting) with every array argument
+    marked ``noalias``: a promise that no two array arguments of a call share memory, which
+    lets LLVM keep per-lane accumulators in vector registers across loops (without it, any
+    store may alias any load). Only for private kernels whose callers keep that promise."""
+    global _NOALIAS
+    if _NOALIAS is None:
+        _NOALIAS = _noalias_dispatcher_class()
+    d = _NOALIAS(func, targetoptions={"nopython": True, "nogil": True})
+    if CACHE:
+        d.enable_caching()
+    return d

@@ -23,8 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from mcsgd._numba import threads_scope
+from mcsgd.driver.lanes import LaneGroup, resolve_layout
 from mcsgd.driver.result import RunResult
 from mcsgd.driver.runner import Runner
+from mcsgd.dynamics import rules
 from mcsgd.dynamics.specs import Dynamics, from_params
 from mcsgd.errors import ParameterError, check_range
 
@@ -235,6 +238,7 @@ def run(
     chunk_updates: float = 2e8,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_seconds: float = 0.0,
+    layout: str = "auto",
 ) -> RunResult:
     """Run one dynamics on one instance and record observables.
 
@@ -268,6 +272,11 @@ def run(
         :class:`~mcsgd.errors.ParameterError`. The state is written after a chunk when at
         least ``checkpoint_seconds`` of wall time have passed since the last write (0: after
         every chunk) and at the end, so the file of a finished run reproduces its result.
+    layout : {"auto", "scalar", "lanes"}
+        Memory layout of the replicas (:mod:`mcsgd.driver.lanes`): one chain after the other
+        (``scalar``) or side by side in one pass (``lanes``); ``auto`` picks lanes where they
+        pay (:func:`~mcsgd.driver.lanes.resolve_layout`). Results are bit-identical either way;
+        ``timing["layout"]`` says which ran.
 
     Returns
     -------
@@ -279,8 +288,9 @@ def run(
         instance, dynamics, sweeps=sweeps, replicas=replicas, seed=seed, key=key, init=init,
         grid=grid, grid_points=grid_points, window=window, threads=threads,
     )
+    driver = _driver(runner, layout, threads)
     if checkpoint is None:
-        loop = record_loop(runner, times, progress, chunk_updates)
+        loop = record_loop(driver, times, progress, chunk_updates)
     else:
         params = run_params(instance, runner.dynamics, sweeps, replicas, runner.seed,
                             runner.key, runner.init, grid, grid_points, window)
@@ -290,6 +300,8 @@ def run(
             params["init_sha256"] = hashlib.sha256(
                 np.ascontiguousarray(init, np.int8).tobytes()).hexdigest()
         state = load_checkpoint(checkpoint, runner, len(times), params)
+        if driver is not runner:
+            driver.repack()
         last = [time.perf_counter()]
 
         def on_chunk(st: LoopState, info: ChunkInfo) -> None:
@@ -297,11 +309,22 @@ def run(
                 save_checkpoint(checkpoint, runner, st, params)
                 last[0] = time.perf_counter()
 
-        loop = record_loop(runner, times, progress, chunk_updates, state=state,
+        loop = record_loop(driver, times, progress, chunk_updates, state=state,
                            on_chunk=on_chunk)
         save_checkpoint(checkpoint, runner, loop, params)
     return finish_run(runner, times, loop, t_prep=loop.prepare_end - t_start, grid=grid,
-                      grid_points=grid_points, window=window)
+                      grid_points=grid_points, window=window,
+                      lanes=driver.replicas if driver is not runner else 0)
+
+
+def _driver(runner: Runner, layout: str, threads: int | None) -> Runner | LaneGroup:
+    """``runner`` itself (scalar layout) or a :class:`LaneGroup` of it (lanes layout)."""
+    with threads_scope(threads) as nthreads:
+        pass
+    kind = rules.lane_kind(runner.rule, runner.ising)
+    if resolve_layout(layout, kind, runner.replicas, nthreads) == "lanes":
+        return LaneGroup([runner], threads)
+    return runner
 
 
 def save_checkpoint(path: str | os.PathLike, runner: Runner, loop: LoopState,
@@ -405,11 +428,17 @@ def finish_run(
     grid: str | np.ndarray = "log",
     grid_points: int = 40,
     window: float = 0.5,
+    lanes: int = 0,
 ) -> RunResult:
-    """Assemble the :class:`RunResult` of a finished :func:`record_loop` (end of :func:`run`)."""
+    """Assemble the :class:`RunResult` of a finished :func:`record_loop` (end of :func:`run`).
+
+    ``lanes``: number of chains that advanced together in the lanes layout (0: scalar layout);
+    ``loop.run_s`` is then this runner's share of the group's kernel time.
+    """
     instance = runner.instance
     replicas = runner.replicas
     sweeps = int(times[-1])
+    ns = 1e9 * loop.run_s / max(instance.n * replicas * sweeps, 1)
     return RunResult(
         time=times,
         energy=loop.energy,
@@ -427,7 +456,10 @@ def finish_run(
             "prepare_s": t_prep,
             "run_s": loop.run_s,
             "updates": int(instance.n) * int(replicas) * sweeps,
-            "ns_per_update": 1e9 * loop.run_s / max(instance.n * replicas * sweeps, 1),
+            "ns_per_update": ns,
+            "ns_per_chain_update": ns,
+            "layout": "lanes" if lanes else "scalar",
+            "lanes": int(lanes),
         },
     )
 

@@ -171,3 +171,34 @@ def flag_workspace(
         else np.zeros((replicas, 0), np.int32)
     )
     return flags, stamp, perm
+
+
+LANE_MAX_DEGREE = 255  # lane kernels count neighbours in uint8
+
+
+def lane_kind(rule: Rule, ising: bool) -> str | None:
+    """The lane kernel of a rule (:mod:`mcsgd.dynamics.kernels.lanes`): ``"color"`` (sequential
+    colouring table sweeps), ``"ising"`` (sequential Ising on cached fields), ``"random"``
+    (random-site table sweeps), ``"heatbath"``/``"heatbath-random"`` (colour heat-bath), or
+    None (explicit mini-batch flags, or degrees beyond the lane kernels: scalar layout only).
+    Chains advance together only with the same kind."""
+    if rule.mode == "flags":
+        return None
+    if rule.mode == "heatbath":
+        return "heatbath-random" if rule.random_order else "heatbath"
+    if rule.random_order:
+        return "random" if rule.dmax <= LANE_MAX_DEGREE else None
+    if ising:
+        return "ising" if uses_fields(rule, ising) else None
+    return "color" if rule.dmax <= LANE_MAX_DEGREE else None
+
+
+def lane_table(rule: Rule) -> np.ndarray:
+    """The thresholds of a table rule as a 2-d table uint64[D+1, D+1] of (n_old, n_new): a 1-d
+    table of dE = n_new - n_old becomes ``thr2[n_old, n_new] = thr[0, n_new - n_old + D]``
+    (the same thresholds, so the same decisions)."""
+    if rule.use2d:
+        return rule.thr
+    d = rule.dmax
+    no, nn = np.meshgrid(np.arange(d + 1), np.arange(d + 1), indexing="ij")
+    return np.ascontiguousarray(rule.thr[0, nn - no + d])
