@@ -38,9 +38,9 @@ quench = 2
 bp_c = [6]
 bp_n = 300
 """
-N_RUN_ROWS = 2 + 2 + 2  # metropolis, sgd, annealing rows (each: `instances` recovery_run calls)
+N_RUN_ROWS = 2 + 2 + 2  # metropolis, sgd, annealing rows (each: `instances` runs)
 INSTANCES = 2
-_REAL_RUN = recover.recovery_run
+_REAL_RUNS = recover.recovery_runs
 
 
 @pytest.fixture
@@ -51,16 +51,18 @@ def spec(tmp_path):
 
 
 def _counting(monkeypatch, fail_after: int | None = None) -> list[int]:
+    """Count the runs (settings x instances) of ``recover.recovery_runs``; raise at the call
+    that starts when ``fail_after`` runs have begun."""
     calls = [0]
-    real = _REAL_RUN
+    real = _REAL_RUNS
 
-    def run(*a, **kw):
+    def runs(inst, settings, *a, **kw):
         if fail_after is not None and calls[0] >= fail_after:
             raise RuntimeError("killed (test)")
-        calls[0] += 1
-        return real(*a, **kw)
+        calls[0] += len(settings)
+        return real(inst, settings, *a, **kw)
 
-    monkeypatch.setattr(recover, "recovery_run", run)
+    monkeypatch.setattr(recover, "recovery_runs", runs)
     return calls
 
 
