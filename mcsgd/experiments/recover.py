@@ -241,7 +241,9 @@ class _Pass:
         for kind, rs in kinds.items():
             chains = sum(r.replicas for r in rs)
             if resolve_layout(layout, kind, chains, nthreads) == "lanes":
-                self.drivers.append(LaneGroup(rs, threads))
+                group = LaneGroup(rs, threads)
+                group.always_sync = True  # overlaps and the next pass read the runners
+                self.drivers.append(group)
             else:
                 self.drivers.extend(rs)
 
