@@ -28,9 +28,7 @@ def register(sub) -> None:
                    "(default: every c)")
     t.add_argument("--print-spec", action="store_true", help="print the spec and exit")
     t.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
-    t.add_argument("--layout", choices=["auto", "scalar", "lanes"], default="auto",
-                   help="runs of one instance together in lanes, one after the other "
-                   "(scalar), or auto; identical numbers (default auto)")
+    add_layout_arg(t, "the runs (every B, T and replica)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=_tb_curve)
 
