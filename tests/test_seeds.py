@@ -153,9 +153,10 @@ def edge_hash(inst) -> int:
 
 
 def _capture_runs(monkeypatch, module):
-    """Replace ``module.run`` / ``recovery_run`` by a recorder of the instances it is given."""
+    """Replace ``module.run`` / ``run_many`` / ``recovery_runs`` by a recorder of the instances
+    they are given."""
     seen: list = []
-    for name in ("run", "recovery_run"):
+    for name in ("run", "run_many", "recovery_runs"):
         real = getattr(module, name, None)
         if real is None:
             continue

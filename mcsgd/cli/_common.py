@@ -156,6 +156,19 @@ class DeprecatedAlias(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+# the memory layouts of the chains (mcsgd.driver.LAYOUTS; repeated here to keep the CLI cheap to
+# import, tests/cli/test_cli.py checks that they agree)
+LAYOUT_CHOICES = ("auto", "scalar", "lanes")
+
+
+def add_layout_arg(p: argparse.ArgumentParser, what: str = "the replicas") -> None:
+    """``--layout {auto,scalar,lanes}``: how the chains advance (speed only, never results)."""
+    p.add_argument("--layout", choices=LAYOUT_CHOICES, default="auto",
+                   help=f"how {what} of one instance advance: side by side in one pass "
+                   "(lanes), one after the other (scalar), or auto (lanes where they pay); "
+                   "the numbers are identical (default auto)")
+
+
 def wrote(path: str | None, what: str = "", quiet: bool = False) -> None:
     """``wrote PATH`` (or ``wrote PATH: what``) on stderr after a command wrote a file
     (nothing with ``quiet``: the command's ``--quiet``, nor with the root ``-q``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mcsgd.cli._common import add_force_arg, add_seed_arg, float_list, wrote
+from mcsgd.cli._common import add_force_arg, add_layout_arg, add_seed_arg, float_list, wrote
 
 
 def register(sub) -> None:
@@ -47,10 +47,7 @@ def register(sub) -> None:
     c.add_argument("--T-grid", type=float_list, default=None, dest="T_grid",
                    help="explicit Metropolis temperatures (default: automatic)")
     c.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
-    c.add_argument("--layout", choices=["auto", "scalar", "lanes"], default="auto",
-                   help="how the runs of one instance advance: together in lanes (one pass "
-                   "for every B, T and replica), one after the other (scalar), or auto "
-                   "(lanes where they pay); the numbers are identical (default auto)")
+    add_layout_arg(c, "the runs (every B, T and replica)")
     c.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="output HDF5 file (default: none, nothing written)")
     add_force_arg(c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mcsgd.cli._common import add_force_arg, add_seed_arg, wrote
+from mcsgd.cli._common import add_force_arg, add_layout_arg, add_seed_arg, wrote
 
 
 def register(sub) -> None:
@@ -94,6 +94,7 @@ def register(sub) -> None:
     r.add_argument("--window", type=float, default=0.5,
                    help="final fraction of the run averaged for stationary values (default 0.5)")
     r.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    add_layout_arg(r)
     r.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="output HDF5 file (default: none, nothing written)")
     add_force_arg(r)
@@ -200,7 +201,7 @@ def _run(args) -> int:
                             seed=args.seed, init=args.init, grid=args.grid,
                             grid_points=args.grid_points, window=args.window,
                             threads=args.threads, output=args.output, force=args.force,
-                            progress=prog)
+                            progress=prog, layout=args.layout)
     prog.close()
     summ = run_summary(res)
     wrote(args.output, quiet=args.quiet)
@@ -215,6 +216,10 @@ def _run(args) -> int:
         print(f"{dyn.name}: e = {st['energy']:.6f} +- {st['energy_err']:.6f} per node over "
               f"sweeps {st['window'][0]}..{st['window'][1]}{ov}  "
               f"({res.timing['ns_per_update']:.1f} ns/update)")
+        tm = res.timing
+        lanes = f" ({tm['lanes']} chains in one pass)" if tm["layout"] == "lanes" else ""
+        print(f"layout {tm['layout']}{lanes}: {tm['ns_per_chain_update']:.1f} ns per "
+              "chain-update")
     return 0
 
 

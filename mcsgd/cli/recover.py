@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcsgd.cli._common import add_force_arg, add_seed_arg, float_list, wrote
+from mcsgd.cli._common import add_force_arg, add_layout_arg, add_seed_arg, float_list, wrote
 
 
 def register(sub) -> None:
@@ -38,6 +38,7 @@ def register(sub) -> None:
                    help="sweeps between overlap checks (default sweeps/500)")
     r.add_argument("--quench", type=int, default=0, help="final greedy sweeps (B = 1)")
     add_seed_arg(r, "instance and dynamics seed")
+    add_layout_arg(r, "the runs (every B or T, every replica)")
     r.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="output HDF5 file (default: none, nothing written)")
     add_force_arg(r)
@@ -69,9 +70,10 @@ def _recover(args) -> int:
         threshold=args.threshold, check_every=args.check_every, quench=args.quench,
         seed=args.seed, output=args.output, force=args.force, plot=args.plot,
         record={k: v for k, v in vars(args).items()
-                if k not in ("func", "log_quiet", "log_verbose", "best")  # not results
+                if k not in ("func", "log_quiet", "log_verbose", "best", "layout")  # not results
                 and not (k == "save_states" and not v)},
-        progress=stderr_say("recover", args.quiet), save_states=args.save_states)
+        progress=stderr_say("recover", args.quiet), save_states=args.save_states,
+        layout=args.layout)
     wrote(args.output, quiet=args.quiet)
     wrote(args.plot, quiet=args.quiet)
     if args.json:

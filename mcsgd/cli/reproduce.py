@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from mcsgd.cli._common import add_layout_arg
+
 
 def register(sub) -> None:
     """Add ``reproduce`` and its experiments to the ``mcsgd`` subparsers."""
@@ -26,9 +28,7 @@ def register(sub) -> None:
                    "(default: every c)")
     t.add_argument("--print-spec", action="store_true", help="print the spec and exit")
     t.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
-    t.add_argument("--layout", choices=["auto", "scalar", "lanes"], default="auto",
-                   help="runs of one instance together in lanes, one after the other "
-                   "(scalar), or auto; identical numbers (default auto)")
+    add_layout_arg(t, "the runs (every B, T and replica)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=_tb_curve)
 
@@ -41,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default: from the spec)")
     p.add_argument("--print-spec", action="store_true", help="print the spec and exit")
+    add_layout_arg(p, "the runs (every T, B and replica)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_recovery)
 
@@ -86,7 +87,8 @@ def _recovery(args) -> int:
     spec = rp.load_recovery_spec(args.spec, args.quick)
     out = args.out or spec["experiment"].get("out", "runs/out/recovery")
     say = stderr_say("recovery", args.quiet)
-    result = rp.reproduce_recovery(spec, out, quick=args.quick, progress=say)
+    result = rp.reproduce_recovery(spec, out, quick=args.quick, progress=say,
+                                   layout=args.layout)
     print(rp.format_recovery(result))
     try:
         rp.recovery_figure(result, out)

@@ -16,6 +16,7 @@ from mcsgd.driver.loop import (
     ChunkInfo,
     LoopState,
     finish_run,
+    layout_driver,
     load_checkpoint,
     prepare_run,
     record_loop,
@@ -30,6 +31,6 @@ from mcsgd.driver.runner import Runner
 from mcsgd.driver.state import ChainState
 
 __all__ = ["LAYOUTS", "ChainState", "ChunkInfo", "LaneGroup", "LoopState", "RunResult",
-           "RunSpec", "Runner", "finish_run", "load_checkpoint", "plan_blocks", "prepare_run",
-           "read_result", "record_loop", "resolve_layout", "run", "run_many", "run_params",
-           "save_checkpoint", "time_grid", "write_result"]
+           "RunSpec", "Runner", "finish_run", "layout_driver", "load_checkpoint", "plan_blocks",
+           "prepare_run", "read_result", "record_loop", "resolve_layout", "run", "run_many",
+           "run_params", "save_checkpoint", "time_grid", "write_result"]

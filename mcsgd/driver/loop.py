@@ -288,7 +288,7 @@ def run(
         instance, dynamics, sweeps=sweeps, replicas=replicas, seed=seed, key=key, init=init,
         grid=grid, grid_points=grid_points, window=window, threads=threads,
     )
-    driver = _driver(runner, layout, threads)
+    driver = layout_driver(runner, layout, threads)
     if checkpoint is None:
         loop = record_loop(driver, times, progress, chunk_updates)
     else:
@@ -320,8 +320,11 @@ def run(
                       lanes=driver.replicas if driver is not runner else 0)
 
 
-def _driver(runner: Runner, layout: str, threads: int | None) -> Runner | LaneGroup:
-    """``runner`` itself (scalar layout) or a :class:`LaneGroup` of it (lanes layout)."""
+def layout_driver(runner: Runner, layout: str, threads: int | None) -> Runner | LaneGroup:
+    """What :func:`record_loop` advances for ``runner`` in ``layout``: the runner itself
+    (scalar layout) or a :class:`LaneGroup` of it (lanes layout; it keeps the runner's chain
+    state up to date, so checkpoints are written from the runner). Build it after restoring
+    the runner from a checkpoint (or call its ``repack``)."""
     with threads_scope(threads) as nthreads:
         pass
     kind = rules.lane_kind(runner.rule, runner.ising)

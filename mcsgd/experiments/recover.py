@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from mcsgd.driver import Runner
-from mcsgd.dynamics import SGD, Dynamics, Metropolis
+from mcsgd._numba import threads_scope
+from mcsgd.driver import LAYOUTS, LaneGroup, Runner, resolve_layout
+from mcsgd.dynamics import SGD, Dynamics, Metropolis, rules
 from mcsgd.errors import (
     MIN_DISORDER_INSTANCES,
     DisorderErrorWarning,
@@ -85,6 +86,7 @@ def recovery_run(
     quench: int = 0,
     stop_early: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    layout: str = "auto",
 ) -> dict[str, Any]:
     """Run R replicas from random starts and record each one's first-passage time.
 
@@ -107,6 +109,8 @@ def recovery_run(
         interval (a frozen quench).
     progress : callable(done_sweeps, total_sweeps), optional
         Called after every overlap check.
+    layout : {"auto", "scalar", "lanes"}
+        How the replicas advance (:func:`recovery_runs`); results are identical either way.
 
     Returns
     -------
@@ -114,34 +118,162 @@ def recovery_run(
     the quench), ``max_overlap`` float64[R], ``check_times`` and ``overlap`` [R, n_checks]
     (overlap at each check), ``sweeps_run``, ``final_state`` int8[R, N] (after the quench).
     """
+    return recovery_runs(inst, [dynamics], [key], sweeps=sweeps, replicas=replicas, seed=seed,
+                         threshold=threshold, check_every=check_every, quench=quench,
+                         stop_early=stop_early, progress=progress, layout=layout)[0]
+
+
+def recovery_runs(
+    inst,
+    settings: Sequence[Dynamics | Anneal],
+    keys: Sequence[tuple[int, ...]],
+    *,
+    sweeps: int,
+    replicas: int,
+    seed: int,
+    threshold: float = 0.5,
+    check_every: int | None = None,
+    quench: int = 0,
+    stop_early: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    layout: str = "auto",
+    threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`recovery_run` of every setting on one instance (setting j with spawn key
+    ``keys[j]``), the runs of fixed dynamics advancing together.
+
+    Every chain of a fixed dynamics (all settings x replicas) advances in lockstep from check to
+    check; ``layout`` (:func:`mcsgd.driver.resolve_layout`) decides whether the chains of one
+    lane kind share one lane pass (:class:`mcsgd.driver.LaneGroup`). A setting that stops
+    early leaves the pass; the quenches of settings that stopped at the same sweep run
+    together too. Annealing schedules (their dynamics change at every stage) run one after the
+    other in the scalar layout. Each returned dict is bit-identical to :func:`recovery_run`
+    of that setting alone, whatever the layout. ``progress(done, total)`` counts sweeps
+    summed over the settings (a setting that stopped early counts its whole budget).
+    """
     if inst.planted is None:
         raise ParameterError("recovery needs a planted instance")
+    if len(keys) != len(settings):
+        raise ParameterError(f"{len(settings)} settings but {len(keys)} keys")
     check_range("threshold", threshold, 0, 1, lo_open=True)
     check_range("sweeps", sweeps, 1, None, integer=True)
     check_range("quench", quench, 0, None, integer=True)
+    check_choice("layout", layout, LAYOUTS)
     check = int(check_every or max(1, sweeps // 500))
     check_range("check_every", check, 1, None, integer=True)
-    anneal = dynamics if isinstance(dynamics, Anneal) else None
-    first = anneal.at(0) if anneal else dynamics
-    runner = Runner(inst, first, replicas=replicas, seed=seed, key=key, init="random")
+    total = len(settings) * sweeps
+    done = {j: 0 for j in range(len(settings))}
+
+    def tick(j: int, t: int) -> None:
+        done[j] = t
+        if progress is not None:
+            progress(sum(done.values()), total)
+
+    out: list[dict[str, Any] | None] = [None] * len(settings)
+    fixed = [j for j, st in enumerate(settings) if not isinstance(st, Anneal)]
+    runners = {j: Runner(inst, settings[j], replicas=replicas, seed=seed, key=tuple(keys[j]),
+                         init="random", threads=threads) for j in fixed}
+    t_rec = {j: np.full(replicas, np.inf) for j in fixed}
+    ovs = {j: [runners[j].overlap()] for j in fixed}
+    times = [0]
+    ended: dict[int, int] = {}  # setting -> sweeps run
+    active = list(fixed)
+    chains = _Pass([runners[j] for j in active], layout, threads)
+    t = 0
+    while active:
+        step = min(check, sweeps - t)
+        acc0 = {j: runners[j].accepted.copy() for j in active}
+        chains.advance(step)
+        t += step
+        times.append(t)
+        for j in active:
+            r = runners[j]
+            ov = r.overlap()
+            ovs[j].append(ov)
+            newly = (ov >= threshold) & ~np.isfinite(t_rec[j])
+            t_rec[j][newly] = t
+            if t >= sweeps or (stop_early and (np.all(np.isfinite(t_rec[j])) or np.array_equal(
+                    acc0[j], r.accepted))):  # all recovered, or frozen: nothing can change
+                ended[j] = t
+        for j in active:
+            tick(j, sweeps if j in ended else t)
+        if any(j in ended for j in active):
+            active = [j for j in active if j not in ended]
+            chains = _Pass([runners[j] for j in active], layout, threads)
+    if quench:
+        for t_end in sorted(set(ended.values())):
+            batch = [runners[j] for j in fixed if ended[j] == t_end]
+            for r in batch:
+                r.set_dynamics(SGD(1.0))
+            _Pass(batch, layout, threads).advance(quench)
+    for j in fixed:
+        ov_arr = np.stack(ovs[j], axis=1)  # the checks until the setting ended
+        out[j] = {
+            "t_rec": t_rec[j],
+            "final_overlap": runners[j].overlap(),
+            "max_overlap": ov_arr.max(axis=1),
+            "check_times": np.asarray(times[:ov_arr.shape[1]], np.int64),
+            "overlap": ov_arr,
+            "sweeps_run": int(ended[j]),
+            "final_state": runners[j].s.copy(),
+        }
+    for j, st in enumerate(settings):
+        if isinstance(st, Anneal):
+            out[j] = _anneal_run(inst, st, sweeps=sweeps, replicas=replicas, seed=seed,
+                                 key=tuple(keys[j]), threshold=threshold, check=check,
+                                 quench=quench, threads=threads,
+                                 progress=lambda d, _t, j=j: tick(j, d))
+    return [o for o in out if o is not None]
+
+
+class _Pass:
+    """Runners of one instance at one sweep count, advanced together: the runners of a lane
+    kind in one lane pass where :func:`~mcsgd.driver.resolve_layout` says so, the others one by
+    one. The runners' chain states are up to date after every :meth:`advance`."""
+
+    def __init__(self, runners: Sequence[Runner], layout: str, threads: int | None) -> None:
+        with threads_scope(threads) as nthreads:
+            pass
+        kinds: dict[str | None, list[Runner]] = {}
+        for r in runners:
+            kinds.setdefault(rules.lane_kind(r.rule, r.ising), []).append(r)
+        self.drivers: list[Any] = []
+        for kind, rs in kinds.items():
+            chains = sum(r.replicas for r in rs)
+            if resolve_layout(layout, kind, chains, nthreads) == "lanes":
+                group = LaneGroup(rs, threads)
+                group.always_sync = True  # overlaps and the next pass read the runners
+                self.drivers.append(group)
+            else:
+                self.drivers.extend(rs)
+
+    def advance(self, nsweeps: int) -> None:
+        """``nsweeps`` sweeps of every chain."""
+        for d in self.drivers:
+            d.advance(nsweeps)
+
+
+def _anneal_run(inst, anneal: Anneal, *, sweeps: int, replicas: int, seed: int,
+                key: tuple[int, ...], threshold: float, check: int, quench: int,
+                threads: int | None, progress: Callable[[int, int], None] | None
+                ) -> dict[str, Any]:
+    """:func:`recovery_run` of an annealing schedule (scalar layout: the dynamics changes at
+    every stage)."""
+    runner = Runner(inst, anneal.at(0), replicas=replicas, seed=seed, key=key, init="random",
+                    threads=threads)
     t_rec = np.full(replicas, np.inf)
     times, ovs = [0], [runner.overlap()]
     stage = 0
     while runner.t < sweeps:
-        step = min(check, sweeps - runner.t)
-        if anneal is not None:
-            # advance stage by stage so every stage gets its exact share of the budget
-            end = runner.t + step
-            while runner.t < end:
-                st = min(anneal.steps - 1, runner.t * anneal.steps // sweeps)
-                if st != stage:
-                    stage = st
-                    runner.set_dynamics(anneal.at(stage))
-                nxt = min(end, -(-(stage + 1) * sweeps // anneal.steps))
-                runner.advance(max(nxt - runner.t, 1))
-        else:
-            acc0 = runner.accepted.copy()
-            runner.advance(step)
+        # advance stage by stage so every stage gets its exact share of the budget
+        end = min(runner.t + check, sweeps)
+        while runner.t < end:
+            st = min(anneal.steps - 1, runner.t * anneal.steps // sweeps)
+            if st != stage:
+                stage = st
+                runner.set_dynamics(anneal.at(stage))
+            nxt = min(end, -(-(stage + 1) * sweeps // anneal.steps))
+            runner.advance(max(nxt - runner.t, 1))
         ov = runner.overlap()
         times.append(runner.t)
         ovs.append(ov)
@@ -149,34 +281,20 @@ def recovery_run(
         t_rec[newly] = runner.t
         if progress is not None:
             progress(runner.t, sweeps)
-        if stop_early and anneal is None:
-            if np.all(np.isfinite(t_rec)):
-                break
-            if np.array_equal(acc0, runner.accepted):  # frozen: nothing can change any more
-                break
     sweeps_run = runner.t
     if quench:
         runner.set_dynamics(SGD(1.0))
         runner.advance(quench)
-    final = runner.overlap()
     ov_arr = np.stack(ovs, axis=1)
     return {
         "t_rec": t_rec,
-        "final_overlap": final,
+        "final_overlap": runner.overlap(),
         "max_overlap": ov_arr.max(axis=1),
         "check_times": np.asarray(times, np.int64),
         "overlap": ov_arr,
         "sweeps_run": int(sweeps_run),
         "final_state": runner.s.copy(),
     }
-
-
-
-
-
-
-
-
 
 
 def recovery_stats(t_rec: np.ndarray, final_overlap: np.ndarray,
@@ -246,6 +364,8 @@ def recovery_scan(
     quench: int = 0,
     progress: Callable[[str], None] | None = None,
     save_states: bool = False,
+    layout: str = "auto",
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """Recovery statistics for every (c, setting) over ``instances`` x ``replicas`` runs.
 
@@ -257,6 +377,10 @@ def recovery_scan(
     other c values or settings are run beside it. ``save_states``: each row also gets
     ``final_state`` = ``{"states": int8[runs, N], "instances", "replicas",
     "instance_params"}`` (layout in :mod:`mcsgd.storage.recovery`).
+
+    The runs of every setting on one instance advance together (:func:`recovery_runs`;
+    ``layout`` "auto", "scalar" or "lanes", ``threads`` numba threads): the rows are the same
+    whatever the layout.
 
     With fewer than ``MIN_DISORDER_INSTANCES`` instances a :class:`DisorderErrorWarning` says
     that the intervals cannot include the instance-to-instance spread reliably (1 instance:
@@ -272,27 +396,30 @@ def recovery_scan(
                "and are wide"), DisorderErrorWarning, stacklevel=2)
     rows = []
     tick = counter(progress)
+    n_set = len(settings)
     for c in cs:
         insts = [make_instance(c, k) for k in range(instances)]
-        for setting in settings:
-            t_rec, fin, curves, states = [], [], [], []
-            stage(progress, f"c = {c:g}, {_setting_label(setting)}: {instances} instance(s) x "
-                  f"{replicas} replica(s)", instances * sweeps)
-            for k, inst in enumerate(insts):
-                hook = None if tick is None else (
-                    lambda d, t, k=k: tick(k * t + d, instances * t))
-                out = recovery_run(inst, setting, sweeps=sweeps, replicas=replicas, seed=seed,
-                                   key=recovery_key(c, setting, k), threshold=threshold,
-                                   check_every=check_every, quench=quench, progress=hook)
-                if tick is not None:  # the rest of the budget of replicas that stopped early
-                    tick((k + 1) * sweeps, instances * sweeps)
-                t_rec.append(out["t_rec"])
-                fin.append(out["final_overlap"])
-                curves.append((out["check_times"], out["overlap"].mean(0)))
+        per = [{"t_rec": [], "fin": [], "curves": [], "states": []} for _ in settings]
+        stage(progress, f"c = {c:g}, {_settings_label(settings)}: {instances} instance(s) x "
+              f"{replicas} replica(s)", instances * n_set * sweeps)
+        for k, inst in enumerate(insts):
+            hook = None if tick is None else (
+                lambda d, t, k=k: tick(k * t + d, instances * t))
+            outs = recovery_runs(inst, settings, [recovery_key(c, st, k) for st in settings],
+                                 sweeps=sweeps, replicas=replicas, seed=seed,
+                                 threshold=threshold, check_every=check_every, quench=quench,
+                                 progress=hook, layout=layout, threads=threads)
+            if tick is not None:  # the rest of the budget of replicas that stopped early
+                tick((k + 1) * n_set * sweeps, instances * n_set * sweeps)
+            for acc, out in zip(per, outs, strict=True):
+                acc["t_rec"].append(out["t_rec"])
+                acc["fin"].append(out["final_overlap"])
+                acc["curves"].append((out["check_times"], out["overlap"].mean(0)))
                 if save_states:
-                    states.append(out["final_state"])
-            t_rec = np.concatenate(t_rec)
-            fin = np.concatenate(fin)
+                    acc["states"].append(out["final_state"])
+        for setting, acc in zip(settings, per, strict=True):
+            t_rec = np.concatenate(acc["t_rec"])
+            fin = np.concatenate(acc["fin"])
             row: dict[str, Any] = {"c": float(c)}
             if isinstance(setting, Anneal):
                 row.update(setting.params())
@@ -303,10 +430,10 @@ def recovery_scan(
             row.update(recovery_stats(t_rec, fin, np.repeat(np.arange(instances), replicas)))
             row["t_rec"] = t_rec
             row["final_overlap"] = fin
-            row["curve"] = curves[0]
+            row["curve"] = acc["curves"][0]
             if save_states:
-                row["final_state"] = {"states": np.concatenate(states), "instances": instances,
-                                      "replicas": replicas,
+                row["final_state"] = {"states": np.concatenate(acc["states"]),
+                                      "instances": instances, "replicas": replicas,
                                       "instance_params": [i.params for i in insts]}
             med = row["t_rec_median"]
             say(f"c = {c:g}, {_setting_label(setting)}: success "
@@ -314,6 +441,14 @@ def recovery_scan(
                 + ("undefined (fewer than half recovered)" if med is None else f"{med:g} sweeps"))
             rows.append(row)
     return rows
+
+
+def _settings_label(settings: Sequence[Dynamics | Anneal]) -> str:
+    """``B = 0.8, 0.9`` / ``T = 0.6`` / labels joined by ``; ``: the settings of one pass."""
+    for cls, name in ((SGD, "B"), (Metropolis, "T")):
+        if settings and all(isinstance(st, cls) for st in settings):
+            return f"{name} = " + ", ".join(f"{getattr(st, name):g}" for st in settings)
+    return "; ".join(_setting_label(st) for st in settings)
 
 
 def _setting_label(setting: Dynamics | Anneal) -> str:
@@ -627,6 +762,7 @@ def run_recovery(
     record: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     save_states: bool = False,
+    layout: str = "auto",
 ) -> RecoveryRun:
     """The ``mcsgd recover`` experiment: validate, check memory and outputs, run
     :func:`recovery_scan` on planted colourings, write ``output`` and draw ``plot``.
@@ -635,7 +771,8 @@ def run_recovery(
     (:func:`recovery_settings`). ``record`` (e.g. the command's options) is stored as the
     file's ``params`` with ``shuffle`` and ``planting`` resolved. ``save_states`` keeps every
     run's final configuration in ``output`` (``rows/NNNN/final_state``, for
-    ``mcsgd run --init``; needs ``output``).
+    ``mcsgd run --init``; needs ``output``). ``layout`` ("auto", "scalar" or "lanes") is how
+    the runs of one instance advance (:func:`recovery_runs`): speed only, not stored.
     Every check runs before any work, so bad input leaves no file.
     """
     from mcsgd import problems
@@ -653,6 +790,7 @@ def run_recovery(
     check_range("sweeps", sweeps, 1, None, integer=True)
     check_range("threshold", threshold, 0, 1, lo_open=True)
     check_range("seed", seed, 0, None, integer=True)
+    check_choice("layout", layout, LAYOUTS)
     if n % q:
         raise ParameterError(f"n = {n} must be divisible by q = {q} (planted)")
     settings = recovery_settings(B=B, T=T, anneal_T=anneal_T, anneal_B=anneal_B)
@@ -681,7 +819,7 @@ def run_recovery(
     rows = recovery_scan(make, c, settings, instances=instances, replicas=replicas,
                          sweeps=sweeps, seed=seed, threshold=threshold,
                          check_every=check_every, quench=quench, progress=progress,
-                         save_states=save_states)
+                         save_states=save_states, layout=layout)
     if output:
         write_recovery(output, rows, params)
     if plot:

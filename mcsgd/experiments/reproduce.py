@@ -326,20 +326,22 @@ class RowStore:
         self.reused = 0
         self.computed = 0
 
-    def get(self, name: str, params: dict[str, Any],
-            compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The stored row ``name`` if it was made with these parameters and this version,
-        else ``compute()`` (then stored atomically)."""
-        from mcsgd import __version__
+    def _want(self, params: dict[str, Any]) -> dict[str, Any]:
         from mcsgd.storage.h5 import to_jsonable
-        from mcsgd.storage.recovery import read_row, write_row
+
+        return json.loads(json.dumps(to_jsonable({**self.common, **params})))
+
+    def lookup(self, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The stored row ``name`` if it was made with these parameters and this version,
+        else None (to be computed and :meth:`put`)."""
+        from mcsgd import __version__
+        from mcsgd.storage.recovery import read_row
 
         path = os.path.join(self.dir, f"{name}.h5")
-        want = json.loads(json.dumps(to_jsonable({**self.common, **params})))
         if os.path.exists(path):
             try:
                 row, got, prov = read_row(path)
-                if got == want and prov.get("mcsgd") == __version__:
+                if got == self._want(params) and prov.get("mcsgd") == __version__:
                     self.say(f"{name}: finished row found in {path}, reused")
                     self.reused += 1
                     return row
@@ -347,10 +349,23 @@ class RowStore:
                          "mcsgd version; recomputing it")
             except (ParameterError, KeyError, ValueError, OSError):
                 self.say(f"{name}: {path} is incomplete or foreign, recomputing")
-        row = compute()
+        return None
+
+    def put(self, name: str, params: dict[str, Any], row: dict[str, Any]) -> None:
+        """Store the computed row ``name`` atomically."""
+        from mcsgd.storage.recovery import write_row
+
         os.makedirs(self.dir, exist_ok=True)
-        write_row(path, row, want)
+        write_row(os.path.join(self.dir, f"{name}.h5"), row, self._want(params))
         self.computed += 1
+
+    def get(self, name: str, params: dict[str, Any],
+            compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The stored row ``name`` (:meth:`lookup`), else ``compute()`` (then stored)."""
+        row = self.lookup(name, params)
+        if row is None:
+            row = compute()
+            self.put(name, params, row)
         return row
 
 
@@ -378,7 +393,8 @@ def _instances_of_one_c(make: Callable[[float, int], Any]) -> Callable[[float, i
 
 
 def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
-                       progress: Callable[[str], None] = _silent) -> dict[str, Any]:
+                       progress: Callable[[str], None] = _silent,
+                       layout: str = "auto") -> dict[str, Any]:
     """Run the recovery experiment of ``spec`` and write its files under ``out``.
 
     Every row (one (c, setting) of Metropolis, SGD or annealing, a calibration or a BP
@@ -391,7 +407,9 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
     T_eq(B), annealing at equal sweeps, and belief propagation as the Bayes-optimal
     reference. Writes ``recovery.json``, ``recovery_sgd.h5``, ``recovery_metropolis.h5`` and
     ``recovery_table.md``; returns the result dict of ``recovery.json`` (``quick`` is recorded
-    in its params).
+    in its params). ``layout`` ("auto", "scalar" or "lanes") is how the runs of one instance
+    advance (:func:`mcsgd.experiments.recover.recovery_runs`): speed only, never results, so
+    it is neither recorded nor part of a stored row's parameters.
     """
     import numpy as np
 
@@ -422,27 +440,45 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
     make = instance_maker(q, int(ex["n"]), pr.get("graph", "er"), shuffle, seed)
     kw = dict(instances=int(ex["instances"]), replicas=int(ex["replicas"]),
               sweeps=int(ex["sweeps"]), seed=seed, threshold=float(ex.get("threshold", 0.5)),
-              progress=say)
+              progress=say, layout=layout)
     store = RowStore(out, {"n": int(ex["n"]), "q": q, "graph": pr.get("graph", "er"),
                            "shuffle": bool(shuffle), "seed": seed}, say)
     make = _instances_of_one_c(make)
     rkw = dict(instances=kw["instances"], replicas=kw["replicas"], sweeps=kw["sweeps"],
                threshold=kw["threshold"])
 
-    def rows(section, cs, settings, quench=0):
-        """recovery_scan one (c, setting) at a time (rows do not depend on each other: run
-        streams are keyed by (c, setting, k)), each row stored and reused on a re-run."""
+    def rows(sections, cs, quench=0):
+        """The rows of every (section, c, setting), per section in the order (c, setting).
+        Rows do not depend on each other (run streams are keyed by (c, setting, k)), so the
+        rows of one c that are not stored yet are computed together, every run of an
+        instance in one pass (:func:`recovery_scan`), then each is stored and reused on a
+        re-run."""
         extra = {"quench": quench} if quench else {}
-        return [store.get(f"{section}_c{c:g}_{_setting_label(st)}",
-                          {"section": section, "c": float(c), "setting": st.params(), **rkw,
-                           **extra},
-                          lambda c=c, st=st: recovery_scan(make, [c], [st], **kw, **extra)[0])
-                for c in cs for st in settings]
+        got: dict[tuple[int, float, int], dict[str, Any]] = {}
+        for c in cs:
+            todo = []
+            for si, (section, settings) in enumerate(sections):
+                for j, st in enumerate(settings):
+                    name = f"{section}_c{c:g}_{_setting_label(st)}"
+                    params = {"section": section, "c": float(c), "setting": st.params(),
+                              **rkw, **extra}
+                    row = store.lookup(name, params)
+                    if row is None:
+                        todo.append(((si, c, j), st, name, params))
+                    else:
+                        got[(si, c, j)] = row
+            if todo:
+                new = recovery_scan(make, [c], [st for _, st, _, _ in todo], **kw, **extra)
+                for (at, _, name, params), row in zip(todo, new, strict=True):
+                    store.put(name, params, row)
+                    got[at] = row
+        return [[got[(si, c, j)] for c in cs for j in range(len(settings))]
+                for si, (_, settings) in enumerate(sections)]
 
-    say("Metropolis recovery over T")
-    mc_rows = rows("metropolis", ex["c"], [Metropolis(t) for t in ex["T"]])
-    say("SGD-like recovery over B")
-    sgd_rows = rows("sgd", ex["c"], [SGD(b) for b in ex["B"]])
+    say("Metropolis recovery over T and SGD-like recovery over B (the runs of one instance "
+        "in one pass)")
+    mc_rows, sgd_rows = rows([("metropolis", [Metropolis(t) for t in ex["T"]]),
+                              ("sgd", [SGD(b) for b in ex["B"]])], ex["c"])
     w_T = window(mc_rows, "T")
     w_B = window(sgd_rows, "B")
     rank_B = {f"{r['c']:g}": r for r in ranking(sgd_rows, "B")}
@@ -500,7 +536,7 @@ def reproduce_recovery(spec: dict[str, Any], out: str, *, quick: bool = False,
         quench = int(ex.get("quench", 0))
         sched = [Anneal("T", *map(float, ex["anneal_T"])), Anneal("B", *map(float, ex["anneal_B"]))]
         say("annealing comparison")
-        anneal_rows = rows("anneal", ex["anneal_c"], sched, quench=quench)
+        anneal_rows, = rows([("anneal", sched)], ex["anneal_c"], quench=quench)
     # belief propagation, the Bayes-optimal reference
     bp_rows = []
     try:

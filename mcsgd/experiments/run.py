@@ -102,7 +102,8 @@ def run_instance_file(instance_path: str, dynamics: Metropolis | SGD, *, sweeps:
                       grid: str = "log", grid_points: int = 40, window: float = 0.5,
                       threads: int | None = None, output: str | None = None,
                       force: bool = False,
-                      progress: Callable[[int, int], None] | None = None) -> RunResult:
+                      progress: Callable[[int, int], None] | None = None,
+                      layout: str = "auto") -> RunResult:
     """Run ``dynamics`` on the instance in ``instance_path``; write ``output`` if given.
 
     Every value is checked (:class:`~mcsgd.errors.ParameterError`) before the output path
@@ -112,10 +113,12 @@ def run_instance_file(instance_path: str, dynamics: Metropolis | SGD, *, sweeps:
     ``FILE[:DATASET]``: start from stored configurations (:func:`load_init_states`; then
     ``params["init"]`` is "array" and ``params["init_file"]`` names ``FILE:DATASET``);
     ``replicas`` None is 1, or with an init file the number of stored configurations.
+    ``layout`` ("auto", "scalar" or "lanes", :func:`mcsgd.driver.run`) changes the speed only,
+    never the result, and is not part of ``params``.
     """
     from mcsgd import problems
-    from mcsgd.driver import run
-    from mcsgd.errors import check_range
+    from mcsgd.driver import LAYOUTS, run
+    from mcsgd.errors import check_choice, check_range
     from mcsgd.resources import check_run_memory
     from mcsgd.storage.paths import check_output
 
@@ -127,6 +130,7 @@ def run_instance_file(instance_path: str, dynamics: Metropolis | SGD, *, sweeps:
     check_range("grid-points", grid_points, 1, None, integer=True)
     if threads is not None:
         check_range("threads", threads, 1, None, integer=True)
+    check_choice("layout", layout, LAYOUTS)
     check_output(output, option="-o", mcsgd_kind="run", inputs=[instance_path], force=force)
     inst = problems.load(instance_path)
     init_arr, init_file = init, None
@@ -137,7 +141,7 @@ def run_instance_file(instance_path: str, dynamics: Metropolis | SGD, *, sweeps:
     check_run_memory(inst.n, inst.m, replicas, grid_points, dynamics.name == "sgd")
     res = run(inst, dynamics, sweeps=sweeps, replicas=replicas, seed=seed, init=init_arr,
               grid=grid, grid_points=grid_points, window=window, threads=threads,
-              progress=progress)
+              progress=progress, layout=layout)
     res.params["instance_file"] = os.path.abspath(instance_path)
     if init_file is not None:
         res.params["init_file"] = init_file

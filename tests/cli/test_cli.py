@@ -171,3 +171,36 @@ def test_recover_text_output_shows_undefined_times_as_a_dash(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "t_rec median –" in out and "None" not in out
+
+
+def test_run_layout_option(inst_file, capsys):
+    """--layout changes the timing only: same JSON apart from it, no layout in params."""
+    from mcsgd.cli._common import LAYOUT_CHOICES
+    from mcsgd.driver import LAYOUTS
+
+    assert LAYOUT_CHOICES == LAYOUTS
+    base = ["run", str(inst_file), "--dynamics", "metropolis", "--T", "0.5", "--sweeps", "12",
+            "--replicas", "3", "--seed", "2", "--threads", "1"]
+    objs = {}
+    for layout in LAYOUTS:
+        assert main([*base, "--layout", layout, "--json"]) == 0
+        objs[layout] = json.loads(capsys.readouterr().out)
+    assert objs["scalar"]["timing"]["layout"] == "scalar"
+    assert objs["lanes"]["timing"]["layout"] == "lanes"
+    assert objs["lanes"]["timing"]["lanes"] == 3
+    assert objs["auto"]["timing"]["layout"] == "scalar"  # 3 chains: below the crossover
+    for o in objs.values():
+        assert "ns_per_chain_update" in o["timing"] and "layout" not in o["params"]
+        o.pop("timing")
+    assert objs["scalar"] == objs["lanes"] == objs["auto"]
+    assert main([*base, "--layout", "lanes"]) == 0
+    out = capsys.readouterr().out
+    assert "layout lanes (3 chains in one pass):" in out and "ns per chain-update" in out
+
+
+def test_run_bad_layout_names_option_and_values(inst_file, capsys):
+    code = main(["run", str(inst_file), "--dynamics", "sgd", "--B", "0.5", "--sweeps", "3",
+                 "--layout", "diagonal"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--layout" in err and "'auto', 'scalar', 'lanes'" in err
+    assert len(err.strip().splitlines()) == 1

@@ -154,6 +154,7 @@ def test_completion_script_from_the_parser(capsys, monkeypatch):
     assert main(["completion", "bash"]) == 0
     script = capsys.readouterr().out
     assert "calibrate" in script and "--batch-size" in script
+    assert "--layout" in script and "auto scalar lanes" in script  # run's layout choices
     import sys
 
     monkeypatch.setitem(sys.modules, "shtab", None)  # as if not installed

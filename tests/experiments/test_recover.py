@@ -22,6 +22,7 @@ from mcsgd import problems
 from mcsgd.cli import main
 from mcsgd.dynamics import SGD, Metropolis
 from mcsgd.dynamics.measure import overlap
+from mcsgd.errors import ParameterError
 from mcsgd.experiments.recover import (
     Anneal,
     map_T_window_to_B,
@@ -293,3 +294,60 @@ def test_recovery_scan_warns_below_four_instances():
             recovery_scan(make, [20.0], [SGD(0.9)], instances=inst, replicas=1, sweeps=5,
                           seed=0)
         assert any(issubclass(x.category, DisorderErrorWarning) for x in w) == warned
+
+
+# (setting, spawn key): with seed 5 on the instance below the first three stop early (every
+# replica recovered) at sweeps 120, 125 and 160, the others run the whole budget of 200
+LAYOUT_SETTINGS = [(Metropolis(0.8), (7, 3)), (Metropolis(0.75), (7, 4)),
+                   (Metropolis(0.75), (7, 2)), (SGD(0.85), (7, 5)), (SGD(1.0), (7, 6)),
+                   (Anneal("B", 0.7, 0.96, steps=5), (7, 7))]
+
+
+def _same_out(a, b):
+    for k in ("t_rec", "final_overlap", "max_overlap", "check_times", "overlap", "final_state"):
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert a["sweeps_run"] == b["sweeps_run"]
+
+
+def test_recovery_runs_of_one_instance_equal_solo_runs_in_every_layout():
+    """The settings of one instance advance together (in lanes or one by one) and each equals
+    its own recovery_run: with settings that stop early at different checks (all recovered,
+    or frozen), a quench after each, and an annealing schedule beside them."""
+    from mcsgd.experiments.recover import recovery_runs
+
+    inst = problems.planted_coloring(1000, 5, 24.0, seed=2)
+    kw = dict(sweeps=200, replicas=3, seed=5, check_every=5, quench=4)
+    settings = [st for st, _ in LAYOUT_SETTINGS]
+    keys = [key for _, key in LAYOUT_SETTINGS]
+    solo = [recovery_run(inst, st, key=key, layout="scalar", **kw) for st, key in LAYOUT_SETTINGS]
+    assert [o["sweeps_run"] for o in solo] == [120, 125, 160, 200, 200, 200]
+    for layout in ("scalar", "lanes", "auto"):
+        seen = []
+        outs = recovery_runs(inst, settings, keys, layout=layout, threads=2,
+                             progress=lambda d, t, seen=seen: seen.append((d, t)), **kw)
+        for a, b in zip(solo, outs, strict=True):
+            _same_out(a, b)
+        total = len(LAYOUT_SETTINGS) * kw["sweeps"]
+        assert seen[-1] == (total, total) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_recovery_tables_identical_in_scalar_and_lanes_layouts(tmp_path):
+    """run_recovery (mcsgd recover) gives the same rows, JSON and file in both layouts."""
+    from mcsgd.experiments.recover import run_recovery
+
+    res = {}
+    for layout in ("scalar", "lanes"):
+        with pytest.warns(Warning):  # 2 instances: DisorderErrorWarning
+            res[layout] = run_recovery([20.0], n=1000, B=[0.8, 0.9, 1.0], instances=2,
+                                       replicas=3, sweeps=80, seed=3, check_every=4,
+                                       layout=layout, save_states=True,
+                                       output=str(tmp_path / f"{layout}.h5"))
+    a, b = res["scalar"], res["lanes"]
+    assert json.dumps(a.to_json()) == json.dumps(b.to_json())
+    assert "layout" not in a.params
+    for ra, rb in zip(a.rows, b.rows, strict=True):
+        for k in ("t_rec", "final_overlap"):
+            np.testing.assert_array_equal(ra[k], rb[k])
+        np.testing.assert_array_equal(ra["final_state"]["states"], rb["final_state"]["states"])
+    with pytest.raises(ParameterError, match="layout = 'diagonal'"):
+        run_recovery([20.0], n=1000, B=[0.8], layout="diagonal")

@@ -38,9 +38,9 @@ quench = 2
 bp_c = [6]
 bp_n = 300
 """
-N_RUN_ROWS = 2 + 2 + 2  # metropolis, sgd, annealing rows (each: `instances` recovery_run calls)
+N_RUN_ROWS = 2 + 2 + 2  # metropolis, sgd, annealing rows (each: `instances` runs)
 INSTANCES = 2
-_REAL_RUN = recover.recovery_run
+_REAL_RUNS = recover.recovery_runs
 
 
 @pytest.fixture
@@ -51,16 +51,18 @@ def spec(tmp_path):
 
 
 def _counting(monkeypatch, fail_after: int | None = None) -> list[int]:
+    """Count the runs (settings x instances) of ``recover.recovery_runs``; raise at the call
+    that starts when ``fail_after`` runs have begun."""
     calls = [0]
-    real = _REAL_RUN
+    real = _REAL_RUNS
 
-    def run(*a, **kw):
+    def runs(inst, settings, *a, **kw):
         if fail_after is not None and calls[0] >= fail_after:
             raise RuntimeError("killed (test)")
-        calls[0] += 1
-        return real(*a, **kw)
+        calls[0] += len(settings)
+        return real(inst, settings, *a, **kw)
 
-    monkeypatch.setattr(recover, "recovery_run", run)
+    monkeypatch.setattr(recover, "recovery_runs", runs)
     return calls
 
 
@@ -85,11 +87,13 @@ def test_killed_reproduce_recovery_resumes_without_recomputing(spec, tmp_path, m
     calls = _counting(monkeypatch)
     rp.reproduce_recovery(spec, str(full))
     assert calls[0] == N_RUN_ROWS * INSTANCES
-    k = 3  # killed during the 4th row (the first 3 finished)
+    # the missing rows of one c are computed together: the 4 Metropolis and SGD-like rows of
+    # c = 6 in one pass, then the 2 annealing rows; killed during the annealing pass
+    k = 4
     _counting(monkeypatch, fail_after=k * INSTANCES + 1)
     with pytest.raises(RuntimeError, match="killed"):
         rp.reproduce_recovery(spec, str(part))
-    assert len(list((part / rp.ROWS_DIR).glob("*.h5"))) == k
+    assert len(list((part / rp.ROWS_DIR).glob("*.h5"))) == k + 1  # + the calibration row
     assert not (part / "recovery.json").exists()
     calls = _counting(monkeypatch)
     rp.reproduce_recovery(spec, str(part))
@@ -134,3 +138,10 @@ def test_row_store_keeps_nan_inf_and_key_order(tmp_path):
     assert np.isnan(got["x"]) and got["y"] == np.inf and got["n"] == 3
     assert type(got["n"]) is int and got["ci"] == [0.1, None]
     assert got["t_rec"].tobytes() == row["t_rec"].tobytes()
+
+
+@pytest.mark.filterwarnings("ignore::mcsgd.errors.DisorderErrorWarning")
+def test_reproduce_recovery_same_files_in_scalar_and_lanes_layouts(spec, tmp_path):
+    rp.reproduce_recovery(spec, str(tmp_path / "scalar"), layout="scalar")
+    rp.reproduce_recovery(spec, str(tmp_path / "lanes"), layout="lanes")
+    _same_files(tmp_path / "scalar", tmp_path / "lanes")

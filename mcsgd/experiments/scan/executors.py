@@ -129,7 +129,8 @@ def _worker_init(threads: int, queue, parent: int | None = None) -> None:
     _QUEUE, _THREADS = queue, threads
 
 
-def _pool_task(task: Task, out: str, ckpt_s: float, chunk: float) -> dict[str, Any]:
+def _pool_task(task: Task, out: str, ckpt_s: float, chunk: float,
+               layout: str = "auto") -> dict[str, Any]:
     from mcsgd.experiments.scan.task import execute
 
     last = [0.0]
@@ -142,7 +143,7 @@ def _pool_task(task: Task, out: str, ckpt_s: float, chunk: float) -> dict[str, A
                 _QUEUE.put_nowait((tid, d, tot))
 
     return execute(task, out, checkpoint_seconds=ckpt_s, chunk_updates=chunk, threads=_THREADS,
-                   progress=prog)
+                   progress=prog, layout=layout)
 
 
 def run_local(spec: Spec, tasks: list[Task], *, workers: int, threads: int | None,
@@ -171,7 +172,7 @@ def run_local(spec: Spec, tasks: list[Task], *, workers: int, threads: int | Non
                 busy = []
                 for t in pending:
                     info = execute(t, spec.out, checkpoint_seconds=ckpt_s, chunk_updates=chunk,
-                                   threads=threads, progress=prog.sweeps)
+                                   threads=threads, progress=prog.sweeps, layout=spec.layout)
                     if info["state"] == "busy":
                         busy.append(t)
                         continue
@@ -215,7 +216,8 @@ def _run_pool(spec: Spec, pending: list[Task], *, workers: int, threads: int,
         with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=ctx,
                                  initializer=_worker_init,
                                  initargs=(threads, q, os.getpid())) as ex:
-            futs = {ex.submit(_pool_task, t, spec.out, ckpt_s, chunk): t for t in pending}
+            futs = {ex.submit(_pool_task, t, spec.out, ckpt_s, chunk, spec.layout): t
+                    for t in pending}
             procs = getattr(ex, "_processes", None) or {}  # pid -> Process (CPython)
             while futs and full is None:
                 done, _ = wait(list(futs), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -448,12 +450,12 @@ _DASK_LOCK = threading.Lock()
 
 
 def _dask_task(task: Task, out: str, ckpt_s: float, chunk: float,
-               threads: int) -> dict[str, Any]:
+               threads: int, layout: str = "auto") -> dict[str, Any]:
     from mcsgd.experiments.scan.task import execute
 
     with _DASK_LOCK:  # one numba thread pool per process: tasks of a worker run one at a time
         return execute(task, out, checkpoint_seconds=ckpt_s, chunk_updates=chunk,
-                       threads=threads)
+                       threads=threads, layout=layout)
 
 
 def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: int | None,
@@ -502,7 +504,7 @@ def run_dask(spec: Spec, tasks: list[Task], *, scheduler: str | None, threads: i
     prog = TaskProgress(len(tasks), quiet)
     results: dict[str, dict[str, Any]] = {}
     try:
-        futs = {client.submit(_dask_task, t, spec.out, ckpt_s, chunk, thr, pure=False,
+        futs = {client.submit(_dask_task, t, spec.out, ckpt_s, chunk, thr, spec.layout, pure=False,
                               key=f"mcsgd-task-{t.id}"): t for t in tasks}
         for f in as_completed(list(futs)):
             t = futs[f]

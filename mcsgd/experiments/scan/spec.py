@@ -149,6 +149,9 @@ class Spec:
     name : str; seed : int; out : str
     tasks : list of Task    in plan order
     execution, slurm, dask : dict   execution settings (defaults filled)
+    layout : str            how the chains of a task advance (``layout`` of the [run] or
+                            [calibrate] table: "auto", "scalar" or "lanes"); speed only, not
+                            part of any task
     """
 
     path: str | None
@@ -161,6 +164,7 @@ class Spec:
     slurm: dict[str, Any]
     dask: dict[str, Any]
     max_tasks: int | None = None  # a --max-tasks override (kept in DIR/scan.toml for the array)
+    layout: str = "auto"
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -502,6 +506,7 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
     if execution["chunk_updates"] < 1:
         raise err("execution.chunk_updates", f"{execution['chunk_updates']} is not in [1, inf)")
     tasks: list[Task] = []
+    raw, layout = _pop_layout(raw)
     if exp != "calibrate" and "calibrate" in raw:
         raise err("calibrate", "only with experiment = 'calibrate'")
     if exp == "calibrate":
@@ -596,7 +601,25 @@ def spec_from_text(text: str, *, path: str | None = None, out: str | None = None
                              "remove repeated values")
     return Spec(path=str(Path(path).resolve()) if path else None, text=text, name=name,
                 seed=int(seed), out=out, tasks=tasks, execution=execution, slurm=slurm,
-                dask=dask, max_tasks=override)
+                dask=dask, max_tasks=override, layout=layout)
+
+
+def _pop_layout(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """``raw`` without ``layout`` in its [run] or [calibrate] table, and that layout (default
+    "auto"): how the chains of a task advance (:func:`mcsgd.driver.run`,
+    :func:`mcsgd.experiments.calibrate.calibrate`), which changes speed only, so it stays out
+    of the tasks' parameters and ids."""
+    layout = "auto"
+    for name in ("run", "calibrate"):
+        t = raw.get(name)
+        if not isinstance(t, dict) or "layout" not in t:
+            continue
+        from mcsgd.driver import LAYOUTS
+
+        t = dict(t)
+        layout = choice(f"{name}.layout", t.pop("layout"), LAYOUTS)
+        raw = {**raw, name: t}
+    return raw, layout
 
 
 def _calibrate_tasks(raw: dict[str, Any], seed: int, n_inst: int, spec_dir: Path,

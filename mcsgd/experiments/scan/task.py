@@ -108,6 +108,7 @@ def execute(
     chunk_updates: float = 2e7,
     threads: int | None = None,
     progress: ProgressFn | None = None,
+    layout: str = "auto",
 ) -> dict[str, Any]:
     """Run ``task`` unless its valid result exists; never raises for task errors.
 
@@ -123,6 +124,10 @@ def execute(
     threads : int, optional
         numba threads for this task.
     progress : callable(task_id, done_sweeps, total_sweeps), optional
+    layout : {"auto", "scalar", "lanes"}
+        How the chains of a discrete or calibrate task advance (:func:`mcsgd.driver.run`,
+        :func:`~mcsgd.experiments.calibrate.calibrate`): speed only, the result (and a
+        checkpoint, which resumes in either layout) is the same.
 
     Returns
     -------
@@ -151,9 +156,9 @@ def execute(
         try:
             if task.kind == "discrete":
                 info = _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads,
-                                     progress)
+                                     progress, layout)
             elif task.kind == "calibrate":
-                info = _run_calibrate(task, out, threads)
+                info = _run_calibrate(task, out, threads, layout)
             else:
                 info = _run_continuous(task, out, threads)
         except Exception as e:  # noqa: BLE001 - a task's failure is reported, not raised
@@ -230,8 +235,9 @@ def _load_ckpt(path, task: Task, runner, k: int, why: list[str] | None = None):
         return None
 
 
-def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progress):
-    from mcsgd.driver import finish_run, prepare_run, record_loop, write_result
+def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progress,
+                  layout="auto"):
+    from mcsgd.driver import finish_run, layout_driver, prepare_run, record_loop, write_result
     from mcsgd.dynamics import from_params
     from mcsgd.storage.h5 import provenance, write_json_attr
 
@@ -250,25 +256,34 @@ def _run_discrete(task, out, checkpoint_seconds, chunk_updates, threads, progres
     why: list[str] = []
     state = _load_ckpt(cp, task, runner, len(times), why)
     resumed_at = runner.t if state is not None else None
+    driver = layout_driver(runner, layout, threads)  # after the restore: it packs the state
     last: list[float | None] = [None]
     n_ckpt = [0]
+
+    def save(loop) -> None:
+        if driver is not runner:
+            driver.sync()  # the checkpoint is written from the runner's configurations
+        _save_ckpt(cp, task, runner, loop)
 
     def on_chunk(loop, info) -> None:
         now = time.perf_counter()
         if last[0] is None:  # the clock starts after the kernel is compiled/loaded
             last[0] = loop.prepare_end
         if _TERM["requested"] and runner.t < int(times[-1]):
-            _save_ckpt(cp, task, runner, loop)
+            save(loop)
             raise Terminated(f"SIGTERM: checkpoint of task {task.id} at sweep {runner.t}")
         if now - last[0] >= checkpoint_seconds and runner.t < int(times[-1]):
-            _save_ckpt(cp, task, runner, loop)
+            save(loop)
             n_ckpt[0] += 1
             last[0] = time.perf_counter()
 
     prog = None if progress is None else (lambda d, tot: progress(task.id, d, tot))
-    loop = record_loop(runner, times, prog, chunk_updates, state=state, on_chunk=on_chunk)
+    loop = record_loop(driver, times, prog, chunk_updates, state=state, on_chunk=on_chunk)
+    if driver is not runner:
+        driver.sync()
     res = finish_run(runner, times, loop, t_prep=loop.prepare_end - t0 - t_inst, grid=r["grid"],
-                     grid_points=r["grid_points"], window=r["window"])
+                     grid_points=r["grid_points"], window=r["window"],
+                     lanes=driver.replicas if driver is not runner else 0)
     t_post = time.perf_counter()
     scan_timing = {"instance_s": t_inst, "checkpoints": n_ckpt[0], "resumed_at": resumed_at}
     with atomic_h5_file(result_path(out, task.id), "run") as f:
@@ -313,10 +328,10 @@ def _run_continuous(task: Task, out: str, threads: int | None) -> dict[str, Any]
 
 
 # ---- calibration -------------------------------------------------------------------------------
-def calibrate_task(task: Task, threads: int | None = None):
+def calibrate_task(task: Task, threads: int | None = None, layout: str = "auto"):
     """The :class:`~mcsgd.experiments.calibrate.Calibration` of a ``calibrate`` task:
     :func:`~mcsgd.experiments.calibrate.calibrate` with the task's parameters, seed = root seed
-    and run streams keyed by ``task.key`` (``(SCAN, h1, h2)``)."""
+    and run streams keyed by ``task.key`` (``(SCAN, h1, h2)``), in ``layout``."""
     from mcsgd.dynamics import SGD
     from mcsgd.experiments.calibrate import calibrate
     from mcsgd.experiments.scan.spec import calibration_problem
@@ -327,24 +342,25 @@ def calibrate_task(task: Task, threads: int | None = None):
                      seed=task.seed, mode=c["mode"],
                      T_grid=None if c["T_grid"] == "auto" else c["T_grid"],
                      window=c["window"], grid_points=c["grid_points"], threads=threads,
-                     key=tuple(task.key))
+                     key=tuple(task.key), layout=layout)
 
 
-def _run_calibrate(task: Task, out: str, threads: int | None) -> dict[str, Any]:
+def _run_calibrate(task: Task, out: str, threads: int | None,
+                   layout: str = "auto") -> dict[str, Any]:
     import dataclasses
     import warnings
 
     from mcsgd.errors import DisorderErrorWarning
-    from mcsgd.storage import calibration as layout
+    from mcsgd.storage import calibration as cal_file
 
     t0 = time.perf_counter()
     with warnings.catch_warnings():  # a scan reports per task, not per warning
         warnings.simplefilter("ignore", DisorderErrorWarning)
-        cal = calibrate_task(task, threads)
+        cal = calibrate_task(task, threads, layout)
     run_s = time.perf_counter() - t0
-    with atomic_h5_file(result_path(out, task.id), layout.KIND) as f:
-        layout.write_body(f, **{fl.name: getattr(cal, fl.name)
-                                for fl in dataclasses.fields(cal)})
+    with atomic_h5_file(result_path(out, task.id), cal_file.KIND) as f:
+        cal_file.write_body(f, **{fl.name: getattr(cal, fl.name)
+                                  for fl in dataclasses.fields(cal)})
         _scan_attrs(f, task, {"instance_seed": int(task.seed),
                               "instance_index": list(range(task.params["instances"]))})
         seal(f)

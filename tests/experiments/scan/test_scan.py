@@ -355,3 +355,56 @@ def test_serial_scan_leaves_the_callers_thread_count(tmp_path):
                          timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "2"], out.stdout
+
+
+def _with_layout(path, layout):
+    path.write_text(path.read_text().replace("[run]\n", f'[run]\nlayout = "{layout}"\n'))
+    return path
+
+
+def test_run_layout_is_not_part_of_a_task_and_gives_the_same_results(tmp_path):
+    """``layout`` in [run] changes how a task's replicas advance, never its id, key or
+    result; a bad value names the key and the allowed values."""
+    from mcsgd.errors import ParameterError
+
+    base = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "scalar", sweeps=30))
+    assert base.layout == "auto"
+    specs = {}
+    for layout in ("scalar", "lanes"):
+        p = _with_layout(write_spec(tmp_path / f"{layout}.toml", tmp_path / layout, sweeps=30),
+                         layout)
+        specs[layout] = spec = load_spec(p)
+        assert spec.layout == layout
+        assert [(t.id, t.key, t.params) for t in spec.tasks] == \
+            [(t.id, t.key, t.params) for t in base.tasks]
+        infos = run_scan(spec, workers=1, threads=1, quiet=True)["tasks"]
+        assert {i["timing"]["layout"] for i in infos} == {layout}
+    assert_same_scan(tmp_path / "scalar", tmp_path / "lanes")
+    bad = _with_layout(write_spec(tmp_path / "bad.toml", tmp_path / "bad"), "diagonal")
+    with pytest.raises(ParameterError, match=r"run\.layout.*'auto', 'scalar', 'lanes'"):
+        load_spec(bad)
+
+
+def test_a_checkpoint_resumes_in_the_other_layout(tmp_path):
+    from mcsgd.experiments.scan.task import execute
+    from mcsgd.storage.scan import ckpt_path
+
+    spec = load_spec(write_spec(tmp_path / "s.toml", tmp_path / "a", sweeps=120))
+    t = spec.tasks[0]
+    for d in ("ref", "a"):
+        (tmp_path / d / "tasks").mkdir(parents=True)
+    assert execute(t, str(tmp_path / "ref"), layout="scalar")["state"] == "done"
+
+    def stop(tid, done, total):
+        if done >= 50:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        execute(t, str(tmp_path / "a"), checkpoint_seconds=0, chunk_updates=600 * 2 * 7,
+                progress=stop, layout="lanes")
+    assert ckpt_path(tmp_path / "a", t.id).exists()
+    info = execute(t, str(tmp_path / "a"), layout="scalar")
+    assert info["state"] == "done" and 0 < info["resumed_at"] < 120
+    name = f"{t.id}.h5"
+    assert_same_payload(task_payload(tmp_path / "ref" / "tasks" / name),
+                        task_payload(tmp_path / "a" / "tasks" / name))

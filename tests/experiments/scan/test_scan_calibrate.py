@@ -69,10 +69,10 @@ def test_calibrate_scan_resumes_and_equals_calibrate(tmp_path, monkeypatch):
     assert [t.kind for t in spec.tasks] == ["calibrate", "calibrate"]
     killed = spec.tasks[1].id
 
-    def dies(task, threads=None):  # the worker of the second task is killed
+    def dies(task, threads=None, layout="auto"):  # the worker of the second task is killed
         if task.id == killed:
             raise RuntimeError("killed (test)")
-        return _REAL(task, threads)
+        return _REAL(task, threads, layout)
 
     monkeypatch.setattr(task_mod, "calibrate_task", dies)
     run_scan(spec, quiet=True)
@@ -80,9 +80,9 @@ def test_calibrate_scan_resumes_and_equals_calibrate(tmp_path, monkeypatch):
     assert st["done"] == 1 and st["failed"] == 1
     calls: list[str] = []
 
-    def counting(task, threads=None):
+    def counting(task, threads=None, layout="auto"):
         calls.append(task.id)
-        return _REAL(task, threads)
+        return _REAL(task, threads, layout)
 
     monkeypatch.setattr(task_mod, "calibrate_task", counting)
     run_scan(spec, quiet=True)
@@ -134,6 +134,8 @@ def test_b_sets_sweep_as_lists_of_lists(tmp_path):
     (('experiment = "calibrate"', 'experiment = "discrete"'),
      "calibrate: only with experiment = 'calibrate'"),
     (("q = 3", "q = 3\nfoo = 1"), "instance.foo: unknown key"),
+    (("[execution]", "layout = 'diagonal'\n[execution]"),
+     "calibrate.layout: 'diagonal' is not one of 'auto', 'scalar', 'lanes'"),
 ])
 def test_calibrate_scan_errors_name_their_place(tmp_path, edit, message):
     a, b = edit
@@ -168,3 +170,21 @@ def test_example_of_a_calibrate_scan_prints_and_validates(tmp_path, capsys):
     (tmp_path / "c.toml").write_text(text)
     spec = load_spec(tmp_path / "c.toml")
     assert [t.kind for t in spec.tasks] == ["calibrate"] * 2
+
+
+@pytest.mark.filterwarnings("ignore::mcsgd.errors.DisorderErrorWarning")
+def test_calibrate_layout_keeps_the_tasks_and_their_results(tmp_path):
+    """``layout`` in [calibrate] changes how the runs advance, not the tasks (ids, keys,
+    parameters) nor their calibrations."""
+    text = SPEC.format(out=tmp_path / "{d}").replace("c = [4, 6]", "c = 4")
+    base = spec_from_text(text.replace("{d}", "auto"))
+    got = {}
+    for layout in ("scalar", "lanes"):
+        spec = spec_from_text(text.replace("{d}", layout).replace(
+            "[execution]", f'layout = "{layout}"\n[execution]'))
+        assert spec.layout == layout
+        assert [(t.id, t.key, t.params) for t in spec.tasks] == \
+            [(t.id, t.key, t.params) for t in base.tasks]
+        run_scan(spec, quiet=True)
+        got[layout] = Calibration.load(result_path(spec.out, spec.tasks[0].id))
+    _same_calibration(got["scalar"], got["lanes"])
