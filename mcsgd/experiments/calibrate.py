@@ -637,7 +637,7 @@ def calibrate(
     jobs = [(dyn, (CAL_TARGET, j), "random") for j, dyn in enumerate(targets)]
     if planted_too:
         jobs += [(dyn, (CAL_PLANTED, j), "planted") for j, dyn in enumerate(targets)]
-    stage(say, f"{len(targets)} target dynamics"
+    stage(say, f"targets: {', '.join(_label(d) for d in targets)}"
           + (" from random and planted starts" if planted_too else ""),
           instances * len(jobs) * replicas * sweeps)
     out = run_batch(jobs)

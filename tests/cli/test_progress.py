@@ -100,8 +100,9 @@ def test_calibrate_json_stage_lines(inst, capfd):
     assert code == 0, err
     one_json(out)
     lines = stage_lines(err, "calibrate")
-    assert "[calibrate] target 1/1: SGD B = 0.5" in lines  # before: a dict repr {'dynamics': ..}
-    assert any(ln.startswith("[calibrate] Metropolis T = ") for ln in lines)
+    # before: a dict repr {'dynamics': ..}; every run of a stage advances in one pass
+    assert "[calibrate] targets: SGD B = 0.5" in lines
+    assert any(ln.startswith("[calibrate] Metropolis grid: ") for ln in lines)
     assert "{'" not in err
     code, out, err = cli(capfd, inst, "-q", *args)
     assert code == 0
