@@ -637,7 +637,10 @@ def calibrate(
     jobs = [(dyn, (CAL_TARGET, j), "random") for j, dyn in enumerate(targets)]
     if planted_too:
         jobs += [(dyn, (CAL_PLANTED, j), "planted") for j, dyn in enumerate(targets)]
-    stage(say, f"targets: {', '.join(_label(d) for d in targets)}"
+    names = (f"SGD B = {', '.join(f'{d.B:g}' for d in targets)}"
+             if all(isinstance(d, SGD) for d in targets)
+             else ", ".join(_label(d) for d in targets))
+    stage(say, f"targets: {names}"
           + (" from random and planted starts" if planted_too else ""),
           instances * len(jobs) * replicas * sweeps)
     out = run_batch(jobs)
