@@ -15,7 +15,9 @@ and the heaviest imports of the CLI path (``python -X importtime``).
 
 Usage::
 
-    python benchmarks/bench_startup.py [--reps 5] [--n 100000]
+    python benchmarks/bench_startup.py [--reps 5] [--n 100000] [--dynamics sgd]
+
+(``--dynamics sgd`` runs ``--B 0.5`` instead of ``--T 1``.)
 """
 
 from __future__ import annotations
@@ -106,13 +108,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--n", type=int, default=10**5)
+    ap.add_argument("--dynamics", choices=("metropolis", "sgd"), default="metropolis",
+                    help="metropolis (--T 1) or sgd (--B 0.5)")
     a = ap.parse_args(argv)
     mc = mcsgd_cmd()
     inst = build_dir() / f"startup_coloring_{a.n}.h5"
     if not inst.exists():
         subprocess.run(mc + ["generate", "coloring", "--n", str(a.n), "--q", "5", "--c", "20",
                              "--seed", "1", "-o", str(inst)], check=True, cwd=ROOT)
-    cmd = mc + ["run", str(inst), "--dynamics", "metropolis", "--T", "1", "--sweeps", "1",
+    param = ["--T", "1"] if a.dynamics == "metropolis" else ["--B", "0.5"]
+    cmd = mc + ["run", str(inst), "--dynamics", a.dynamics, *param, "--sweeps", "1",
                 "--json", "--threads", "1"]
     env_cache = os.environ.get("MCSGD_NUMBA_CACHE", "1")
     print(f"# {datetime.date.today()}  {machine()}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mcsgd._numba import njit
+from mcsgd._numba import njit, prange
 from mcsgd.errors import FileFormatError, ParameterError
 from mcsgd.storage.instance import read_instance, write_instance
 
@@ -33,52 +33,113 @@ def _mix(x):
     return x ^ (x >> np.uint64(31))
 
 
-@njit
+#: rows per block of the parallel validation kernels; fixed, so the blocks (and the first error
+#: found) do not depend on the number of threads
+_ROWS_PER_BLOCK = 4096
+
+
+@njit(parallel=True)
+def _indptr_ok(indptr, m2):
+    """True if ``indptr`` starts at 0, ends at ``m2`` and is non-decreasing."""
+    n = indptr.shape[0] - 1
+    if indptr[0] != 0 or indptr[n] != m2:
+        return False
+    nb = (n + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK
+    bad = np.zeros(nb, np.bool_)
+    for b in prange(nb):
+        lo = b * _ROWS_PER_BLOCK
+        hi = min(n, lo + _ROWS_PER_BLOCK)
+        for i in range(lo, hi):
+            if indptr[i + 1] < indptr[i]:
+                bad[b] = True
+                break
+    return not bad.any()
+
+
+@njit(parallel=True)
 def _check_csr(n, indptr, indices, couplings, has_j):
-    """Return an error code: 0 ok, 1 bad indptr, 2 index out of range, 3 self-loop,
-    4 asymmetric adjacency/couplings."""
-    if indptr[0] != 0 or indptr[n] != indices.shape[0]:
-        return 1
-    for i in range(n):
-        if indptr[i + 1] < indptr[i]:
-            return 1
+    """Validate a CSR adjacency whose ``indptr`` passed :func:`_indptr_ok`, in parallel over
+    fixed row blocks.
+
+    Returns ``(code, rows_sorted, max_degree)``: code 0 ok, 2 index out of range, 3 self-loop
+    (the first of these in row-major order, as a serial scan would find it), 4 asymmetric
+    adjacency/couplings (half-edge multiset hash, a sum modulo 2**64: independent of the order);
+    ``rows_sorted`` is True if every row is non-decreasing; ``max_degree`` is the largest row
+    length. The last two are meaningful only when the code is 0.
+    """
+    nb = (n + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK
+    codes = np.zeros(nb, np.int64)
+    fwds = np.zeros(nb, np.uint64)
+    bwds = np.zeros(nb, np.uint64)
+    unsorted = np.zeros(nb, np.bool_)
+    maxdeg = np.zeros(nb, np.int64)
+    nn = np.uint64(n)
+    for b in prange(nb):
+        lo = b * _ROWS_PER_BLOCK
+        hi = min(n, lo + _ROWS_PER_BLOCK)
+        fwd = np.uint64(0)
+        bwd = np.uint64(0)
+        code = 0
+        uns = False
+        md = 0
+        for i in range(lo, hi):
+            a = indptr[i]
+            e = indptr[i + 1]
+            if e - a > md:
+                md = e - a
+            ui = np.uint64(i)
+            prev = -1
+            for k in range(np.uint64(a), np.uint64(e)):
+                j = indices[k]
+                if j < 0 or j >= n:
+                    code = 2
+                    break
+                if j == i:
+                    code = 3
+                    break
+                if j < prev:
+                    uns = True
+                prev = j
+                w = np.uint64(couplings[k] + 2) if has_j else np.uint64(0)
+                uj = np.uint64(j)
+                fwd += _mix((ui * nn + uj) * np.uint64(4) + w)
+                bwd += _mix((uj * nn + ui) * np.uint64(4) + w)
+            if code:
+                break
+        codes[b] = code
+        fwds[b] = fwd
+        bwds[b] = bwd
+        unsorted[b] = uns
+        maxdeg[b] = md
     fwd = np.uint64(0)
     bwd = np.uint64(0)
-    nn = np.uint64(n)
-    for i in range(n):
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j < 0 or j >= n:
-                return 2
-            if j == i:
-                return 3
-            w = np.uint64(couplings[k] + 2) if has_j else np.uint64(0)
-            fwd += _mix((np.uint64(i) * nn + np.uint64(j)) * np.uint64(4) + w)
-            bwd += _mix((np.uint64(j) * nn + np.uint64(i)) * np.uint64(4) + w)
+    for b in range(nb):
+        if codes[b]:
+            return codes[b], False, 0
+        fwd += fwds[b]
+        bwd += bwds[b]
     if fwd != bwd:
-        return 4
-    return 0
+        return 4, False, 0
+    return 0, not unsorted.any(), maxdeg.max() if nb else 0
 
 
-@njit
-def _rows_sorted(indptr, indices):
-    """True if every CSR row is sorted by neighbour (non-decreasing)."""
-    for i in range(indptr.shape[0] - 1):
-        for k in range(indptr[i] + 1, indptr[i + 1]):
-            if indices[k] < indices[k - 1]:
-                return False
-    return True
-
-
-@njit
+@njit(parallel=True)
 def _count_monochromatic(indptr, indices, colours):
-    e = 0
-    for i in range(indptr.shape[0] - 1):
-        ci = colours[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            if colours[indices[k]] == ci:
-                e += 1
-    return e // 2
+    """Number of edges whose two ends have the same colour (in parallel over fixed row blocks;
+    an exact integer, so independent of the number of threads)."""
+    n = indptr.shape[0] - 1
+    nb = (n + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK
+    part = np.zeros(nb, np.int64)
+    for b in prange(nb):
+        lo = b * _ROWS_PER_BLOCK
+        hi = min(n, lo + _ROWS_PER_BLOCK)
+        e = 0
+        for i in range(lo, hi):
+            ci = colours[i]
+            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                e += colours[np.uint32(indices[k])] == ci
+        part[b] = e
+    return part.sum() // 2
 
 
 @njit
@@ -248,13 +309,16 @@ class Instance:
                 raise ParameterError("couplings must have one entry per half-edge (length 2M)")
             if not np.all(np.abs(self.couplings) == 1):
                 raise ParameterError("couplings must all be +1 or -1")
-        code = _check_csr(
-            self.n,
-            self.indptr,
-            self.indices,
-            self.couplings if has_j else np.zeros(0, np.int8),
-            has_j,
-        )
+        if not _indptr_ok(self.indptr, self.indices.shape[0]):
+            code = 1
+        else:
+            code, rows_sorted, max_degree = _check_csr(
+                self.n,
+                self.indptr,
+                self.indices,
+                self.couplings if has_j else np.zeros(0, np.int8),
+                has_j,
+            )
         if code:
             msg = {
                 1: "indptr is not a valid CSR row-pointer array (must start at 0, be "
@@ -264,8 +328,9 @@ class Instance:
                 4: "the adjacency (or the couplings) is not symmetric",
             }[code]
             raise ParameterError(msg)
-        self._sort_rows()
-        self._max_degree = int(self.degrees.max()) if self.n else 0
+        if not rows_sorted:
+            self._sort_rows()
+        self._max_degree = int(max_degree)
         if self.planted is not None:
             self.planted = np.ascontiguousarray(self.planted, dtype=np.int8)
             if self.planted.shape != (self.n,):
@@ -281,14 +346,13 @@ class Instance:
                 raise ParameterError("planted spins must all be +1 or -1")
 
     def _sort_rows(self) -> None:
-        """Sort every CSR row by neighbour (stable, couplings carried along), on fresh arrays.
+        """Sort every CSR row by neighbour (stable, couplings carried along), on fresh arrays;
+        called by :meth:`validate` only when a row is unsorted (no allocation otherwise).
 
         Edge ids and per-edge flags rely on sorted rows (binary search for the reverse
         half-edge); a user-built instance with an unsorted row would otherwise give one edge id
         to three half-edges. The caller's arrays are never modified.
         """
-        if _rows_sorted(self.indptr, self.indices):  # no allocation in the common case
-            return
         row = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
         order = np.lexsort((self.indices, row))  # by row, then neighbour; stable
         self.indices = np.ascontiguousarray(self.indices[order])

@@ -47,6 +47,10 @@ def register(sub) -> None:
     c.add_argument("--T-grid", type=float_list, default=None, dest="T_grid",
                    help="explicit Metropolis temperatures (default: automatic)")
     c.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    c.add_argument("--layout", choices=["auto", "scalar", "lanes"], default="auto",
+                   help="how the runs of one instance advance: together in lanes (one pass "
+                   "for every B, T and replica), one after the other (scalar), or auto "
+                   "(lanes where they pay); the numbers are identical (default auto)")
     c.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="output HDF5 file (default: none, nothing written)")
     add_force_arg(c)
@@ -85,7 +89,7 @@ def _calibrate(args) -> int:
         shuffle=args.shuffle, instances=args.instances, replicas=args.replicas,
         sweeps=args.sweeps, seed=args.seed, mode=args.mode, T_grid=args.T_grid,
         window=args.window, threads=args.threads, output=args.output, force=args.force,
-        plot=args.plot, progress=stderr_say("calibrate", args.quiet))
+        plot=args.plot, progress=stderr_say("calibrate", args.quiet), layout=args.layout)
     cals = cal if isinstance(cal, list) else [cal]
     wrote(args.output, f"calibration of c = {', '.join(f'{x:g}' for x in args.c)}",
           quiet=args.quiet)

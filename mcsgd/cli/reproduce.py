@@ -26,6 +26,9 @@ def register(sub) -> None:
                    "(default: every c)")
     t.add_argument("--print-spec", action="store_true", help="print the spec and exit")
     t.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    t.add_argument("--layout", choices=["auto", "scalar", "lanes"], default="auto",
+                   help="runs of one instance together in lanes, one after the other "
+                   "(scalar), or auto; identical numbers (default auto)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=_tb_curve)
 
@@ -54,7 +57,8 @@ def _tb_curve(args) -> int:
     spec = rp.load_tb_curve_spec(args.spec, args.quick)
     out = args.out or spec["experiment"].get("out", "runs/out/tb_curve")
     cals = rp.reproduce_tb_curve(spec, out, c_index=args.c_index, threads=args.threads,
-                              progress=stderr_say("tb-curve", args.quiet), note=note)
+                                 layout=args.layout,
+                                 progress=stderr_say("tb-curve", args.quiet), note=note)
     if cals is None:
         print(f"results in {out}/", file=sys.stderr)
         return 0

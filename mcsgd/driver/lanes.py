@@ -29,18 +29,11 @@ import numpy as np
 from mcsgd._numba import threads_scope
 from mcsgd.dynamics import rules
 from mcsgd.dynamics.kernels import Graph, Recorder
-from mcsgd.dynamics.kernels.lanes import (
-    LaneChain,
-    lane_color_sweeps,
-    lane_heatbath_sweeps,
-    lane_ising_field_sweeps,
-    lane_ising_fields,
-    lane_random_sweeps,
-    lanes_to_rows,
-    rows_to_lanes,
-)
+from mcsgd.dynamics.kernels import lanes as lk
+from mcsgd.dynamics.kernels.lanes import LaneChain, lane_ising_fields, lanes_to_rows, rows_to_lanes
 from mcsgd.errors import ParameterError
 
+SERIAL_WORK = 200_000  # half-edge visits x lanes below which a call runs on one thread
 ALIGN = 64  # bytes: one cache line holds the 64 lanes of a site
 # ns per site per block of W lanes, one thread, N = 1e5, c = 20 (docs/performance.md)
 BLOCK_COST = {64: 134.0, 32: 121.0, 8: 93.0}
@@ -139,6 +132,8 @@ class LaneGroup:
         self.t = int(first.t)
         self._blocks: dict[int, np.ndarray] = {}
         self._h: np.ndarray | None = None
+        self._stale = False
+        self.always_sync = False  # set by callers that read runner.s after every call
         self._pack()
 
     # ---- packing ----------------------------------------------------------------------------
@@ -178,18 +173,25 @@ class LaneGroup:
         if self.kind.startswith("heatbath"):
             self._counts = np.zeros((lp, self.instance.q), np.int64)
 
-    def _unpack(self) -> None:
+    def _unpack(self, configurations: bool) -> None:
         ch = self.chain
         for r, l0 in zip(self.runners, self.offsets[:-1], strict=False):
             st = r.state
             sl = slice(int(l0), int(l0) + r.replicas)
-            lanes_to_rows(ch.s, st.s, int(l0))
+            if configurations:
+                lanes_to_rows(ch.s, st.s, int(l0))
             st.rng[:] = ch.rng[sl]
             st.energy[:] = ch.energy[sl]
             st.accepted[:] = ch.accepted[sl]
             st.trace[:] = self.trace[sl]
             st.t = self.t
             r._h = None  # the scalar fields no longer follow s
+        self._stale = not configurations
+
+    def sync(self) -> None:
+        """Bring the runners' configurations up to date (the rest always is after a call)."""
+        if self._stale:
+            self._unpack(True)
 
     # ---- the runner interface of record_loop ---------------------------------------------
     @property
@@ -205,11 +207,14 @@ class LaneGroup:
         """Overlap with the planted solution float64[L] (None without one)."""
         if self.instance.planted is None:
             return None
+        self.sync()
         return np.concatenate([r.overlap() for r in self.runners])
 
     def serial(self, nsweeps: int) -> bool:
-        """Lane kernels have no serial twin: always False."""
-        return False
+        """Whether ``advance(nsweeps)`` runs the serial twin of its kernel (small calls do:
+        waking the thread pool costs more than it saves; results are identical)."""
+        work = self.instance.indices.shape[0] * self.replicas * int(nsweeps)
+        return work < SERIAL_WORK
 
     def blocks(self, threads: int) -> np.ndarray:
         """The lane blocks for ``threads`` threads (cached)."""
@@ -222,32 +227,41 @@ class LaneGroup:
 
     def advance(self, nsweeps: int, *, serial: bool | None = None) -> None:
         """Run ``nsweeps`` sweeps on every lane, then update the runners' chain states
-        (``nsweeps = 0``: only compile or load the kernel)."""
+        (configurations lazily, at :meth:`sync` or :meth:`overlap`, unless
+        ``always_sync``). ``serial``: force the serial twin (True) or the parallel kernel
+        (False); default :meth:`serial`. ``nsweeps = 0`` only compiles or loads the kernel."""
         if nsweeps < 0:
             raise ParameterError(f"nsweeps = {nsweeps} is not in [0, inf)")
+        ser = self.serial(nsweeps) if serial is None else bool(serial)
         ch, g = self.chain, self.graph
         rec = Recorder(self.trace, self.runners[0].w0, self.runners[0].blk)
         q = self.instance.q
+        sfx = "_serial" if ser else ""
         with threads_scope(self.threads) as nthreads:
-            blocks = self.blocks(nthreads)
+            blocks = self.blocks(1 if ser else nthreads)
             if self.kind == "color":
-                lane_color_sweeps(g, ch, rec, q, self.tab, blocks, nsweeps, self.t)
+                getattr(lk, "lane_color_sweeps" + sfx)(g, ch, rec, q, self.tab, blocks, nsweeps,
+                                                       self.t)
             elif self.kind == "ising":
                 if self._h is None:
                     self._h = aligned_empty(ch.s.shape, np.int16)
                     lane_ising_fields(g, ch.s, self._h)
-                lane_ising_field_sweeps(g, ch, rec, self._h, self.tab, blocks, nsweeps, self.t)
+                getattr(lk, "lane_ising_field_sweeps" + sfx)(g, ch, rec, self._h, self.tab,
+                                                             blocks, nsweeps, self.t)
             elif self.kind == "random":
-                lane_random_sweeps(g, ch, rec, q, self.ising, self.tab, nsweeps, self.t)
+                getattr(lk, "lane_random_sweeps" + sfx)(g, ch, rec, q, self.ising, self.tab,
+                                                        nsweeps, self.t)
             else:
-                lane_heatbath_sweeps(g, ch, rec, q, self.tab, self.runners[0].rule.random_order,
-                                     nsweeps, self.t, self._counts)
-            self.t += int(nsweeps)
-            if nsweeps:
-                self._unpack()
+                getattr(lk, "lane_heatbath_sweeps" + sfx)(
+                    g, ch, rec, q, self.tab, self.runners[0].rule.random_order, nsweeps,
+                    self.t, self._counts)
+        self.t += int(nsweeps)
+        if nsweeps:
+            self._unpack(self.always_sync)
 
     def repack(self) -> None:
         """Re-read every runner's chain state (after a runner was restored from a checkpoint)."""
         self.t = int(self.runners[0].t)
         self._h = None
+        self._stale = False
         self._pack()

@@ -302,6 +302,7 @@ def run(
         state = load_checkpoint(checkpoint, runner, len(times), params)
         if driver is not runner:
             driver.repack()
+            driver.always_sync = True  # the checkpoint writer reads runner.s after chunks
         last = [time.perf_counter()]
 
         def on_chunk(st: LoopState, info: ChunkInfo) -> None:
@@ -312,6 +313,8 @@ def run(
         loop = record_loop(driver, times, progress, chunk_updates, state=state,
                            on_chunk=on_chunk)
         save_checkpoint(checkpoint, runner, loop, params)
+    if driver is not runner:
+        driver.sync()
     return finish_run(runner, times, loop, t_prep=loop.prepare_end - t_start, grid=grid,
                       grid_points=grid_points, window=window,
                       lanes=driver.replicas if driver is not runner else 0)

@@ -90,6 +90,7 @@ def run_many(
         if resolve_layout(layout, kind, chains, nthreads) == "lanes":
             group = LaneGroup([runners[i] for i in idxs], threads)
             loop = record_loop(group, times, hook(chains), chunk_updates)
+            group.sync()
             for k, i in enumerate(idxs):
                 r = runners[i]
                 sl = slice(int(group.offsets[k]), int(group.offsets[k + 1]))

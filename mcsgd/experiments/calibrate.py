@@ -44,7 +44,7 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 from scipy.optimize import brentq, minimize, minimize_scalar
 
-from mcsgd.driver import RunResult, run
+from mcsgd.driver import LAYOUTS, RunResult, RunSpec, run_many
 from mcsgd.dynamics import SGD, Metropolis
 from mcsgd.errors import (
     MIN_DISORDER_INSTANCES,
@@ -563,6 +563,7 @@ def calibrate(
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
     key: tuple[int, ...] = (CALIBRATION,),
+    layout: str = "auto",
 ) -> Calibration:
     """Measure the effective temperature of each target dynamics against Metropolis.
 
@@ -584,6 +585,9 @@ def calibrate(
     key : tuple of int
         Origin of the run streams: ``(CALIBRATION,)`` for ``mcsgd calibrate`` and
         ``reproduce``, a scan task's key ``(SCAN, h1, h2)`` for a calibration in a scan.
+    layout : {"auto", "scalar", "lanes"}
+        How the runs of one instance advance (:func:`mcsgd.driver.run_many`): together in
+        lanes, or one after the other; the numbers are identical either way.
 
     Returns
     -------
@@ -602,35 +606,46 @@ def calibrate(
     say = progress or (lambda msg: None)
     th = prob.theory()
     insts = [prob.generate(seed, k) for k in range(instances)]
-    run_kw = dict(sweeps=sweeps, replicas=replicas, window=window, grid_points=grid_points,
+    run_kw = dict(sweeps=sweeps, window=window, grid_points=grid_points,
                   threads=threads)
 
     tick = counter(progress)
 
-    def run_all(dyn, tag, init="random"):
-        res = []
+    def run_batch(jobs):
+        """Run every job ``(dynamics, tag, init)`` on every instance; the runs of one
+        instance advance together (:func:`mcsgd.driver.run_many`: lanes where they pay,
+        each run bit-identical to a solo run). Returns ``[(unit stats, times)]`` per job."""
+        per_inst = []
+        chains = len(jobs) * replicas * sweeps
         for k, inst in enumerate(insts):
             hook = None if tick is None else (
-                lambda d, t, k=k: tick(k * t + d, instances * t))
-            res.append(run(inst, dyn, seed=seed, key=(*key, k, *tag), init=init,
-                           progress=hook, **run_kw))
+                lambda d, t, k=k: tick(k * chains + d, instances * chains))
+            specs = [RunSpec(dyn, replicas, seed, (*key, k, *tag), init)
+                     for dyn, tag, init in jobs]
+            res = run_many(inst, specs, progress=hook, layout=layout, **run_kw)
+            per_inst.append(res)
             if tick is not None:
-                progress.debug(f"instance {k + 1}/{len(insts)}: "
-                               f"{res[-1].timing['ns_per_update']:.1f} ns/update")
-        return _unit_stats(res), res[0].time
+                tm = res[0].timing
+                progress.debug(f"instance {k + 1}/{len(insts)}: {len(jobs)} runs, "
+                               f"{tm['ns_per_chain_update']:.1f} ns per chain-update "
+                               f"({tm['layout']})")
+        return [(_unit_stats([per_inst[k][j] for k in range(instances)]), per_inst[0][j].time)
+                for j in range(len(jobs))]
 
-    # target runs
-    sgd_stats, times = [], None
-    for j, dyn in enumerate(targets):
-        stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)}", instances * sweeps)
-        st, times = run_all(dyn, (CAL_TARGET, j))
-        sgd_stats.append(st)
+    # target runs (random starts, and planted starts for the initial-condition check)
+    planted_too = mode != "relaxation" and prob.planted
+    jobs = [(dyn, (CAL_TARGET, j), "random") for j, dyn in enumerate(targets)]
+    if planted_too:
+        jobs += [(dyn, (CAL_PLANTED, j), "planted") for j, dyn in enumerate(targets)]
+    stage(say, f"{len(targets)} target dynamics"
+          + (" from random and planted starts" if planted_too else ""),
+          instances * len(jobs) * replicas * sweeps)
+    out = run_batch(jobs)
+    sgd_stats = [st for st, _ in out[:len(targets)]]
+    times = out[0][1]
     planted_stats: list[dict | None] = [None] * len(targets)
-    if mode != "relaxation" and prob.planted:
-        for j, dyn in enumerate(targets):
-            stage(say, f"target {j + 1}/{len(targets)}: {_label(dyn)} from the planted start",
-                  instances * sweeps)
-            planted_stats[j] = run_all(dyn, (CAL_PLANTED, j), init="planted")[0]
+    if planted_too:
+        planted_stats = [st for st, _ in out[len(targets):]]
 
     # theory guesses and the T grid
     def guess(dyn):
@@ -642,13 +657,22 @@ def calibrate(
     mc: dict[float, dict] = {}
 
     def ensure(Ts):
+        new: list[float] = []
         for T in sorted(set(round(float(x), 6) for x in Ts)):
-            if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in mc):
+            if T <= 0 or T in mc or any(abs(T - t) < 0.005 * T for t in [*mc, *new]):
                 continue
-            stage(say, f"Metropolis T = {T:.4f} (grid point {len(mc) + 1})",
-                  instances * sweeps)
+            new.append(T)
+        if not new:
+            return
+        stage(say, f"Metropolis grid: {len(new)} temperature(s) from T = {min(new):.4f} to "
+              f"{max(new):.4f} (grid points {len(mc) + 1}-{len(mc) + len(new)})",
+              instances * len(new) * replicas * sweeps)
+        jobs = []
+        for T in new:
             tw = int(round(T * 1e6))  # two 32-bit words: any T gets its own stream
-            mc[T] = run_all(Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF))[0]
+            jobs.append((Metropolis(T), (CAL_GRID, tw >> 32, tw & 0xFFFFFFFF), "random"))
+        for T, (st, _) in zip(new, run_batch(jobs), strict=True):
+            mc[T] = st
 
     if T_grid is not None:
         ensure(T_grid)
@@ -859,6 +883,7 @@ def run_calibration(
     force: bool = False,
     plot: str | None = None,
     progress: Callable[[str], None] | None = None,
+    layout: str = "auto",
 ) -> Calibration | list[Calibration]:
     """The ``mcsgd calibrate`` experiment: validate, check memory and outputs, run
     :func:`calibrate` for SGD at each ``B``, write ``output`` and draw ``plot`` (the T(B)
@@ -899,6 +924,7 @@ def run_calibration(
     check_range("seed", seed, 0, None, integer=True)
     if threads is not None:
         check_range("threads", threads, 1, None, integer=True)
+    check_choice("layout", layout, LAYOUTS)
     if T_grid is not None:
         if not T_grid:
             raise ParameterError("--T-grid needs at least one temperature > 0")
@@ -922,7 +948,8 @@ def run_calibration(
             progress(f"c = {prob.c:g}: calibrating {len(targets)} batch sizes")
         cals.append(calibrate(prob, targets, instances=instances, replicas=replicas,
                               sweeps=sweeps, seed=seed, mode=mode, T_grid=T_grid,
-                              window=window, threads=threads, progress=progress))
+                              window=window, threads=threads, progress=progress,
+                              layout=layout))
     if output:
         if len(cals) == 1:
             cals[0].save(output)

@@ -170,7 +170,7 @@ def stored_version(path: str) -> str | None:
 
 
 def reproduce_tb_curve(spec: dict[str, Any], out: str, *, c_index: int | None = None,
-                       threads: int | None = None,
+                       threads: int | None = None, layout: str = "auto",
                        progress: Callable[[str], None] = _silent,
                        note: Callable[[str], None] = _silent) -> list | None:
     """Calibrate T(B) for every c of ``spec`` (or only ``c_index``) into ``out``.
@@ -212,7 +212,8 @@ def reproduce_tb_curve(spec: dict[str, Any], out: str, *, c_index: int | None = 
             except FileFormatError:
                 progress(f"c = {cs[i]:g}: {path} is incomplete or foreign, recomputing")
         progress(f"c = {cs[i]:g}: calibrating {len(targets)} batch sizes (N = {exp['n']})")
-        cal = calibrate(probs[i], targets, **run_kw, threads=threads, progress=progress)
+        cal = calibrate(probs[i], targets, **run_kw, threads=threads, progress=progress,
+                        layout=layout)
         cal.save(path)
         cals[i] = cal
         progress(f"c = {cs[i]:g}: done in {cal.timing['total_s']:.0f} s -> {path}")

@@ -319,3 +319,22 @@ def test_reproduce_tb_curve_small_spec(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[problem]\nq = 3\n[experiment]\nc = [3]\nB = [0.5]\nn = 100\nsweps = 3\n')
     assert main(["reproduce", "tb-curve", "--spec", str(bad)]) == 2
+
+
+def test_calibrate_layouts_give_identical_numbers():
+    """Every run of an instance in one lane pass (layout "lanes") or one after the other
+    ("scalar"): the chains are bit-identical, so every number of the table is equal (only
+    timing differs). 2 targets from random and planted starts and the T grid, 2 instances."""
+    prob = Problem(n=1500, c=8.0)
+    kw = dict(instances=2, replicas=3, sweeps=40, seed=4, mode="both", refine=1)
+    targets = [SGD(b) for b in (0.3, 0.7)]
+    a = calibrate(prob, targets, layout="scalar", **kw)
+    b = calibrate(prob, targets, layout="lanes", **kw)
+    assert a.table.keys() == b.table.keys()
+    for key in a.table:
+        np.testing.assert_array_equal(np.asarray(a.table[key]), np.asarray(b.table[key]),
+                                      err_msg=key)
+    for name in ("T_grid", "e_mc", "e_mc_err", "times", "curves_sgd", "curves_mc",
+                 "curves_sgd_err", "curves_mc_err"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.params == b.params

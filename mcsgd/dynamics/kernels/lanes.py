@@ -37,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mcsgd._numba import njit, njit_noalias, prange
-from mcsgd.dynamics.kernels.common import U32, other_colour, record
+from mcsgd.dynamics.kernels.common import U32, other_colour, record, serial_twin
 from mcsgd.dynamics.kernels.prefetch import prefetch
 from mcsgd.rng import below, randbelow, uniform, xoshiro
 
@@ -392,12 +392,13 @@ def lane_heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, 
         accepted[v] += acc
 
 
-@njit(parallel=True)
+@njit
 def rows_to_lanes(s, out, l0):
-    """``out[i, l0 + r] = s[r, i]``: replica rows int8[R, N] into lane columns of int8[N, L]."""
+    """``out[i, l0 + r] = s[r, i]``: replica rows int8[R, N] into lane columns of int8[N, L]
+    (in blocks of 256 sites; serial: a memory-bound copy gains little from threads)."""
     nr = s.shape[0]
     n = s.shape[1]
-    for b in prange((n + 255) // 256):
+    for b in range((n + 255) // 256):
         i0 = b * 256
         i1 = min(n, i0 + 256)
         for r in range(nr):
@@ -405,14 +406,21 @@ def rows_to_lanes(s, out, l0):
                 out[i, l0 + r] = s[r, i]
 
 
-@njit(parallel=True)
+@njit
 def lanes_to_rows(sl, out, l0):
     """``out[r, i] = sl[i, l0 + r]``: lane columns of int8[N, L] back into rows int8[R, N]."""
     nr = out.shape[0]
     n = out.shape[1]
-    for b in prange((n + 255) // 256):
+    for b in range((n + 255) // 256):
         i0 = b * 256
         i1 = min(n, i0 + 256)
         for r in range(nr):
             for i in range(i0, i1):
                 out[r, i] = sl[i, l0 + r]
+
+
+lane_color_sweeps_serial = serial_twin(lane_color_sweeps, "lane_color_sweeps_serial")
+lane_ising_field_sweeps_serial = serial_twin(lane_ising_field_sweeps,
+                                             "lane_ising_field_sweeps_serial")
+lane_random_sweeps_serial = serial_twin(lane_random_sweeps, "lane_random_sweeps_serial")
+lane_heatbath_sweeps_serial = serial_twin(lane_heatbath_sweeps, "lane_heatbath_sweeps_serial")
