@@ -20,8 +20,9 @@ of one runner in a :class:`mcsgd.driver.LaneGroup` (lane kernels, ``s[i, lane]``
 the same schedule; the new beta reaches the lanes in two ways, both timed over the whole
 schedule:
 
-- ``repack``: ``Runner.set_dynamics`` on the member runner, then ``LaneGroup.repack()`` (re-reads
-  the whole chain state: configurations transposed into lanes, local fields recomputed);
+- ``repack``: ``LaneGroup.sync()`` (configurations back into the runner), ``Runner.set_dynamics``
+  on the member runner, then ``LaneGroup.repack()`` (re-reads the whole chain state:
+  configurations transposed into lanes, local fields recomputed);
 - ``tables``: ``Runner.set_dynamics``, then the group's per-lane tables overwritten in place
   with ``rules.lane_table(runner.rule)`` (what a table-only update of the group costs);
 
@@ -142,11 +143,14 @@ def run_lanes(inst, betas, sweeps: int, seed: int, lanes: int, how: str) -> dict
     sched = np.linspace(betas[0], betas[1], sweeps)
     r = Runner(inst, Metropolis(1.0 / sched[0]), replicas=lanes, seed=seed, threads=1)
     g = LaneGroup([r], threads=1)
-    g.advance(0)  # compile / load from cache
+    g.advance(0, serial=True)  # compile / load from cache, both variants
+    g.advance(0, serial=False)
     kern = 0.0
     t = time.perf_counter()
     c = time.process_time()
     for b in sched:
+        if how == "repack":
+            g.sync()
         r.set_dynamics(Metropolis(1.0 / b))
         if how == "repack":
             g.repack()
@@ -164,7 +168,7 @@ def run_lanes_fixed(inst, beta: float, sweeps: int, seed: int, lanes: int) -> fl
     """Seconds for one ``LaneGroup.advance(sweeps)`` at fixed beta (the kernel's own speed)."""
     r = Runner(inst, Metropolis(1.0 / beta), replicas=lanes, seed=seed, threads=1)
     g = LaneGroup([r], threads=1)
-    g.advance(0)
+    g.advance(0, serial=False)
     t = time.perf_counter()
     g.advance(sweeps)
     return time.perf_counter() - t
