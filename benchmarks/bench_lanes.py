@@ -289,7 +289,7 @@ def memory_limits(sizes, c: float, reps: int) -> None:
     print(f"copy of {nbytes >> 20} MiB: {bw:.1f} GB/s (read + write counted once each; "
           f"load {load1():.2f})")
     del a, b
-    print("| N (rows of 64 B) | random row reads: ns per row, plain / prefetched 8 ahead "
+    print("| N (rows of 64 B) | random row reads: ns per row, plain / prefetched 8 / 32 ahead "
           f"| limit: ns per chain-update (c = {c:g} rows / 64 lanes) | bytes read per "
           "chain-update | load |")
     print("|---|---|---|---|---|")
@@ -299,7 +299,7 @@ def memory_limits(sizes, c: float, reps: int) -> None:
         m = 4 * 10**6
         idx = rng.integers(0, n, m).astype(np.int32)
         best = []
-        for ahead in (0, 8):
+        for ahead in (0, 8, 32):
             _gather_rows(s, idx[:10], ahead)
             ts = []
             for _ in range(max(reps, 3)):
@@ -308,7 +308,7 @@ def memory_limits(sizes, c: float, reps: int) -> None:
                 ts.append(ck.wall)
             best.append(1e9 * median(ts) / m)
         lim = min(best) * c / 64
-        print(f"| {n:.0e} | {best[0]:.2f} / {best[1]:.2f} | {lim:.2f} | {c * 64 / 64:.0f} "
+        print(f"| {n:.0e} | {' / '.join(f'{x:.2f}' for x in best)} | {lim:.2f} | {c * 64 / 64:.0f} "
               f"| {load1():.2f} |", flush=True)
 
 
