@@ -102,7 +102,7 @@ def measure(task: str, path: str, n: int, c: float, sweeps: int, lanes: int = 0)
 
 def lanes_main(a) -> int:
     """The ``--lanes`` measurement: generate (unless the file exists), then load + lanes."""
-    d = a.dir if a.dir is not None else build_dir()
+    d = (a.dir if a.dir is not None else build_dir()).resolve()  # the child runs in ROOT
     d.mkdir(parents=True, exist_ok=True)
     path = d / f"mem_coloring_{a.n}_{a.c:g}.h5"
     mib, gib = 2.0**20, 2.0**30
