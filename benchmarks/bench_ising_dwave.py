@@ -23,8 +23,8 @@ schedule:
 - ``repack``: ``LaneGroup.sync()`` (configurations back into the runner), ``Runner.set_dynamics``
   on the member runner, then ``LaneGroup.repack()`` (re-reads the whole chain state:
   configurations transposed into lanes, local fields recomputed);
-- ``tables``: ``Runner.set_dynamics``, then the group's per-lane tables overwritten in place
-  with ``rules.lane_table(runner.rule)`` (what a table-only update of the group costs);
+- ``tables``: ``Runner.set_dynamics``, then ``LaneGroup.refresh_tables()`` (the per-lane
+  tables re-read from the runner's rule in place: what a table-only update costs);
 
 and, as the kernel's own speed, one ``LaneGroup.advance(sweeps)`` at the final beta.
 
@@ -53,7 +53,7 @@ from _common import build_dir, machine, median
 
 from mcsgd import problems
 from mcsgd.driver import LaneGroup, Runner
-from mcsgd.dynamics import Metropolis, rules
+from mcsgd.dynamics import Metropolis
 
 VENV = build_dir() / "venv-dwave"
 
@@ -155,7 +155,7 @@ def run_lanes(inst, betas, sweeps: int, seed: int, lanes: int, how: str) -> dict
         if how == "repack":
             g.repack()
         else:
-            g.tab[:lanes] = rules.lane_table(r.rule)
+            g.refresh_tables()
         t1 = time.perf_counter()
         g.advance(1)
         kern += time.perf_counter() - t1

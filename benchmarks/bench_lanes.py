@@ -108,22 +108,21 @@ def time_scalar(start: Start, threads: int, sweeps: int) -> Clock:
     return c
 
 
-def lane_group(start: Start, threads: int) -> LaneGroup:
-    g = LaneGroup([start.runner(threads)], threads=threads)
+def lane_group(start: Start, threads: int, width: int | None = None) -> LaneGroup:
+    g = LaneGroup([start.runner(threads)], threads=threads, width=width)
     g.advance(0, serial=True)  # compile / load both variants
     g.advance(0, serial=False)
     return g
 
 
-def time_lane_kernel(g: LaneGroup, threads: int, sweeps: int,
-                     blocks: np.ndarray | None = None) -> Clock:
-    """Wall and CPU seconds of the lane kernel alone (``sweeps`` sweeps of the group's state)."""
+def time_lane_kernel(g: LaneGroup, threads: int, sweeps: int) -> Clock:
+    """Wall and CPU seconds of the lane kernel alone (``sweeps`` sweeps of the group's state,
+    in the group's lane blocks)."""
     rec = Recorder(np.zeros((g.padded, 0)), 0, 1)
-    with threads_scope(threads) as nt:
-        b = g.blocks(nt) if blocks is None else blocks
-        lane_color_sweeps(g.graph, g.chain, rec, g.instance.q, g.tab, b, 0, g.t)  # compile
+    with threads_scope(threads):
+        lane_color_sweeps(g.graph, g.chain, rec, g.instance.q, g.tab, 0, g.t)  # compile
         with Clock() as c:
-            lane_color_sweeps(g.graph, g.chain, rec, g.instance.q, g.tab, b, sweeps, g.t)
+            lane_color_sweeps(g.graph, g.chain, rec, g.instance.q, g.tab, sweeps, g.t)
     return c
 
 
@@ -242,15 +241,14 @@ def block_costs(n: int, c: float, reps: int, warm: int, budget: float) -> None:
     inst = problems.planted_coloring(n, 5, c, seed=1)
     dyn = DYNAMICS["metropolis"]
     widths = (8, 16, 32, 64)
-    groups = {w: lane_group(Start(inst, dyn, w, warm), 1) for w in widths}
+    groups = {w: lane_group(Start(inst, dyn, w, warm), 1, width=w) for w in widths}
     res: dict[int, list] = {w: [] for w in widths}
     loads = []
     for _ in range(reps):
         for w in widths:
             loads.append(load1())
             sw = nsweeps("lanes", n, 64, budget)
-            b = np.array([0, w], np.int64)
-            res[w].append(ns(time_lane_kernel(groups[w], 1, sw, b), sw * n))
+            res[w].append(ns(time_lane_kernel(groups[w], 1, sw), sw * n))
     for w in widths:
         m0, m1 = med(res[w], 0), med(res[w], 1)
         ref = BLOCK_COST.get(w)

@@ -35,8 +35,9 @@ from mcsgd.errors import ParameterError
 
 SERIAL_WORK = 200_000  # half-edge visits x lanes below which a call runs on one thread
 ALIGN = 64  # bytes: one cache line holds the 64 lanes of a site
-# ns per site per block of W lanes, one thread, N = 1e5, c = 20 (docs/performance.md)
-BLOCK_COST = {64: 134.0, 32: 121.0, 8: 93.0}
+# ns per site per block of W lanes, one thread, N = 1e5, c = 20, AVX-512 (docs/performance.md,
+# "Crossover"); 16-lane blocks are never planned (slower per site than 32-lane ones)
+BLOCK_COST = {64: 130.0, 32: 77.0, 8: 93.0}
 LAYOUTS = ("auto", "scalar", "lanes")
 LANES_PER_THREAD = 8  # auto layout: lanes from this many chains per thread (measured crossover)
 FAST_KINDS = ("color", "ising")  # kinds where sharing the neighbour rows pays
@@ -106,10 +107,14 @@ class LaneGroup:
     runners : sequence of Runner
         Lanes are their replicas in order (runner 0's replicas first).
     threads : int, optional
-        numba threads for the kernel calls (default: the process setting).
+        numba threads for the kernel calls (default: the process setting); the lane blocks are
+        planned for it (:func:`plan_blocks`).
+    width : int, optional
+        Force one block width (8, 16, 32 or 64 lanes; benchmarks). Speed only.
     """
 
-    def __init__(self, runners: Sequence, threads: int | None = None) -> None:
+    def __init__(self, runners: Sequence, threads: int | None = None,
+                 width: int | None = None) -> None:
         if not runners:
             raise ParameterError("a lane group needs at least one runner")
         first = runners[0]
@@ -130,21 +135,28 @@ class LaneGroup:
         self.offsets = np.cumsum([0] + [r.replicas for r in self.runners])
         self.replicas = int(self.offsets[-1])
         self.t = int(first.t)
-        self._blocks: dict[int, np.ndarray] = {}
         self._h: np.ndarray | None = None
         self._stale = False
         self.always_sync = False  # set by callers that read runner.s after every call
+        with threads_scope(threads) as nthreads:
+            plan = plan_blocks(self.replicas, nthreads)
+        if width is not None:
+            if width not in BLOCK_COST and width != 16:
+                raise ParameterError(f"width = {width} is not one of 8, 16, 32, 64")
+            plan = np.arange(-(-self.replicas // width) + 1, dtype=np.int64) * width
+        self.plan = plan
         self._pack()
 
     # ---- packing ----------------------------------------------------------------------------
     def _pack(self) -> None:
         n = self.instance.n
-        lp = int(plan_blocks(self.replicas, 1)[-1])
-        for t in (2, 4, 8):  # room for the plans of a few thread counts
-            lp = max(lp, int(plan_blocks(self.replicas, t)[-1]))
+        w = int(self.plan[1] - self.plan[0])
+        nb = len(self.plan) - 1
+        lp = nb * w
         self.padded = lp
-        s = aligned_empty((n, lp), np.int8)
-        s[:, self.replicas:] = 1 if self.ising else 0  # padding lanes: valid, never moved
+        s = aligned_empty((nb, n, w), np.int8)
+        for lane in range(self.replicas, lp):  # padding lanes: valid, never moved
+            s[lane // w, :, lane % w] = 1 if self.ising else 0
         rng = np.zeros((lp, 4), np.uint64)
         rng[self.replicas:] = np.arange(1, 5, dtype=np.uint64)[None, :]
         energy = np.zeros(lp, np.int64)
@@ -216,14 +228,23 @@ class LaneGroup:
         work = self.instance.indices.shape[0] * self.replicas * int(nsweeps)
         return work < SERIAL_WORK
 
-    def blocks(self, threads: int) -> np.ndarray:
-        """The lane blocks for ``threads`` threads (cached)."""
-        if threads not in self._blocks:
-            b = plan_blocks(self.replicas, threads)
-            if b[-1] > self.padded:
-                b = plan_blocks(self.replicas, 1)
-            self._blocks[threads] = b
-        return self._blocks[threads]
+    def blocks(self, threads: int | None = None) -> np.ndarray:
+        """The lane-block boundaries int64[nb + 1] of this group (planned at construction; the
+        argument is accepted for compatibility and ignored)."""
+        return self.plan
+
+    def refresh_tables(self) -> None:
+        """Re-read every runner's current rule into the per-lane tables (after
+        ``runner.set_dynamics``, e.g. along an annealing schedule): the configurations, fields
+        and RNG rows stay in the lanes, so this costs only the tables (a :meth:`repack` would
+        transpose everything back and forth)."""
+        for r, l0 in zip(self.runners, self.offsets[:-1], strict=False):
+            if rules.lane_kind(r.rule, r.ising) != self.kind:
+                raise ParameterError(
+                    f"refresh_tables: a runner's dynamics ({r.dynamics!r}) has another lane "
+                    f"kind than the group ({self.kind}); use a new group")
+            sl = slice(int(l0), int(l0) + r.replicas)
+            self.tab[sl] = r.rule.wtab if r.rule.mode == "heatbath" else rules.lane_table(r.rule)
 
     def advance(self, nsweeps: int, *, serial: bool | None = None) -> None:
         """Run ``nsweeps`` sweeps on every lane, then update the runners' chain states
@@ -237,17 +258,15 @@ class LaneGroup:
         rec = Recorder(self.trace, self.runners[0].w0, self.runners[0].blk)
         q = self.instance.q
         sfx = "_serial" if ser else ""
-        with threads_scope(self.threads) as nthreads:
-            blocks = self.blocks(1 if ser else nthreads)
+        with threads_scope(self.threads):
             if self.kind == "color":
-                getattr(lk, "lane_color_sweeps" + sfx)(g, ch, rec, q, self.tab, blocks, nsweeps,
-                                                       self.t)
+                getattr(lk, "lane_color_sweeps" + sfx)(g, ch, rec, q, self.tab, nsweeps, self.t)
             elif self.kind == "ising":
                 if self._h is None:
                     self._h = aligned_empty(ch.s.shape, np.int16)
                     lane_ising_fields(g, ch.s, self._h)
                 getattr(lk, "lane_ising_field_sweeps" + sfx)(g, ch, rec, self._h, self.tab,
-                                                             blocks, nsweeps, self.t)
+                                                             nsweeps, self.t)
             elif self.kind == "random":
                 getattr(lk, "lane_random_sweeps" + sfx)(g, ch, rec, q, self.ising, self.tab,
                                                         nsweeps, self.t)

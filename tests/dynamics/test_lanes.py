@@ -171,3 +171,48 @@ def test_lane_table_same_thresholds(inst):
     for no in range(d + 1):
         for nn in range(d + 1):
             assert t2[no, nn] == rule.thr[0, nn - no + d]
+
+
+@pytest.mark.parametrize("width", [8, 16, 32, 64])
+def test_forced_block_widths(inst, width):
+    """Every compiled block width (8, 16, 32, 64 lanes; block-major storage) gives the scalar
+    chains: 20 chains of two dynamics, parallel kernel and serial twin."""
+    a = Runner(inst, Metropolis(0.7), replicas=12, seed=2, key=(1,))
+    b = Runner(inst, SGD(0.4), replicas=8, seed=2, key=(2,))
+    sa = Runner(inst, Metropolis(0.7), replicas=12, seed=2, key=(1,))
+    sb = Runner(inst, SGD(0.4), replicas=8, seed=2, key=(2,))
+    for r in (a, b, sa, sb):
+        r.set_window(0, 6)
+    g = LaneGroup([a, b], threads=2, width=width)
+    assert g.chain.s.shape[2] == width and g.padded % width == 0
+    g.advance(3, serial=False)
+    g.advance(3, serial=True)
+    g.sync()
+    sa.advance(6)
+    sb.advance(6)
+    for x, y in ((a, sa), (b, sb)):
+        for name in ("s", "rng", "energy", "accepted", "trace"):
+            np.testing.assert_array_equal(getattr(x, name), getattr(y, name), err_msg=name)
+        assert x.t == y.t == 6
+
+
+def test_refresh_tables_follows_an_annealing_schedule(inst):
+    """set_dynamics on the member runner + refresh_tables at every sweep = the scalar runner's
+    set_dynamics schedule, bit for bit (the configurations stay in the lanes)."""
+    betas = np.linspace(0.2, 3.0, 8)
+    r = Runner(inst, Metropolis(1 / betas[0]), replicas=10, seed=7)
+    ref = Runner(inst, Metropolis(1 / betas[0]), replicas=10, seed=7)
+    g = LaneGroup([r], threads=1)
+    for beta in betas:
+        r.set_dynamics(Metropolis(1 / beta))
+        g.refresh_tables()
+        g.advance(1)
+        ref.set_dynamics(Metropolis(1 / beta))
+        ref.advance(1)
+    g.sync()
+    np.testing.assert_array_equal(r.s, ref.s)
+    np.testing.assert_array_equal(r.energy, ref.energy)
+    np.testing.assert_array_equal(r.rng, ref.rng)
+    r.set_dynamics(Metropolis(1.0, order="random"))
+    with pytest.raises(ParameterError, match="another lane kind"):
+        g.refresh_tables()

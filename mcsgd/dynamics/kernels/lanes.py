@@ -1,9 +1,10 @@
 """Lane kernels: many chains of one instance advanced in one pass, stored side by side.
 
 A *lane* is one chain (one replica of one dynamics). The configurations of L lanes are stored
-replica-major, ``s[i, l]`` (int8[N, L]): the L values of site i share a cache line (64 lanes per
-64-byte line), so the neighbour rows read for site i serve every lane at once, and the compares
-run across lanes in SIMD registers. Each lane has its own xoshiro256** row (``rng[l]``, the
+replica-major in blocks of W lanes, ``s[b, i, v]`` (int8[nb, N, W], lane l = b W + v): the W
+values of site i share a cache line (64 lanes per 64-byte line), so the neighbour rows read for
+site i serve every lane of the block at once, and the compares run across lanes in SIMD
+registers. Each lane has its own xoshiro256** row (``rng[l]``, the
 stream its scalar twin would use) and its own acceptance table (``thr[l]``): a whole calibration
 grid (every B, every T, every replica) advances in one pass.
 
@@ -17,15 +18,17 @@ Tables are 2-d for every table rule: a 1-d threshold table of dE (Metropolis, Is
 becomes ``thr2[n_old, n_new] = thr1[n_new - n_old + D]`` (:func:`mcsgd.dynamics.rules.lane_table`),
 the same thresholds, so the same decisions.
 
-Threads split the lanes into ``blocks`` (int64[nb + 1] boundaries; one ``prange`` iteration per
-block). Lanes never interact, so the result does not depend on the blocks or on the number of
-threads. Sequential order visits the sites i = 0..N-1 in every lane together; random order
-draws a site per lane (lane l's own stream, as in the scalar kernel), so it runs lane by lane
-and gains nothing from the layout (the driver's ``auto`` layout keeps it scalar).
+Threads split the lanes by block (one ``prange`` iteration per block; each block is its own
+memory, so two threads never write one cache line). Lanes never interact, so the result does
+not depend on the blocks or on the number of threads. Sequential order visits the sites
+i = 0..N-1 in every lane together; random order draws a site per lane (lane l's own stream,
+as in the scalar kernel), so it runs lane by lane and gains nothing from the layout (the
+driver's ``auto`` layout keeps it scalar).
 
 Bundles
 -------
-``LaneChain(s int8[N, L], rng uint64[L, 4], energy int64[L], accepted int64[L])``, the
+``LaneChain(s int8[nb, N, W], rng uint64[L, 4], energy int64[L], accepted int64[L])``
+(L = nb W), the
 :class:`~mcsgd.dynamics.kernels.common.Recorder` with ``trace float64[L, nb]`` and the
 :class:`~mcsgd.dynamics.kernels.common.Graph`.
 """
@@ -60,7 +63,6 @@ def _color_block_factory(W):
     def block(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
               t0, st, xs, av, bv, no, nn, e, acc):
         n = indptr.shape[0] - 1
-        lo = np.uint64(l0)
         for v in range(W):
             st[0, v] = rng[l0 + v, 0]
             st[1, v] = rng[l0 + v, 1]
@@ -73,7 +75,7 @@ def _color_block_factory(W):
                 ahead = i + PREFETCH_AHEAD
                 if ahead < n:
                     for k in range(np.uint64(indptr[ahead]), np.uint64(indptr[ahead + 1])):
-                        prefetch(s, np.uint32(indices[k]), lo)
+                        prefetch(s, np.uint32(indices[k]), 0)
                 for v in range(W):
                     x, a0, a1, a2, a3 = xoshiro(st[0, v], st[1, v], st[2, v], st[3, v])
                     st[0, v] = a0
@@ -81,7 +83,7 @@ def _color_block_factory(W):
                     st[2, v] = a2
                     st[3, v] = a3
                     xs[v] = x
-                    a = s[i, lo + np.uint64(v)]
+                    a = s[i, np.uint64(v)]
                     av[v] = a
                     bv[v] = other_colour(a, q, x)
                     no[v] = 0
@@ -89,12 +91,12 @@ def _color_block_factory(W):
                 for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                     j = np.uint32(indices[k])
                     for v in range(W):
-                        c = s[j, lo + np.uint64(v)]
+                        c = s[j, np.uint64(v)]
                         no[v] += c == av[v]
                         nn[v] += c == bv[v]
                 for v in range(W):
                     ok = (xs[v] & U32) < thr[l0 + v, no[v], nn[v]]
-                    s[i, lo + np.uint64(v)] = bv[v] if ok else av[v]
+                    s[i, np.uint64(v)] = bv[v] if ok else av[v]
                     e[v] += (np.int64(nn[v]) - np.int64(no[v])) if ok else 0
                     acc[v] += ok
             for v in range(W):
@@ -115,7 +117,7 @@ _cb64, _cb32, _cb16, _cb8 = (_color_block_factory(w) for w in WIDTHS)
 
 
 @njit(inline="always")
-def _color_dispatch(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, w,
+def _color_dispatch(indptr, indices, sb, rng, energy, accepted, trace, w0, blk, q, thr, l0, w,
                     nsweeps, t0):
     st = np.empty((4, w), np.uint64)
     xs = np.empty(w, np.uint64)
@@ -126,28 +128,28 @@ def _color_dispatch(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q
     e = np.empty(w, np.int64)
     acc = np.empty(w, np.int64)
     if w == 64:
-        _cb64(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
+        _cb64(indptr, indices, sb, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
               t0, st, xs, av, bv, no, nn, e, acc)
     elif w == 32:
-        _cb32(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
+        _cb32(indptr, indices, sb, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
               t0, st, xs, av, bv, no, nn, e, acc)
     elif w == 16:
-        _cb16(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
+        _cb16(indptr, indices, sb, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
               t0, st, xs, av, bv, no, nn, e, acc)
     else:
-        _cb8(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
+        _cb8(indptr, indices, sb, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
              t0, st, xs, av, bv, no, nn, e, acc)
 
 
 @njit(parallel=True)
-def lane_color_sweeps(graph, chain, rec, q, thr, blocks, nsweeps, t0):
+def lane_color_sweeps(graph, chain, rec, q, thr, nsweeps, t0):
     """Sequential table-driven sweeps of colourings (Metropolis, reference SGD-like), every lane
     with its own table ``thr[l]`` (uint64[L, D+1, D+1], accept iff ``u32 < thr[l, n_old,
     n_new]``); bit-identical per lane to :func:`~mcsgd.dynamics.kernels.table.table_sweeps`.
 
-    ``blocks``: int64[nb + 1] lane-block boundaries, every width in :data:`WIDTHS` (one
-    ``prange`` iteration each; :func:`plan_blocks`); ``nsweeps``, ``t0`` as in the scalar
-    kernel. Counts are uint8: the maximum degree must be < 256.
+    ``chain.s`` is block-major, int8[nb, N, W] with W in :data:`WIDTHS` (lane l = b W + v);
+    one ``prange`` iteration per block, so threads never write the same cache line.
+    ``nsweeps``, ``t0`` as in the scalar kernel. Counts are uint8: max degree < 256.
     """
     indptr = graph.indptr
     indices = graph.indices
@@ -158,34 +160,36 @@ def lane_color_sweeps(graph, chain, rec, q, thr, blocks, nsweeps, t0):
     trace = rec.trace
     w0 = rec.w0
     blk = rec.blk
-    for b in prange(blocks.shape[0] - 1):
-        _color_dispatch(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr,
-                        blocks[b], blocks[b + 1] - blocks[b], nsweeps, t0)
+    w = s.shape[2]
+    for b in prange(s.shape[0]):
+        _color_dispatch(indptr, indices, s[b], rng, energy, accepted, trace, w0, blk, q, thr,
+                        b * w, w, nsweeps, t0)
 
 
 @njit(parallel=True)
 def lane_ising_fields(graph, s, h):
-    """Local fields h[i, l] = sum_j J_ij s[j, l] (int16[N, L]) of every lane."""
+    """Local fields h[b, i, v] = sum_j J_ij s[b, j, v] (int16, block-major like ``s``)."""
     indptr = graph.indptr
     indices = graph.indices
     couplings = graph.couplings
     n = indptr.shape[0] - 1
-    nl = s.shape[1]
+    nb = s.shape[0]
+    w = s.shape[2]
     for i in prange(n):
-        for v in range(nl):
-            h[i, v] = 0
-        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            jk = np.int16(couplings[k])
-            row = s[np.uint32(indices[k])]
-            for v in range(nl):
-                h[i, v] += jk * row[v]
+        for b in range(nb):
+            for v in range(w):
+                h[b, i, v] = 0
+            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                jk = np.int16(couplings[k])
+                j = np.uint32(indices[k])
+                for v in range(w):
+                    h[b, i, v] += jk * s[b, j, v]
 
 
 def _ising_block_factory(W):
     def block(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk, thr, l0,
               nsweeps, t0, st, flip, e, acc):
         n = indptr.shape[0] - 1
-        lo = np.uint64(l0)
         for v in range(W):
             st[0, v] = rng[l0 + v, 0]
             st[1, v] = rng[l0 + v, 1]
@@ -202,10 +206,10 @@ def _ising_block_factory(W):
                     st[1, v] = a1
                     st[2, v] = a2
                     st[3, v] = a3
-                    a = s[i, lo + np.uint64(v)]
-                    sh = np.int64(a) * np.int64(h[i, lo + np.uint64(v)])
+                    a = s[i, np.uint64(v)]
+                    sh = np.int64(a) * np.int64(h[i, np.uint64(v)])
                     ok = (x & U32) < thr[l0 + v, (d - sh) >> 1, (d + sh) >> 1]
-                    s[i, lo + np.uint64(v)] = -a if ok else a
+                    s[i, np.uint64(v)] = -a if ok else a
                     flip[v] = np.int16(2 * a) if ok else np.int16(0)
                     e[v] += (2 * sh) if ok else 0
                     acc[v] += ok
@@ -213,7 +217,7 @@ def _ising_block_factory(W):
                     jk = np.int16(couplings[k])
                     j = np.uint32(indices[k])
                     for v in range(W):
-                        h[j, lo + np.uint64(v)] -= jk * flip[v]
+                        h[j, np.uint64(v)] -= jk * flip[v]
             for v in range(W):
                 record(trace, w0, blk, l0 + v, t0 + sw + 1, e[v])
         for v in range(W):
@@ -232,33 +236,33 @@ _ib64, _ib32, _ib16, _ib8 = (_ising_block_factory(w) for w in WIDTHS)
 
 
 @njit(inline="always")
-def _ising_dispatch(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk,
+def _ising_dispatch(indptr, indices, couplings, sb, hb, rng, energy, accepted, trace, w0, blk,
                     thr, l0, w, nsweeps, t0):
     st = np.empty((4, w), np.uint64)
     flip = np.empty(w, np.int16)
     e = np.empty(w, np.int64)
     acc = np.empty(w, np.int64)
     if w == 64:
-        _ib64(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk, thr, l0,
-              nsweeps, t0, st, flip, e, acc)
+        _ib64(indptr, indices, couplings, sb, hb, rng, energy, accepted, trace, w0, blk, thr,
+              l0, nsweeps, t0, st, flip, e, acc)
     elif w == 32:
-        _ib32(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk, thr, l0,
-              nsweeps, t0, st, flip, e, acc)
+        _ib32(indptr, indices, couplings, sb, hb, rng, energy, accepted, trace, w0, blk, thr,
+              l0, nsweeps, t0, st, flip, e, acc)
     elif w == 16:
-        _ib16(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk, thr, l0,
-              nsweeps, t0, st, flip, e, acc)
+        _ib16(indptr, indices, couplings, sb, hb, rng, energy, accepted, trace, w0, blk, thr,
+              l0, nsweeps, t0, st, flip, e, acc)
     else:
-        _ib8(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk, thr, l0,
-             nsweeps, t0, st, flip, e, acc)
+        _ib8(indptr, indices, couplings, sb, hb, rng, energy, accepted, trace, w0, blk, thr,
+             l0, nsweeps, t0, st, flip, e, acc)
 
 
 @njit(parallel=True)
-def lane_ising_field_sweeps(graph, chain, rec, h, thr, blocks, nsweeps, t0):
-    """Sequential Ising sweeps on cached local fields ``h`` (int16[N, L], see
-    :func:`lane_ising_fields`; kept up to date), every lane with its own 2-d table ``thr[l]``;
-    bit-identical per lane to :func:`~mcsgd.dynamics.kernels.table.ising_field_sweeps`.
-    The field update of an accepted flip is branch-free across lanes (a zero ``flip`` for the
-    lanes that rejected)."""
+def lane_ising_field_sweeps(graph, chain, rec, h, thr, nsweeps, t0):
+    """Sequential Ising sweeps on cached local fields ``h`` (int16, block-major like
+    ``chain.s``: see :func:`lane_ising_fields`; kept up to date), every lane with its own 2-d
+    table ``thr[l]``; bit-identical per lane to
+    :func:`~mcsgd.dynamics.kernels.table.ising_field_sweeps`. The field update of an accepted
+    flip is branch-free across lanes (a zero ``flip`` for the lanes that rejected)."""
     indptr = graph.indptr
     indices = graph.indices
     couplings = graph.couplings
@@ -269,9 +273,10 @@ def lane_ising_field_sweeps(graph, chain, rec, h, thr, blocks, nsweeps, t0):
     trace = rec.trace
     w0 = rec.w0
     blk = rec.blk
-    for b in prange(blocks.shape[0] - 1):
-        _ising_dispatch(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk,
-                        thr, blocks[b], blocks[b + 1] - blocks[b], nsweeps, t0)
+    w = s.shape[2]
+    for b in prange(s.shape[0]):
+        _ising_dispatch(indptr, indices, couplings, s[b], h[b], rng, energy, accepted, trace,
+                        w0, blk, thr, b * w, w, nsweeps, t0)
 
 
 @njit(parallel=True)
@@ -290,7 +295,10 @@ def lane_random_sweeps(graph, chain, rec, q, ising, thr, nsweeps, t0):
     w0 = rec.w0
     blk = rec.blk
     n = indptr.shape[0] - 1
-    for v in prange(s.shape[1]):
+    w = s.shape[2]
+    for v in prange(s.shape[0] * w):
+        sv = s[v // w]
+        c0 = v % w
         e = energy[v]
         acc = 0
         s0 = rng[v, 0]
@@ -303,23 +311,23 @@ def lane_random_sweeps(graph, chain, rec, q, ising, thr, nsweeps, t0):
                 y, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                 i = below(y, n)
                 x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                a = s[i, v]
+                a = sv[i, c0]
                 n_old = 0
                 n_new = 0
                 if ising:
                     b = -a
                     for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-                        u = couplings[k] * a * s[np.uint32(indices[k]), v]
+                        u = couplings[k] * a * sv[np.uint32(indices[k]), c0]
                         n_old += u < 0
                         n_new += u > 0
                 else:
                     b = other_colour(a, q, x)
                     for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-                        c = s[np.uint32(indices[k]), v]
+                        c = sv[np.uint32(indices[k]), c0]
                         n_old += c == a
                         n_new += c == b
                 ok = (x & U32) < th[n_old, n_new]
-                s[i, v] = b if ok else a
+                sv[i, c0] = b if ok else a
                 d = (2 * (n_new - n_old)) if ising else (n_new - n_old)
                 e += d if ok else 0
                 acc += ok
@@ -350,7 +358,10 @@ def lane_heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, 
     w0 = rec.w0
     blk = rec.blk
     n = indptr.shape[0] - 1
-    for v in prange(s.shape[1]):
+    w = s.shape[2]
+    for v in prange(s.shape[0] * w):
+        sv = s[v // w]
+        c0 = v % w
         e = energy[v]
         acc = 0
         wt = wtab[v]
@@ -364,7 +375,7 @@ def lane_heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, 
                 for c in range(q):
                     cnt[c] = 0
                 for k in range(indptr[i], indptr[i + 1]):
-                    cnt[s[indices[k], v]] += 1
+                    cnt[sv[indices[k], c0]] += 1
                 nmin = cnt[0]
                 for c in range(1, q):
                     if cnt[c] < nmin:
@@ -382,10 +393,10 @@ def lane_heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, 
                         break
                 while wt[cnt[b] - nmin] == 0.0:  # the scalar kernel's rounding guard
                     b -= 1
-                a = s[i, v]
+                a = sv[i, c0]
                 if b != a:
                     e += cnt[b] - cnt[a]
-                    s[i, v] = b
+                    sv[i, c0] = b
                     acc += 1
             record(trace, w0, blk, v, t0 + sw + 1, e)
         energy[v] = e
@@ -394,29 +405,36 @@ def lane_heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, 
 
 @njit
 def rows_to_lanes(s, out, l0):
-    """``out[i, l0 + r] = s[r, i]``: replica rows int8[R, N] into lane columns of int8[N, L]
-    (in blocks of 256 sites; serial: a memory-bound copy gains little from threads)."""
+    """``out[l // W, i, l % W] = s[r, i]`` with l = l0 + r: replica rows int8[R, N] into the
+    block-major lane state int8[nb, N, W] (in blocks of 256 sites; serial: a memory-bound copy
+    gains little from threads)."""
     nr = s.shape[0]
     n = s.shape[1]
+    w = out.shape[2]
     for b in range((n + 255) // 256):
         i0 = b * 256
         i1 = min(n, i0 + 256)
         for r in range(nr):
+            blk = out[(l0 + r) // w]
+            c = (l0 + r) % w
             for i in range(i0, i1):
-                out[i, l0 + r] = s[r, i]
+                blk[i, c] = s[r, i]
 
 
 @njit
 def lanes_to_rows(sl, out, l0):
-    """``out[r, i] = sl[i, l0 + r]``: lane columns of int8[N, L] back into rows int8[R, N]."""
+    """The inverse of :func:`rows_to_lanes`: lanes l0.. of ``sl`` back into rows int8[R, N]."""
     nr = out.shape[0]
     n = out.shape[1]
+    w = sl.shape[2]
     for b in range((n + 255) // 256):
         i0 = b * 256
         i1 = min(n, i0 + 256)
         for r in range(nr):
+            blk = sl[(l0 + r) // w]
+            c = (l0 + r) % w
             for i in range(i0, i1):
-                out[r, i] = sl[i, l0 + r]
+                out[r, i] = blk[i, c]
 
 
 lane_color_sweeps_serial = serial_twin(lane_color_sweeps, "lane_color_sweeps_serial")
