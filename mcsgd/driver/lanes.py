@@ -166,7 +166,7 @@ class LaneGroup:
             tab = np.zeros((lp, d + 1), np.float64)
             tab[self.replicas:, 0] = 1.0  # padding lanes: valid weights (dropped)
         else:
-            tab = np.zeros((lp, d + 1, d + 1), np.uint64)  # padding lanes: never accept
+            tab = np.zeros((d + 1, d + 1, lp), np.uint64)  # padding lanes: never accept
         trace = np.zeros((lp, self.runners[0].trace.shape[1]))
         for r, l0 in zip(self.runners, self.offsets[:-1], strict=False):
             st = r.state
@@ -176,7 +176,7 @@ class LaneGroup:
             energy[sl] = st.energy
             accepted[sl] = st.accepted
             trace[sl] = st.trace
-            tab[sl] = r.rule.wtab if r.rule.mode == "heatbath" else rules.lane_table(r.rule)
+            self._set_table(tab, sl, r.rule)
         self.chain = LaneChain(s, rng, energy, accepted)
         self.tab = tab
         self.trace = trace
@@ -184,6 +184,15 @@ class LaneGroup:
                            self.instance.couplings if self.ising else np.zeros(0, np.int8))
         if self.kind.startswith("heatbath"):
             self._counts = np.zeros((lp, self.instance.q), np.int64)
+
+    @staticmethod
+    def _set_table(tab: np.ndarray, sl: slice, rule) -> None:
+        """Lanes ``sl`` of the tables: heat-bath weights ``tab[l]``, or thresholds
+        ``tab[n_old, n_new, l]`` (lane-minor: lanes at the same counts read nearby lines)."""
+        if rule.mode == "heatbath":
+            tab[sl] = rule.wtab
+        else:
+            tab[:, :, sl] = rules.lane_table(rule)[:, :, None]
 
     def _unpack(self, configurations: bool) -> None:
         ch = self.chain
@@ -244,7 +253,7 @@ class LaneGroup:
                     f"refresh_tables: a runner's dynamics ({r.dynamics!r}) has another lane "
                     f"kind than the group ({self.kind}); use a new group")
             sl = slice(int(l0), int(l0) + r.replicas)
-            self.tab[sl] = r.rule.wtab if r.rule.mode == "heatbath" else rules.lane_table(r.rule)
+            self._set_table(self.tab, sl, r.rule)
 
     def advance(self, nsweeps: int, *, serial: bool | None = None) -> None:
         """Run ``nsweeps`` sweeps on every lane, then update the runners' chain states

@@ -5,7 +5,8 @@ replica-major in blocks of W lanes, ``s[b, i, v]`` (int8[nb, N, W], lane l = b W
 values of site i share a cache line (64 lanes per 64-byte line), so the neighbour rows read for
 site i serve every lane of the block at once, and the compares run across lanes in SIMD
 registers. Each lane has its own xoshiro256** row (``rng[l]``, the
-stream its scalar twin would use) and its own acceptance table (``thr[l]``): a whole calibration
+stream its scalar twin would use) and its own acceptance table (``thr[:, :, l]``, stored
+lane-minor so that lanes at the same counts read nearby cache lines): a whole calibration
 grid (every B, every T, every replica) advances in one pass.
 
 **Bit-identity.** Lane l draws exactly the numbers, in exactly the order, that the scalar
@@ -95,7 +96,7 @@ def _color_block_factory(W):
                         no[v] += c == av[v]
                         nn[v] += c == bv[v]
                 for v in range(W):
-                    ok = (xs[v] & U32) < thr[l0 + v, no[v], nn[v]]
+                    ok = (xs[v] & U32) < thr[no[v], nn[v], l0 + v]
                     s[i, np.uint64(v)] = bv[v] if ok else av[v]
                     e[v] += (np.int64(nn[v]) - np.int64(no[v])) if ok else 0
                     acc[v] += ok
@@ -144,8 +145,8 @@ def _color_dispatch(indptr, indices, sb, rng, energy, accepted, trace, w0, blk, 
 @njit(parallel=True)
 def lane_color_sweeps(graph, chain, rec, q, thr, nsweeps, t0):
     """Sequential table-driven sweeps of colourings (Metropolis, reference SGD-like), every lane
-    with its own table ``thr[l]`` (uint64[L, D+1, D+1], accept iff ``u32 < thr[l, n_old,
-    n_new]``); bit-identical per lane to :func:`~mcsgd.dynamics.kernels.table.table_sweeps`.
+    with its own table ``thr[:, :, l]`` (uint64[D+1, D+1, L], accept iff ``u32 < thr[n_old,
+    n_new, l]``); bit-identical per lane to :func:`~mcsgd.dynamics.kernels.table.table_sweeps`.
 
     ``chain.s`` is block-major, int8[nb, N, W] with W in :data:`WIDTHS` (lane l = b W + v);
     one ``prange`` iteration per block, so threads never write the same cache line.
@@ -208,7 +209,7 @@ def _ising_block_factory(W):
                     st[3, v] = a3
                     a = s[i, np.uint64(v)]
                     sh = np.int64(a) * np.int64(h[i, np.uint64(v)])
-                    ok = (x & U32) < thr[l0 + v, (d - sh) >> 1, (d + sh) >> 1]
+                    ok = (x & U32) < thr[(d - sh) >> 1, (d + sh) >> 1, l0 + v]
                     s[i, np.uint64(v)] = -a if ok else a
                     flip[v] = np.int16(2 * a) if ok else np.int16(0)
                     e[v] += (2 * sh) if ok else 0
@@ -260,7 +261,7 @@ def _ising_dispatch(indptr, indices, couplings, sb, hb, rng, energy, accepted, t
 def lane_ising_field_sweeps(graph, chain, rec, h, thr, nsweeps, t0):
     """Sequential Ising sweeps on cached local fields ``h`` (int16, block-major like
     ``chain.s``: see :func:`lane_ising_fields`; kept up to date), every lane with its own 2-d
-    table ``thr[l]``; bit-identical per lane to
+    table ``thr[:, :, l]``; bit-identical per lane to
     :func:`~mcsgd.dynamics.kernels.table.ising_field_sweeps`. The field update of an accepted
     flip is branch-free across lanes (a zero ``flip`` for the lanes that rejected)."""
     indptr = graph.indptr
@@ -305,7 +306,6 @@ def lane_random_sweeps(graph, chain, rec, q, ising, thr, nsweeps, t0):
         s1 = rng[v, 1]
         s2 = rng[v, 2]
         s3 = rng[v, 3]
-        th = thr[v]
         for sw in range(nsweeps):
             for _step in range(n):
                 y, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -326,7 +326,7 @@ def lane_random_sweeps(graph, chain, rec, q, ising, thr, nsweeps, t0):
                         c = sv[np.uint32(indices[k]), c0]
                         n_old += c == a
                         n_new += c == b
-                ok = (x & U32) < th[n_old, n_new]
+                ok = (x & U32) < thr[n_old, n_new, v]
                 sv[i, c0] = b if ok else a
                 d = (2 * (n_new - n_old)) if ising else (n_new - n_old)
                 e += d if ok else 0
