@@ -126,7 +126,8 @@ def describe(params: dict[str, Any] | None) -> str:
     if flat.get("q") is not None and flat.get("problem", "coloring") == "coloring":
         bits.append(f"q = {flat['q']}")
     if flat.get("instances") is not None and flat.get("replicas") is not None:
-        bits.append(f"{flat['instances']} instances × {flat['replicas']} replicas")
+        ni, nr = flat["instances"], flat["replicas"]
+        bits.append(f"{ni} instance{'s' * (ni != 1)} × {nr} replica{'s' * (nr != 1)}")
     elif flat.get("instances") is not None:
         bits.append(f"{flat['instances']} instances")
     if flat.get("sweeps") is not None:

@@ -206,3 +206,13 @@ def test_cli_plot_format_from_extension(tmp_path, capsys, ext, magic):
     data = out.read_bytes()
     assert data[:len(magic)] == magic
     assert data.rstrip().endswith(b"%%EOF" if ext == ".pdf" else b"</svg>")
+
+
+def test_describe_singular_counts():
+    """One instance or one replica reads "1 instance" / "1 replica" (the paper-scale figure
+    said "4 instances × 1 replicas")."""
+    from mcsgd.plots._figure import describe
+
+    text = describe({"instances": 4, "replicas": 1, "sweeps": 9}) + ","
+    assert "4 instances × 1 replica," in text
+    assert "1 instance × 2 replicas" in describe({"instances": 1, "replicas": 2})
