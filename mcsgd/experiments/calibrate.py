@@ -162,17 +162,27 @@ def para_T(e_sgd: np.ndarray, inverse: Callable[[float], float],
 
 
 
-def _relax_distance(times, curves_mc, T_grid, target, T, lam=1.0):
-    """mean_t [target(t) - e_MC(lam t; T)]^2 with e_MC interpolated in T (PCHIP) and log t."""
-    order = np.argsort(T_grid)
-    Tg = T_grid[order]
-    if T < Tg[0] or T > Tg[-1]:
+def _relax_distance(times, curves_mc, T_grid, target, T, lam=1.0, interp=None):
+    """mean_t [target(t) - e_MC(lam t; T)]^2 with e_MC interpolated in T (PCHIP) and log t.
+
+    ``interp``: the PCHIP interpolant of ``curves_mc`` over the sorted ``T_grid`` (from
+    :func:`_curve_interp`), built once per fit instead of once per call (the same
+    coefficients, so the same values: a fit evaluates this 10^2-10^3 times)."""
+    if interp is None:
+        interp = _curve_interp(T_grid, curves_mc)
+    if T < interp.x[0] or T > interp.x[-1]:
         return math.inf
-    at_T = PchipInterpolator(Tg, curves_mc[order], axis=0)(T)  # [nt]
+    at_T = interp(T)  # [nt]
     if lam != 1.0:
         lt = np.log(times)
         at_T = np.interp(lt + math.log(lam), lt, at_T)
     return float(np.mean((target - at_T) ** 2))
+
+
+def _curve_interp(T_grid, curves_mc) -> PchipInterpolator:
+    """PCHIP interpolant in T of the Metropolis curves (rows of ``curves_mc``, any T order)."""
+    order = np.argsort(T_grid)
+    return PchipInterpolator(T_grid[order], curves_mc[order], axis=0)
 
 
 def relaxation_T(
@@ -218,18 +228,19 @@ def relaxation_T(
     def _fit(w):
         target = w @ c
         curves = np.tensordot(C, w, axes=([1], [0]))  # [nT, nt]
+        ip = _curve_interp(Tg, curves)
         # coarse scan then bounded refinement (D(T) can have shallow side minima)
         scan = np.linspace(lo, hi, 41)
-        dv = [_relax_distance(t, curves, Tg, target, x) for x in scan]
+        dv = [_relax_distance(t, curves, Tg, target, x, interp=ip) for x in scan]
         k = int(np.argmin(dv))
         a, b = scan[max(k - 1, 0)], scan[min(k + 1, len(scan) - 1)]
-        r = minimize_scalar(lambda x: _relax_distance(t, curves, Tg, target, x),
+        r = minimize_scalar(lambda x: _relax_distance(t, curves, Tg, target, x, interp=ip),
                             bounds=(a, b), method="bounded", options={"xatol": 1e-7})
         T1 = float(r.x)
         if not rescale:
             return T1, 1.0
         def obj(p):
-            return _relax_distance(t, curves, Tg, target, p[0], math.exp(p[1]))
+            return _relax_distance(t, curves, Tg, target, p[0], math.exp(p[1]), interp=ip)
 
         best = min(
             (minimize(obj, x0=[T1, ll], method="Nelder-Mead",
