@@ -9,6 +9,31 @@ from mcsgd.dynamics.kernels.common import record, serial_twin
 from mcsgd.rng import randbelow, uniform
 
 
+@njit(inline="always")
+def heatbath_choice(cnt, q, wtab, rng, r):
+    """The new colour of a heat-bath update from the neighbour counts ``cnt[c]``: c with
+    probability wtab[cnt[c] - min cnt] / Z, by one uniform draw of RNG row ``r`` (the one
+    implementation of both layouts: the same sums in the same order)."""
+    nmin = cnt[0]
+    for c in range(1, q):
+        if cnt[c] < nmin:
+            nmin = cnt[c]
+    z = 0.0
+    for c in range(q):
+        z += wtab[cnt[c] - nmin]
+    u = uniform(rng, r) * z
+    b = q - 1
+    cum = 0.0
+    for c in range(q):
+        cum += wtab[cnt[c] - nmin]
+        if u < cum:
+            b = c
+            break
+    while wtab[cnt[b] - nmin] == 0.0:  # guard against rounding at the end
+        b -= 1
+    return b
+
+
 @njit(parallel=True)
 def heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, counts):
     """Run ``nsweeps`` heat-bath sweeps on every replica (in parallel over replicas).
@@ -40,23 +65,7 @@ def heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, count
                     counts[r, c] = 0
                 for k in range(indptr[i], indptr[i + 1]):
                     counts[r, s[r, indices[k]]] += 1
-                nmin = counts[r, 0]
-                for c in range(1, q):
-                    if counts[r, c] < nmin:
-                        nmin = counts[r, c]
-                z = 0.0
-                for c in range(q):
-                    z += wtab[counts[r, c] - nmin]
-                u = uniform(rng, r) * z
-                b = q - 1
-                cum = 0.0
-                for c in range(q):
-                    cum += wtab[counts[r, c] - nmin]
-                    if u < cum:
-                        b = c
-                        break
-                while wtab[counts[r, b] - nmin] == 0.0:  # guard against rounding at the end
-                    b -= 1
+                b = heatbath_choice(counts[r], q, wtab, rng, r)
                 a = s[r, i]
                 if b != a:
                     e += counts[r, b] - counts[r, a]

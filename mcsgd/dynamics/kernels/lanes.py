@@ -42,8 +42,9 @@ import numpy as np
 
 from mcsgd._numba import njit, njit_noalias, prange
 from mcsgd.dynamics.kernels.common import U32, other_colour, record, serial_twin
+from mcsgd.dynamics.kernels.heatbath import heatbath_choice
 from mcsgd.dynamics.kernels.prefetch import prefetch
-from mcsgd.rng import below, randbelow, uniform, xoshiro
+from mcsgd.rng import below, randbelow, xoshiro
 
 PREFETCH_AHEAD = 4  # sites ahead whose neighbour rows are prefetched
 
@@ -376,23 +377,7 @@ def lane_heatbath_sweeps(graph, chain, rec, q, wtab, random_order, nsweeps, t0, 
                     cnt[c] = 0
                 for k in range(indptr[i], indptr[i + 1]):
                     cnt[sv[indices[k], c0]] += 1
-                nmin = cnt[0]
-                for c in range(1, q):
-                    if cnt[c] < nmin:
-                        nmin = cnt[c]
-                z = 0.0
-                for c in range(q):
-                    z += wt[cnt[c] - nmin]
-                u = uniform(rng, v) * z
-                b = q - 1
-                cum = 0.0
-                for c in range(q):
-                    cum += wt[cnt[c] - nmin]
-                    if u < cum:
-                        b = c
-                        break
-                while wt[cnt[b] - nmin] == 0.0:  # the scalar kernel's rounding guard
-                    b -= 1
+                b = heatbath_choice(cnt, q, wt, rng, v)
                 a = sv[i, c0]
                 if b != a:
                     e += cnt[b] - cnt[a]
