@@ -61,17 +61,42 @@ class LaneChain(NamedTuple):
 WIDTHS = (64, 32, 16, 8)  # lane-block widths a kernel is compiled for (constant trip counts)
 
 
+@njit(inline="always")
+def _block_start(rng, energy, l0, w, st, e, acc):
+    """Lanes l0..l0+w-1 of a block into its workspaces: RNG rows ``st[4, w]``, energies, counts."""
+    for v in range(w):
+        st[0, v] = rng[l0 + v, 0]
+        st[1, v] = rng[l0 + v, 1]
+        st[2, v] = rng[l0 + v, 2]
+        st[3, v] = rng[l0 + v, 3]
+        e[v] = energy[l0 + v]
+        acc[v] = 0
+
+
+@njit(inline="always")
+def _block_record(trace, w0, blk, l0, w, t, e):
+    """Every lane's energy after absolute sweep ``t`` into the window trace."""
+    for v in range(w):
+        record(trace, w0, blk, l0 + v, t, e[v])
+
+
+@njit(inline="always")
+def _block_finish(rng, energy, accepted, l0, w, st, e, acc):
+    """The block's RNG rows, energies and accepted counts back into the chain arrays."""
+    for v in range(w):
+        rng[l0 + v, 0] = st[0, v]
+        rng[l0 + v, 1] = st[1, v]
+        rng[l0 + v, 2] = st[2, v]
+        rng[l0 + v, 3] = st[3, v]
+        energy[l0 + v] = e[v]
+        accepted[l0 + v] += acc[v]
+
+
 def _color_block_factory(W):
     def block(indptr, indices, s, rng, energy, accepted, trace, w0, blk, q, thr, l0, nsweeps,
               t0, st, xs, av, bv, no, nn, e, acc):
         n = indptr.shape[0] - 1
-        for v in range(W):
-            st[0, v] = rng[l0 + v, 0]
-            st[1, v] = rng[l0 + v, 1]
-            st[2, v] = rng[l0 + v, 2]
-            st[3, v] = rng[l0 + v, 3]
-            e[v] = energy[l0 + v]
-            acc[v] = 0
+        _block_start(rng, energy, l0, W, st, e, acc)
         for sw in range(nsweeps):
             for i in range(n):
                 ahead = i + PREFETCH_AHEAD
@@ -101,15 +126,8 @@ def _color_block_factory(W):
                     s[i, np.uint64(v)] = bv[v] if ok else av[v]
                     e[v] += (np.int64(nn[v]) - np.int64(no[v])) if ok else 0
                     acc[v] += ok
-            for v in range(W):
-                record(trace, w0, blk, l0 + v, t0 + sw + 1, e[v])
-        for v in range(W):
-            rng[l0 + v, 0] = st[0, v]
-            rng[l0 + v, 1] = st[1, v]
-            rng[l0 + v, 2] = st[2, v]
-            rng[l0 + v, 3] = st[3, v]
-            energy[l0 + v] = e[v]
-            accepted[l0 + v] += acc[v]
+            _block_record(trace, w0, blk, l0, W, t0 + sw + 1, e)
+        _block_finish(rng, energy, accepted, l0, W, st, e, acc)
 
     block.__name__ = block.__qualname__ = f"color_block_{W}"
     return njit_noalias(block)
@@ -192,13 +210,7 @@ def _ising_block_factory(W):
     def block(indptr, indices, couplings, s, h, rng, energy, accepted, trace, w0, blk, thr, l0,
               nsweeps, t0, st, flip, e, acc):
         n = indptr.shape[0] - 1
-        for v in range(W):
-            st[0, v] = rng[l0 + v, 0]
-            st[1, v] = rng[l0 + v, 1]
-            st[2, v] = rng[l0 + v, 2]
-            st[3, v] = rng[l0 + v, 3]
-            e[v] = energy[l0 + v]
-            acc[v] = 0
+        _block_start(rng, energy, l0, W, st, e, acc)
         for sw in range(nsweeps):
             for i in range(n):
                 d = np.int64(indptr[i + 1] - indptr[i])
@@ -220,15 +232,8 @@ def _ising_block_factory(W):
                     j = np.uint32(indices[k])
                     for v in range(W):
                         h[j, np.uint64(v)] -= jk * flip[v]
-            for v in range(W):
-                record(trace, w0, blk, l0 + v, t0 + sw + 1, e[v])
-        for v in range(W):
-            rng[l0 + v, 0] = st[0, v]
-            rng[l0 + v, 1] = st[1, v]
-            rng[l0 + v, 2] = st[2, v]
-            rng[l0 + v, 3] = st[3, v]
-            energy[l0 + v] = e[v]
-            accepted[l0 + v] += acc[v]
+            _block_record(trace, w0, blk, l0, W, t0 + sw + 1, e)
+        _block_finish(rng, energy, accepted, l0, W, st, e, acc)
 
     block.__name__ = block.__qualname__ = f"ising_block_{W}"
     return njit_noalias(block)
